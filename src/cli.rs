@@ -1,0 +1,384 @@
+//! The command line: `serve`, `index`, `check`, `search`, `rollback`.
+//!
+//! Argument types live here so that `main.rs` stays a thin shell. Search
+//! flags are turned into the same name/value pairs as a query string and
+//! parsed by [`SearchRequest::from_pairs`], so the CLI shares the API's rules.
+
+use std::fs::File;
+use std::io::{BufReader, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::index::{Generation, ImportOptions, IndexDir, IndexError, import_csv};
+use crate::ingest::{self, IngestError};
+use crate::search::{self, SearchError, SearchRequest, SearchResponse};
+use crate::startup::{self, ServeSettings, StartupError};
+
+#[derive(Debug, Parser)]
+#[command(name = "ketadir", version, about = "Search service for ketamine-therapy providers")]
+pub struct Cli {
+    /// Directory of index generations.
+    #[arg(long, env = "KETADIR_INDEX_DIR", default_value = "index", global = true)]
+    pub index_dir: PathBuf,
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the JSON API (building the index from --data when there is none).
+    Serve(ServeArgs),
+    /// Validate a CSV and publish it as a new index generation.
+    Index(IndexArgs),
+    /// Validate a CSV and print the report, without indexing.
+    Check(CheckArgs),
+    /// Search the served generation from the terminal.
+    Search(SearchArgs),
+    /// Serve the previous generation again.
+    Rollback,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "KETADIR_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: String,
+    /// CSV to build the first generation from when the index is empty.
+    #[arg(long, env = "KETADIR_DATA", default_value = "data/providers.csv")]
+    pub data: PathBuf,
+}
+
+impl Default for ServeArgs {
+    fn default() -> Self {
+        ServeArgs {
+            addr: "127.0.0.1:8080".into(),
+            data: PathBuf::from("data/providers.csv"),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct IndexArgs {
+    /// The provider CSV (SPEC §2).
+    pub csv: PathBuf,
+    /// Publish the valid rows even when some rows are invalid.
+    #[arg(long)]
+    pub skip_invalid: bool,
+    /// Publish even when the directory would lose more than 20 % of providers.
+    #[arg(long)]
+    pub allow_shrink: bool,
+    /// Print the outcome as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The provider CSV (SPEC §2).
+    pub csv: PathBuf,
+    /// Print the report as JSON (SPEC §2's shape).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The search parameters of SPEC §4 as flags.
+#[derive(Debug, Args, Default)]
+pub struct SearchArgs {
+    /// Free text; every word must match.
+    #[arg(long)]
+    pub q: Option<String>,
+    /// A ZIP code or "lat,lon".
+    #[arg(long)]
+    pub near: Option<String>,
+    #[arg(long, allow_hyphen_values = true)]
+    pub lat: Option<String>,
+    #[arg(long, allow_hyphen_values = true)]
+    pub lon: Option<String>,
+    /// Miles, 1–500 (default 25 with a location).
+    #[arg(long)]
+    pub radius: Option<String>,
+    /// Repeatable: providers offering any of them.
+    #[arg(long)]
+    pub treatment: Vec<String>,
+    /// Repeatable: providers treating any of them.
+    #[arg(long)]
+    pub condition: Vec<String>,
+    /// Repeatable: providers taking any of them.
+    #[arg(long)]
+    pub insurance: Vec<String>,
+    /// Repeatable: providers speaking any of them.
+    #[arg(long)]
+    pub language: Vec<String>,
+    /// USPS state code.
+    #[arg(long)]
+    pub state: Option<String>,
+    /// Only providers offering telehealth.
+    #[arg(long)]
+    pub telehealth: bool,
+    /// Only providers accepting new patients.
+    #[arg(long)]
+    pub accepting: bool,
+    #[arg(long)]
+    pub min_rating: Option<String>,
+    #[arg(long)]
+    pub max_price: Option<String>,
+    /// rating, distance, relevance, reviews or price.
+    #[arg(long)]
+    pub sort: Option<String>,
+    #[arg(long)]
+    pub page: Option<String>,
+    #[arg(long)]
+    pub per_page: Option<String>,
+    /// Print the API's JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl SearchArgs {
+    /// The flags as query-string pairs.
+    pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = Vec::new();
+        let scalars = [
+            ("q", &self.q),
+            ("near", &self.near),
+            ("lat", &self.lat),
+            ("lon", &self.lon),
+            ("radius", &self.radius),
+            ("state", &self.state),
+            ("min_rating", &self.min_rating),
+            ("max_price", &self.max_price),
+            ("sort", &self.sort),
+            ("page", &self.page),
+            ("per_page", &self.per_page),
+        ];
+        for (name, value) in scalars {
+            if let Some(value) = value {
+                pairs.push((name, value.clone()));
+            }
+        }
+        let lists = [
+            ("treatment", &self.treatment),
+            ("condition", &self.condition),
+            ("insurance", &self.insurance),
+            ("language", &self.language),
+        ];
+        for (name, values) in lists {
+            pairs.extend(values.iter().map(|v| (name, v.clone())));
+        }
+        if self.telehealth {
+            pairs.push(("telehealth", "true".into()));
+        }
+        if self.accepting {
+            pairs.push(("accepting", "true".into()));
+        }
+        pairs
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("cannot open {path}: {source}")]
+    Open {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    #[error(transparent)]
+    Startup(#[from] StartupError),
+    #[error("{0}")]
+    Search(String),
+    #[error("cannot write the output: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+impl From<SearchError> for CliError {
+    fn from(error: SearchError) -> Self {
+        match error {
+            SearchError::InvalidParams(params) => CliError::Search(
+                params
+                    .iter()
+                    .map(|p| format!("--{}: {}", p.name.replace('_', "-"), p.reason))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
+            other => CliError::Search(other.to_string()),
+        }
+    }
+}
+
+fn open(path: &PathBuf) -> Result<BufReader<File>, CliError> {
+    File::open(path)
+        .map(BufReader::new)
+        .map_err(|source| CliError::Open {
+            path: path.display().to_string(),
+            source,
+        })
+}
+
+/// Runs a parsed command line; the exit code says whether it succeeded.
+pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    let index_dir = IndexDir::new(&cli.index_dir);
+    match cli.command {
+        None => serve(&cli.index_dir, ServeArgs::default()),
+        Some(Command::Serve(args)) => serve(&cli.index_dir, args),
+        Some(Command::Index(args)) => index(&index_dir, &args),
+        Some(Command::Check(args)) => check(&args),
+        Some(Command::Search(args)) => search_command(&index_dir, &args),
+        Some(Command::Rollback) => {
+            let generation = index_dir.rollback()?;
+            println!("now serving generation {generation}");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn serve(index_dir: &std::path::Path, args: ServeArgs) -> Result<ExitCode, CliError> {
+    startup::serve(&ServeSettings {
+        addr: args.addr,
+        index_dir: index_dir.to_path_buf(),
+        data: args.data,
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn index(index_dir: &IndexDir, args: &IndexArgs) -> Result<ExitCode, CliError> {
+    let input = open(&args.csv)?;
+    let total_bytes = std::fs::metadata(&args.csv).map(|m| m.len()).unwrap_or(0);
+    let show_progress = std::io::stderr().is_terminal();
+    let options = ImportOptions {
+        skip_invalid: args.skip_invalid,
+        allow_shrink: args.allow_shrink,
+        source: args
+            .csv
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned()),
+    };
+    let outcome = import_csv(index_dir, input, &options, |bytes| {
+        if show_progress && total_bytes > 0 {
+            let percent = bytes.saturating_mul(100) / total_bytes;
+            eprint!("\rreading {}: {percent:>3} %", args.csv.display());
+        }
+    })?;
+    if show_progress {
+        eprintln!();
+    }
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &outcome).map_err(std::io::Error::other)?;
+        writeln!(out)?;
+    } else {
+        write!(out, "{}", outcome.report.to_text())?;
+        match (&outcome.generation, &outcome.rejection) {
+            (Some(generation), _) => writeln!(
+                out,
+                "published generation {generation}: {} providers in {:.1} s",
+                outcome.documents, outcome.seconds
+            )?,
+            (None, Some(rejection)) => writeln!(out, "rejected: {rejection}")?,
+            (None, None) => {}
+        }
+    }
+    Ok(if outcome.generation.is_some() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn check(args: &CheckArgs) -> Result<ExitCode, CliError> {
+    let report = ingest::read_providers(open(&args.csv)?, |_| {})?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &report).map_err(std::io::Error::other)?;
+        writeln!(out)?;
+    } else {
+        write!(out, "{}", report.to_text())?;
+    }
+    Ok(if report.errors.is_empty() && report.errors_not_listed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn search_command(index_dir: &IndexDir, args: &SearchArgs) -> Result<ExitCode, CliError> {
+    let pairs = args.to_pairs();
+    let request = SearchRequest::from_pairs(pairs.iter().map(|(n, v)| (*n, v.as_str())))
+        .map_err(SearchError::InvalidParams)?;
+    let generation = Arc::new(Generation::open_current(index_dir)?);
+    let response = search::search(&generation, &request)?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &response).map_err(std::io::Error::other)?;
+        writeln!(out)?;
+    } else {
+        write!(out, "{}", results_table(&response))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A readable table of one page of results.
+pub fn results_table(response: &SearchResponse) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let place = response
+        .location
+        .as_ref()
+        .map(|l| format!(" within {} miles of {}", l.radius_miles, l.label))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "{} providers{place}, sorted by {} (page {})",
+        response.total, response.sort, response.page
+    );
+    let _ = writeln!(
+        out,
+        "{:>4}  {:<36} {:<24} {:>8} {:>14} {:>12}  id",
+        "#", "name", "city", "miles", "rating", "price"
+    );
+    let first = (response.page as usize - 1) * response.per_page as usize;
+    for (i, hit) in response.results.iter().enumerate() {
+        let p = &hit.provider;
+        let miles = hit
+            .distance_miles
+            .map(|d| format!("{d:.1}"))
+            .unwrap_or_else(|| "-".into());
+        let rating = match p.rating {
+            Some(r) => format!("{:.2} ({r:.1}×{})", hit.adjusted_rating, p.review_count),
+            None => "unrated".into(),
+        };
+        let price = match (p.price_min, p.price_max) {
+            (Some(min), Some(max)) if min != max => format!("${min}–{max}"),
+            (Some(min), _) => format!("${min}"),
+            _ => "-".into(),
+        };
+        let name: String = p.name.chars().take(36).collect();
+        let city: String = format!("{}, {}", p.city, p.state).chars().take(24).collect();
+        let _ = writeln!(
+            out,
+            "{:>4}  {name:<36} {city:<24} {miles:>8} {rating:>14} {price:>12}  {}",
+            first + i + 1,
+            p.id
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn verify_cli() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,332 @@
+//! One import: CSV → validated records → a new generation, published only
+//! when every rule of SPEC §3 lets it through.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufWriter, Read};
+use std::path::Path;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+use tantivy::{Index, IndexWriter, TantivyDocument};
+
+use super::generation::GenerationMeta;
+use super::generations::IndexDir;
+use super::ranks::{self, RankInput};
+use super::schema::{self, TEXT_TOKENIZER, build_schema, list_key, text_analyzer};
+use super::{IndexError, format_utc};
+use crate::ingest::{self, Report};
+use crate::provider::Provider;
+
+/// Insurers that get a bit of their own in the facet bitmask; the rest are
+/// counted from the multi-valued fast field.
+pub const INSURANCE_BITS: usize = 63;
+
+/// Writer memory per indexing thread (tantivy's peak is about twice this).
+const WRITER_BUDGET_PER_THREAD: usize = 128 * 1024 * 1024;
+
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// Publish the valid rows even when some rows are invalid.
+    pub skip_invalid: bool,
+    /// Publish even when the directory would lose more than 20 % of providers.
+    pub allow_shrink: bool,
+    /// Where the CSV came from (file name or "upload"), kept in the metadata.
+    pub source: Option<String>,
+}
+
+/// Why an import was not published.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum Rejection {
+    /// The header row is missing, duplicated or lacks a required column.
+    UnreadableFile,
+    /// Some rows are invalid and skipping them was not allowed.
+    InvalidRows { invalid: u64 },
+    /// The file has no valid row.
+    NoValidRows,
+    /// The directory would shrink by more than 20 % (a truncated file?).
+    WouldShrink { served: u64, imported: u64 },
+}
+
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Rejection::UnreadableFile => write!(f, "the file cannot be read as a provider CSV (see the errors on line 1)"),
+            Rejection::InvalidRows { invalid } => write!(
+                f,
+                "{invalid} rows are invalid; fix them, or import with skip-invalid to publish only the valid rows"
+            ),
+            Rejection::NoValidRows => write!(f, "the file has no valid rows"),
+            Rejection::WouldShrink { served, imported } => write!(
+                f,
+                "the import has {imported} providers where {served} are served (a shrink of more than 20 %, perhaps a truncated file); import with allow-shrink if this is intended"
+            ),
+        }
+    }
+}
+
+/// The report and what became of the import.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportOutcome {
+    pub report: Report,
+    /// The published generation, or `None` when rejected.
+    pub generation: Option<u64>,
+    pub rejection: Option<Rejection>,
+    pub documents: u64,
+    pub seconds: f64,
+}
+
+/// Counts bytes read, for progress reporting.
+struct CountingReader<R, F> {
+    inner: R,
+    bytes: u64,
+    next_report: u64,
+    on_progress: F,
+}
+
+impl<R: Read, F: FnMut(u64)> Read for CountingReader<R, F> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes += n as u64;
+        if self.bytes >= self.next_report {
+            (self.on_progress)(self.bytes);
+            self.next_report = self.bytes + (1 << 20);
+        }
+        Ok(n)
+    }
+}
+
+/// Numbers insurers (case-insensitively) in order of first appearance.
+#[derive(Default)]
+struct InsuranceDictionary {
+    ords: HashMap<String, u32>,
+    display: Vec<String>,
+    counts: Vec<u64>,
+}
+
+impl InsuranceDictionary {
+    fn ords_of(&mut self, provider: &Provider) -> Vec<u32> {
+        provider
+            .insurance
+            .iter()
+            .map(|name| {
+                let next = self.display.len() as u32;
+                let ord = *self.ords.entry(list_key(name)).or_insert(next);
+                if ord == next {
+                    self.display.push(name.clone());
+                    self.counts.push(0);
+                }
+                self.counts[ord as usize] += 1;
+                ord
+            })
+            .collect()
+    }
+
+    /// The ords that get a facet bit: the most frequent first.
+    fn bit_owners(&self) -> Vec<u32> {
+        let mut ords: Vec<u32> = (0..self.display.len() as u32).collect();
+        ords.sort_by(|&a, &b| {
+            self.counts[b as usize]
+                .cmp(&self.counts[a as usize])
+                .then_with(|| self.display[a as usize].cmp(&self.display[b as usize]))
+        });
+        ords.truncate(INSURANCE_BITS);
+        ords
+    }
+}
+
+/// Reads a CSV and, when the rules allow, publishes it as a new generation.
+///
+/// Takes the import lock for the whole run: a second import on the same
+/// directory gets [`IndexError::ImportInProgress`]. Whatever happens, the
+/// served generation is untouched until the final pointer switch.
+pub fn import_csv(
+    dir: &IndexDir,
+    input: impl Read,
+    options: &ImportOptions,
+    on_progress: impl FnMut(u64),
+) -> Result<ImportOutcome, IndexError> {
+    let started = Instant::now();
+    let lock = dir.lock_imports()?;
+    let (generation, building) = dir.start_build(&lock)?;
+    let result = build_into(dir, &building, generation, input, options, on_progress);
+    let outcome = match result {
+        Ok(BuildResult::Built(outcome_report, documents)) => {
+            dir.finish_build(&building, generation)?;
+            dir.publish(generation, &lock)?;
+            dir.prune(&lock)?;
+            ImportOutcome {
+                report: outcome_report,
+                generation: Some(generation),
+                rejection: None,
+                documents,
+                seconds: 0.0,
+            }
+        }
+        Ok(BuildResult::Rejected(report, rejection)) => {
+            remove_quietly(&building);
+            ImportOutcome {
+                documents: report.valid,
+                report,
+                generation: None,
+                rejection: Some(rejection),
+                seconds: 0.0,
+            }
+        }
+        Err(error) => {
+            remove_quietly(&building);
+            return Err(error);
+        }
+    };
+    Ok(ImportOutcome {
+        seconds: started.elapsed().as_secs_f64(),
+        ..outcome
+    })
+}
+
+fn remove_quietly(path: &Path) {
+    if let Err(error) = std::fs::remove_dir_all(path) {
+        tracing::warn!(path = %path.display(), %error, "could not remove an abandoned build");
+    }
+}
+
+enum BuildResult {
+    Built(Report, u64),
+    Rejected(Report, Rejection),
+}
+
+fn build_into(
+    dir: &IndexDir,
+    building: &Path,
+    generation: u64,
+    input: impl Read,
+    options: &ImportOptions,
+    on_progress: impl FnMut(u64),
+) -> Result<BuildResult, IndexError> {
+    let (schema, fields) = build_schema();
+    let index = Index::create_in_dir(building, schema)?;
+    index.tokenizers().register(TEXT_TOKENIZER, text_analyzer());
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .clamp(1, 4);
+    let mut writer: IndexWriter<TantivyDocument> =
+        index.writer_with_num_threads(threads, threads * WRITER_BUDGET_PER_THREAD)?;
+
+    let mut rank_inputs: Vec<RankInput> = Vec::new();
+    let mut insurance = InsuranceDictionary::default();
+    let mut indexing_error: Option<IndexError> = None;
+    let counting = CountingReader {
+        inner: input,
+        bytes: 0,
+        next_report: 0,
+        on_progress,
+    };
+    let mut keep_indexing = true;
+    let report = ingest::read_providers_with(counting, |provider, report| {
+        // Once a row is invalid and invalid rows are not skipped, the import
+        // is rejected: keep reading for the report, stop building.
+        if report.invalid > 0 && !options.skip_invalid {
+            keep_indexing = false;
+        }
+        if !keep_indexing || indexing_error.is_some() {
+            return;
+        }
+        let seq = rank_inputs.len() as u64;
+        let ords = insurance.ords_of(&provider);
+        let added = schema::document(&fields, &provider, seq, &ords)
+            .map_err(|e| IndexError::Corrupt(format!("serialising a provider: {e}")))
+            .and_then(|doc| writer.add_document(doc).map_err(IndexError::from));
+        match added {
+            Ok(_) => rank_inputs.push(RankInput {
+                name: provider.name.into_boxed_str(),
+                id: provider.id.into_boxed_str(),
+                rating: provider.rating,
+                review_count: provider.review_count,
+                price_min: provider.price_min,
+            }),
+            Err(error) => indexing_error = Some(error),
+        }
+    })?;
+    if let Some(error) = indexing_error {
+        return Err(error);
+    }
+    if let Some(rejection) = rejection(dir, &report, options)? {
+        return Ok(BuildResult::Rejected(report, rejection));
+    }
+
+    let (mean_rating, rated_providers) = ranks::mean_rating(&rank_inputs);
+    // Ranking sorts run while tantivy commits and merges its segments.
+    let (ranks, committed) = std::thread::scope(|scope| {
+        let ranks = scope.spawn(|| ranks::compute(&rank_inputs, mean_rating));
+        let committed = writer
+            .commit()
+            .and_then(|_| writer.wait_merging_threads());
+        (ranks.join(), committed)
+    });
+    committed?;
+    let ranks = ranks.map_err(|_| IndexError::Corrupt("ranking the providers failed".into()))?;
+
+    let ranks_path = building.join("ranks.bin");
+    let write_ranks = || -> std::io::Result<()> {
+        let file = File::create(&ranks_path)?;
+        let mut out = BufWriter::new(&file);
+        ranks.write_to(&mut out)?;
+        drop(out);
+        file.sync_all()
+    };
+    write_ranks().map_err(|source| IndexError::Io {
+        context: format!("writing {}", ranks_path.display()),
+        source,
+    })?;
+
+    let built_at = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let meta = GenerationMeta {
+        generation,
+        documents: rank_inputs.len() as u64,
+        built_at: format_utc(built_at),
+        mean_rating,
+        rated_providers,
+        source: options.source.clone(),
+        rows_read: report.rows_read,
+        invalid_rows_skipped: report.invalid,
+        insurance_bit_owners: insurance.bit_owners(),
+        insurance_names: insurance.display,
+    };
+    meta.write(building)?;
+    Ok(BuildResult::Built(report, rank_inputs.len() as u64))
+}
+
+/// Applies SPEC §3's rejection rules to a finished read.
+fn rejection(
+    dir: &IndexDir,
+    report: &Report,
+    options: &ImportOptions,
+) -> Result<Option<Rejection>, IndexError> {
+    if report.has_file_errors() {
+        return Ok(Some(Rejection::UnreadableFile));
+    }
+    if report.invalid > 0 && !options.skip_invalid {
+        return Ok(Some(Rejection::InvalidRows {
+            invalid: report.invalid,
+        }));
+    }
+    if report.valid == 0 {
+        return Ok(Some(Rejection::NoValidRows));
+    }
+    if !options.allow_shrink
+        && let Some(current) = dir.current()?
+        && let Ok(meta) = GenerationMeta::read(&dir.generation_path(current))
+        && report.valid * 5 < meta.documents * 4
+    {
+        return Ok(Some(Rejection::WouldShrink {
+            served: meta.documents,
+            imported: report.valid,
+        }));
+    }
+    Ok(None)
+}

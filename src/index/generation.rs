@@ -1,0 +1,264 @@
+//! An opened, read-only generation: its searcher, metadata and the
+//! per-segment columns the search collector reads.
+//!
+//! Fast fields are copied into plain vectors once, when the generation is
+//! opened, and derived values (unit vectors for the distance test, the
+//! insurance facet bitmask, the sort ranks) are computed there too: a query
+//! then touches only arrays indexed by doc id.
+
+use std::fs::File;
+use std::io::{BufReader, Write};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use tantivy::{Index, IndexReader, ReloadPolicy, Searcher, SegmentReader};
+
+use super::IndexError;
+use super::generations::IndexDir;
+use super::ranks::Ranks;
+use super::schema::{Fields, TEXT_TOKENIZER, text_analyzer};
+use crate::geo::LatLon;
+
+const META_FILE: &str = "ketadir.json";
+const RANKS_FILE: &str = "ranks.bin";
+
+/// Facts about a generation, written when it is built (`ketadir.json`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GenerationMeta {
+    pub generation: u64,
+    pub documents: u64,
+    pub built_at: String,
+    /// `m` of the adjusted rating: the mean raw rating of rated providers.
+    pub mean_rating: f64,
+    pub rated_providers: u64,
+    pub source: Option<String>,
+    pub rows_read: u64,
+    pub invalid_rows_skipped: u64,
+    /// Display names of the insurers, by ord (first spelling seen).
+    pub insurance_names: Vec<String>,
+    /// The ords that own bits 0..63 of the insurance facet bitmask.
+    pub insurance_bit_owners: Vec<u32>,
+}
+
+impl GenerationMeta {
+    pub fn read(generation_dir: &Path) -> Result<GenerationMeta, IndexError> {
+        let path = generation_dir.join(META_FILE);
+        let file = File::open(&path).map_err(|source| IndexError::Io {
+            context: format!("opening {}", path.display()),
+            source,
+        })?;
+        serde_json::from_reader(BufReader::new(file))
+            .map_err(|e| IndexError::Corrupt(format!("{}: {e}", path.display())))
+    }
+
+    pub fn write(&self, generation_dir: &Path) -> Result<(), IndexError> {
+        let path = generation_dir.join(META_FILE);
+        let write = || -> std::io::Result<()> {
+            let mut file = File::create(&path)?;
+            serde_json::to_writer_pretty(&mut file, self)?;
+            file.write_all(b"\n")?;
+            file.sync_all()
+        };
+        write().map_err(|source| IndexError::Io {
+            context: format!("writing {}", path.display()),
+            source,
+        })
+    }
+}
+
+/// Bit 63 of `insurance_bits` marks a provider with an insurer beyond the
+/// 63 most frequent; those are read from `overflow_insurance`.
+pub const INSURANCE_OVERFLOW_BIT: u64 = 1 << 63;
+
+/// What the collector reads per document of one segment.
+#[derive(Debug, Default)]
+pub struct SegmentColumns {
+    pub latitude: Vec<f64>,
+    pub longitude: Vec<f64>,
+    pub unit_vector: Vec<[f64; 3]>,
+    pub flags: Vec<u32>,
+    pub insurance_bits: Vec<u64>,
+    /// Docs with insurers outside the bitmask (sorted), and their ords.
+    pub overflow_docs: Vec<u32>,
+    pub overflow_ords: Vec<Vec<u32>>,
+    /// Raw rating; NaN when unrated (so every comparison fails).
+    pub rating: Vec<f64>,
+    /// `price_min`, `u32::MAX` when not given.
+    pub price_min: Vec<u32>,
+    pub review_count: Vec<u32>,
+    pub ranks: Ranks,
+}
+
+impl SegmentColumns {
+    /// Insurer ords of a document outside the bitmask.
+    pub fn overflow_ords_of(&self, doc: u32) -> &[u32] {
+        match self.overflow_docs.binary_search(&doc) {
+            Ok(i) => &self.overflow_ords[i],
+            Err(_) => &[],
+        }
+    }
+}
+
+/// A generation opened for searching. Cheap to share (`Arc`); requests keep
+/// the one they started with even when a newer one is swapped in.
+pub struct Generation {
+    pub meta: GenerationMeta,
+    pub fields: Fields,
+    pub searcher: Searcher,
+    pub segments: Vec<SegmentColumns>,
+    /// Bit position (0..63) of each insurer ord, if it has one.
+    pub insurance_bit_of_ord: Vec<Option<u8>>,
+    pub index: Index,
+    _reader: IndexReader,
+}
+
+impl std::fmt::Debug for Generation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Generation")
+            .field("generation", &self.meta.generation)
+            .field("documents", &self.meta.documents)
+            .finish()
+    }
+}
+
+fn corrupt(what: impl std::fmt::Display) -> IndexError {
+    IndexError::Corrupt(what.to_string())
+}
+
+impl Generation {
+    pub fn number(&self) -> u64 {
+        self.meta.generation
+    }
+
+    /// Opens the generation `CURRENT` names.
+    pub fn open_current(dir: &IndexDir) -> Result<Generation, IndexError> {
+        let current = dir.current()?.ok_or(IndexError::NoGeneration)?;
+        Generation::open(dir, current)
+    }
+
+    pub fn open(dir: &IndexDir, generation: u64) -> Result<Generation, IndexError> {
+        let path = dir.generation_path(generation);
+        let meta = GenerationMeta::read(&path)?;
+        let ranks_path = path.join(RANKS_FILE);
+        let ranks_file = File::open(&ranks_path).map_err(|source| IndexError::Io {
+            context: format!("opening {}", ranks_path.display()),
+            source,
+        })?;
+        let ranks = Ranks::read_from(BufReader::new(ranks_file))
+            .map_err(|e| corrupt(format!("{}: {e}", ranks_path.display())))?;
+        if ranks.len() as u64 != meta.documents {
+            return Err(corrupt("ranks.bin does not match the document count"));
+        }
+        let index = Index::open_in_dir(&path)?;
+        index.tokenizers().register(TEXT_TOKENIZER, text_analyzer());
+        let fields = Fields::from_schema(&index.schema())?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        let searcher = reader.searcher();
+        let mut insurance_bit_of_ord = vec![None; meta.insurance_names.len()];
+        for (bit, &ord) in meta.insurance_bit_owners.iter().enumerate().take(63) {
+            if let Some(slot) = insurance_bit_of_ord.get_mut(ord as usize) {
+                *slot = Some(bit as u8);
+            }
+        }
+        let segments = searcher
+            .segment_readers()
+            .iter()
+            .map(|segment| load_columns(segment, &ranks, &insurance_bit_of_ord))
+            .collect::<Result<Vec<_>, _>>()?;
+        let total_docs: u64 = segments.iter().map(|s| s.flags.len() as u64).sum();
+        if total_docs != meta.documents {
+            return Err(corrupt(format!(
+                "the index holds {total_docs} documents, its metadata says {}",
+                meta.documents
+            )));
+        }
+        Ok(Generation {
+            meta,
+            fields,
+            searcher,
+            segments,
+            insurance_bit_of_ord,
+            index,
+            _reader: reader,
+        })
+    }
+}
+
+fn load_columns(
+    segment: &SegmentReader,
+    ranks: &Ranks,
+    insurance_bit_of_ord: &[Option<u8>],
+) -> Result<SegmentColumns, IndexError> {
+    let fast = segment.fast_fields();
+    let seq = fast.u64("seq")?;
+    let lat = fast.f64("lat")?;
+    let lon = fast.f64("lon")?;
+    let flags = fast.u64("flags")?;
+    let insurance = fast.u64("insurance_ord")?;
+    let rating = fast.f64("rating")?;
+    let price = fast.u64("price_min")?;
+    let reviews = fast.u64("review_count")?;
+    let docs = segment.max_doc();
+    let mut columns = SegmentColumns::default();
+    let capacity = docs as usize;
+    columns.latitude.reserve(capacity);
+    columns.longitude.reserve(capacity);
+    columns.unit_vector.reserve(capacity);
+    columns.flags.reserve(capacity);
+    columns.insurance_bits.reserve(capacity);
+    columns.rating.reserve(capacity);
+    columns.price_min.reserve(capacity);
+    columns.review_count.reserve(capacity);
+    let mut seqs = Vec::with_capacity(capacity);
+    for doc in 0..docs {
+        let seq = seq.first(doc).ok_or_else(|| corrupt("a document has no seq"))? as usize;
+        if seq >= ranks.len() {
+            return Err(corrupt("a document's seq is out of range"));
+        }
+        seqs.push(seq);
+        let position = lat
+            .first(doc)
+            .zip(lon.first(doc))
+            .and_then(|(lat, lon)| LatLon::new(lat, lon))
+            .ok_or_else(|| corrupt("a document has no valid position"))?;
+        columns.latitude.push(position.lat);
+        columns.longitude.push(position.lon);
+        columns.unit_vector.push(position.unit_vector());
+        columns.flags.push(flags.first(doc).unwrap_or(0) as u32);
+        let mut bits = 0u64;
+        let mut overflow = Vec::new();
+        for ord in insurance.values_for_doc(doc) {
+            match insurance_bit_of_ord.get(ord as usize).copied().flatten() {
+                Some(bit) => bits |= 1 << bit,
+                None => overflow.push(ord as u32),
+            }
+        }
+        if !overflow.is_empty() {
+            bits |= INSURANCE_OVERFLOW_BIT;
+            columns.overflow_docs.push(doc);
+            columns.overflow_ords.push(overflow);
+        }
+        columns.insurance_bits.push(bits);
+        columns.rating.push(rating.first(doc).unwrap_or(f64::NAN));
+        columns
+            .price_min
+            .push(price.first(doc).map_or(u32::MAX, |p| p.min(u64::from(u32::MAX - 1)) as u32));
+        columns
+            .review_count
+            .push(reviews.first(doc).unwrap_or(0).min(u64::from(u32::MAX)) as u32);
+    }
+    let pick = |all: &Vec<u32>| seqs.iter().map(|&s| all[s]).collect::<Vec<u32>>();
+    columns.ranks = Ranks {
+        rating: pick(&ranks.rating),
+        rating_tier: pick(&ranks.rating_tier),
+        name: pick(&ranks.name),
+        adjusted_tier: pick(&ranks.adjusted_tier),
+        id: pick(&ranks.id),
+        reviews: pick(&ranks.reviews),
+        price: pick(&ranks.price),
+    };
+    Ok(columns)
+}

@@ -1,0 +1,245 @@
+//! Global sort positions, computed once per generation at build time.
+//!
+//! Every sort of SPEC §4 ends in byte-wise tie-breaks on name and id, which
+//! fast fields cannot compare cheaply. Since a generation never changes, the
+//! build sorts all providers once per ordering and stores each provider's
+//! position; at query time a sort compares small integers. The file is
+//! `ranks.bin` in the generation directory, indexed by the `seq` fast field.
+
+use std::cmp::Ordering;
+use std::io::{Read, Write};
+
+use crate::provider::adjusted_rating;
+
+/// What the build keeps of each valid provider to rank it.
+#[derive(Debug, Clone)]
+pub struct RankInput {
+    pub name: Box<str>,
+    pub id: Box<str>,
+    pub rating: Option<f64>,
+    pub review_count: u32,
+    pub price_min: Option<u32>,
+}
+
+/// Per provider (by `seq`), its position in each ordering. "Tier" arrays are
+/// dense ranks that leave ties tied, for sorts whose next key is a distance.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ranks {
+    /// adjusted desc, reviews desc, name, id.
+    pub rating: Vec<u32>,
+    /// Dense rank of (adjusted desc, reviews desc): ties stay tied.
+    pub rating_tier: Vec<u32>,
+    /// name, id.
+    pub name: Vec<u32>,
+    /// Dense rank of adjusted desc.
+    pub adjusted_tier: Vec<u32>,
+    /// id.
+    pub id: Vec<u32>,
+    /// reviews desc, adjusted desc, id.
+    pub reviews: Vec<u32>,
+    /// price_min asc (missing last), adjusted desc, id.
+    pub price: Vec<u32>,
+}
+
+const MAGIC: &[u8; 8] = b"KDRANKS1";
+
+/// Mean raw rating of the rated providers (0 when none is rated).
+pub fn mean_rating(inputs: &[RankInput]) -> (f64, u64) {
+    let (sum, count) = inputs
+        .iter()
+        .filter(|p| p.review_count > 0)
+        .filter_map(|p| p.rating)
+        .fold((0.0, 0u64), |(sum, count), r| (sum + r, count + 1));
+    let mean = if count == 0 { 0.0 } else { sum / count as f64 };
+    (mean, count)
+}
+
+fn positions(order: &[u32]) -> Vec<u32> {
+    let mut rank = vec![0u32; order.len()];
+    for (position, &seq) in order.iter().enumerate() {
+        rank[seq as usize] = position as u32;
+    }
+    rank
+}
+
+/// Dense ranks over `order`, where `same` says whether neighbours tie.
+fn tiers(order: &[u32], same: impl Fn(u32, u32) -> bool) -> Vec<u32> {
+    let mut tier = vec![0u32; order.len()];
+    let mut current = 0u32;
+    for (i, &seq) in order.iter().enumerate() {
+        if i > 0 && !same(order[i - 1], seq) {
+            current += 1;
+        }
+        tier[seq as usize] = current;
+    }
+    tier
+}
+
+pub fn compute(inputs: &[RankInput], mean: f64) -> Ranks {
+    let count = inputs.len() as u32;
+    let adjusted: Vec<f64> = inputs
+        .iter()
+        .map(|p| adjusted_rating(p.rating, p.review_count, mean))
+        .collect();
+    let all = || (0..count).collect::<Vec<u32>>();
+    let by_adjusted_desc = |a: u32, b: u32| adjusted[b as usize].total_cmp(&adjusted[a as usize]);
+    let reviews = |seq: u32| inputs[seq as usize].review_count;
+
+    // The two string sorts; every other ordering breaks ties on their ranks.
+    let mut by_id = all();
+    by_id.sort_unstable_by(|&a, &b| inputs[a as usize].id.cmp(&inputs[b as usize].id));
+    let id = positions(&by_id);
+    let mut by_name = all();
+    by_name.sort_unstable_by(|&a, &b| {
+        let (a, b) = (&inputs[a as usize], &inputs[b as usize]);
+        a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id))
+    });
+    let name = positions(&by_name);
+
+    let mut by_rating = all();
+    by_rating.sort_unstable_by(|&a, &b| {
+        by_adjusted_desc(a, b)
+            .then_with(|| reviews(b).cmp(&reviews(a)))
+            .then_with(|| name[a as usize].cmp(&name[b as usize]))
+    });
+    let rating_tier = tiers(&by_rating, |a, b| {
+        by_adjusted_desc(a, b) == Ordering::Equal && reviews(a) == reviews(b)
+    });
+    let adjusted_tier = tiers(&by_rating, |a, b| by_adjusted_desc(a, b) == Ordering::Equal);
+
+    let mut by_reviews = all();
+    by_reviews.sort_unstable_by(|&a, &b| {
+        reviews(b)
+            .cmp(&reviews(a))
+            .then_with(|| by_adjusted_desc(a, b))
+            .then_with(|| id[a as usize].cmp(&id[b as usize]))
+    });
+    let mut by_price = all();
+    let price = |seq: u32| inputs[seq as usize].price_min.unwrap_or(u32::MAX);
+    by_price.sort_unstable_by(|&a, &b| {
+        let missing = |seq: u32| inputs[seq as usize].price_min.is_none();
+        missing(a)
+            .cmp(&missing(b))
+            .then_with(|| price(a).cmp(&price(b)))
+            .then_with(|| by_adjusted_desc(a, b))
+            .then_with(|| id[a as usize].cmp(&id[b as usize]))
+    });
+
+    Ranks {
+        rating: positions(&by_rating),
+        rating_tier,
+        name,
+        adjusted_tier,
+        id,
+        reviews: positions(&by_reviews),
+        price: positions(&by_price),
+    }
+}
+
+impl Ranks {
+    fn arrays(&self) -> [&Vec<u32>; 7] {
+        [
+            &self.rating,
+            &self.rating_tier,
+            &self.name,
+            &self.adjusted_tier,
+            &self.id,
+            &self.reviews,
+            &self.price,
+        ]
+    }
+
+    pub fn len(&self) -> usize {
+        self.rating.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rating.is_empty()
+    }
+
+    pub fn write_to(&self, mut out: impl Write) -> std::io::Result<()> {
+        out.write_all(MAGIC)?;
+        out.write_all(&(self.len() as u64).to_le_bytes())?;
+        let mut buffer = Vec::with_capacity(self.len() * 4);
+        for array in self.arrays() {
+            buffer.clear();
+            array
+                .iter()
+                .for_each(|v| buffer.extend_from_slice(&v.to_le_bytes()));
+            out.write_all(&buffer)?;
+        }
+        out.flush()
+    }
+
+    pub fn read_from(mut input: impl Read) -> std::io::Result<Ranks> {
+        let invalid = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what);
+        let mut magic = [0u8; 8];
+        input.read_exact(&mut magic)?;
+        if &magic != MAGIC {
+            return Err(invalid("ranks.bin has an unknown format"));
+        }
+        let mut count = [0u8; 8];
+        input.read_exact(&mut count)?;
+        let count = usize::try_from(u64::from_le_bytes(count))
+            .map_err(|_| invalid("ranks.bin count too large"))?;
+        let mut bytes = Vec::new();
+        input.read_to_end(&mut bytes)?;
+        if bytes.len() != count * 4 * 7 {
+            return Err(invalid("ranks.bin is truncated"));
+        }
+        let mut arrays = bytes.chunks_exact(count * 4).map(|chunk| {
+            chunk
+                .chunks_exact(4)
+                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect::<Vec<u32>>()
+        });
+        let mut next = || arrays.next().unwrap_or_default();
+        Ok(Ranks {
+            rating: next(),
+            rating_tier: next(),
+            name: next(),
+            adjusted_tier: next(),
+            id: next(),
+            reviews: next(),
+            price: next(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(id: &str, name: &str, rating: Option<f64>, reviews: u32, price: Option<u32>) -> RankInput {
+        RankInput {
+            name: name.into(),
+            id: id.into(),
+            rating,
+            review_count: reviews,
+            price_min: price,
+        }
+    }
+
+    #[test]
+    fn rating_order_breaks_ties_by_reviews_name_then_id() {
+        let inputs = vec![
+            input("b", "Same", None, 0, Some(500)),
+            input("a", "Same", None, 0, None),
+            input("c", "Solo five", Some(5.0), 1, Some(300)),
+            input("d", "Many good", Some(4.8), 300, Some(300)),
+        ];
+        let (mean, rated) = mean_rating(&inputs);
+        assert_eq!(rated, 2);
+        assert!((mean - 4.9).abs() < 1e-12);
+        let ranks = compute(&inputs, mean);
+        // c: (49+5)/11 = 4.909; d: (49+1440)/310 = 4.803; unrated: 4.9.
+        assert_eq!(ranks.rating, vec![2, 1, 0, 3]);
+        assert_eq!(ranks.rating_tier[0], ranks.rating_tier[1]);
+        // Price: c and d at 300 (c has the higher adjusted rating), b, then a without a price.
+        assert_eq!(ranks.price, vec![3, 2, 0, 1]);
+        let mut bytes = Vec::new();
+        ranks.write_to(&mut bytes).expect("write to memory");
+        assert_eq!(Ranks::read_from(&bytes[..]).expect("read back"), ranks);
+        assert!(Ranks::read_from(&bytes[..bytes.len() - 1]).is_err());
+    }
+}

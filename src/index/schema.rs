@@ -1,0 +1,227 @@
+//! The tantivy schema of a generation and how a [`Provider`] becomes a document.
+//!
+//! Text that `q` searches goes into one `text` field; filters that need
+//! posting lists (state, insurance, language, the geographic cells) are raw
+//! terms; everything the search collector reads per matching document is a
+//! fast field; the doc store holds the provider as JSON, read only for the
+//! page of hits returned.
+
+use tantivy::TantivyDocument;
+use tantivy::schema::{
+    Field, INDEXED, IndexRecordOption, NumericOptions, STORED, STRING, Schema, TextFieldIndexing,
+    TextOptions,
+};
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer,
+};
+
+use crate::geo::{LatLon, cells_of};
+use crate::provider::Provider;
+
+/// Name under which [`text_analyzer`] is registered on every opened index.
+pub const TEXT_TOKENIZER: &str = "ketadir_text";
+
+/// Tokens longer than this many bytes are dropped (they are never words).
+pub const MAX_TOKEN_BYTES: usize = 40;
+
+/// Splits on anything but letters and digits, lower-cases and folds accents,
+/// so "Café" and "cafe" meet. Queries go through the same analyzer.
+pub fn text_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES + 1))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build()
+}
+
+/// Bit positions in the `flags` fast field.
+pub mod flag {
+    use crate::provider::{Condition, Treatment};
+
+    pub fn treatment(t: Treatment) -> u32 {
+        1 << t.index()
+    }
+    pub fn condition(c: Condition) -> u32 {
+        1 << (Treatment::ALL.len() + c.index())
+    }
+    pub const TELEHEALTH: u32 = 1 << (5 + 12);
+    pub const ACCEPTING: u32 = 1 << (5 + 12 + 1);
+}
+
+/// Handles to the schema's fields.
+#[derive(Debug, Clone, Copy)]
+pub struct Fields {
+    pub id: Field,
+    pub json: Field,
+    pub text: Field,
+    pub cell: Field,
+    pub state: Field,
+    pub insurance: Field,
+    pub language: Field,
+    pub seq: Field,
+    pub lat: Field,
+    pub lon: Field,
+    pub flags: Field,
+    pub insurance_ord: Field,
+    pub rating: Field,
+    pub price_min: Field,
+    pub review_count: Field,
+}
+
+pub fn build_schema() -> (Schema, Fields) {
+    let mut builder = Schema::builder();
+    let text_indexing = TextFieldIndexing::default()
+        .set_tokenizer(TEXT_TOKENIZER)
+        .set_index_option(IndexRecordOption::WithFreqs);
+    let fast = NumericOptions::default().set_fast();
+    let fields = Fields {
+        id: builder.add_text_field("id", STRING | STORED),
+        json: builder.add_text_field("json", STORED),
+        text: builder.add_text_field(
+            "text",
+            TextOptions::default().set_indexing_options(text_indexing),
+        ),
+        cell: builder.add_u64_field("cell", INDEXED),
+        state: builder.add_text_field("state", STRING),
+        insurance: builder.add_text_field("insurance", STRING),
+        language: builder.add_text_field("language", STRING),
+        seq: builder.add_u64_field("seq", fast.clone()),
+        lat: builder.add_f64_field("lat", fast.clone()),
+        lon: builder.add_f64_field("lon", fast.clone()),
+        flags: builder.add_u64_field("flags", fast.clone()),
+        insurance_ord: builder.add_u64_field("insurance_ord", fast.clone()),
+        rating: builder.add_f64_field("rating", fast.clone()),
+        price_min: builder.add_u64_field("price_min", fast.clone()),
+        review_count: builder.add_u64_field("review_count", fast),
+    };
+    (builder.build(), fields)
+}
+
+impl Fields {
+    pub fn from_schema(schema: &Schema) -> tantivy::Result<Fields> {
+        let get = |name: &str| schema.get_field(name);
+        Ok(Fields {
+            id: get("id")?,
+            json: get("json")?,
+            text: get("text")?,
+            cell: get("cell")?,
+            state: get("state")?,
+            insurance: get("insurance")?,
+            language: get("language")?,
+            seq: get("seq")?,
+            lat: get("lat")?,
+            lon: get("lon")?,
+            flags: get("flags")?,
+            insurance_ord: get("insurance_ord")?,
+            rating: get("rating")?,
+            price_min: get("price_min")?,
+            review_count: get("review_count")?,
+        })
+    }
+}
+
+/// The words `q` can find a provider by: SPEC §4's fields plus the labels
+/// and synonyms of its treatments and conditions.
+pub fn searchable_text(provider: &Provider) -> String {
+    let mut text = String::with_capacity(512);
+    let mut push = |part: &str| {
+        text.push_str(part);
+        text.push('\n');
+    };
+    push(&provider.name);
+    push(provider.organization.as_deref().unwrap_or_default());
+    push(provider.description.as_deref().unwrap_or_default());
+    push(&provider.city);
+    for credential in &provider.credentials {
+        push(credential);
+    }
+    for treatment in &provider.treatments {
+        push(treatment.label());
+        treatment.synonyms().iter().for_each(|s| push(s));
+    }
+    for condition in &provider.conditions {
+        push(condition.label());
+        condition.synonyms().iter().for_each(|s| push(s));
+    }
+    text
+}
+
+/// Lower-cased key under which list values (insurance, languages) match.
+pub fn list_key(value: &str) -> String {
+    value.trim().to_lowercase()
+}
+
+pub fn flags_of(provider: &Provider) -> u32 {
+    let treatments: u32 = provider.treatments.iter().map(|t| flag::treatment(*t)).sum();
+    let conditions: u32 = provider.conditions.iter().map(|c| flag::condition(*c)).sum();
+    let telehealth = if provider.telehealth { flag::TELEHEALTH } else { 0 };
+    let accepting = if provider.accepting_new_patients {
+        flag::ACCEPTING
+    } else {
+        0
+    };
+    treatments | conditions | telehealth | accepting
+}
+
+/// Builds the document of one provider; `insurance_ords` are the provider's
+/// insurers numbered in the generation's insurance dictionary.
+pub fn document(
+    fields: &Fields,
+    provider: &Provider,
+    seq: u64,
+    insurance_ords: &[u32],
+) -> Result<TantivyDocument, serde_json::Error> {
+    let mut doc = TantivyDocument::new();
+    doc.add_text(fields.id, &provider.id);
+    doc.add_text(fields.json, serde_json::to_string(provider)?);
+    doc.add_text(fields.text, searchable_text(provider));
+    let position = LatLon {
+        lat: provider.latitude,
+        lon: provider.longitude,
+    };
+    for cell in cells_of(position) {
+        doc.add_u64(fields.cell, cell);
+    }
+    doc.add_text(fields.state, &provider.state);
+    for insurer in &provider.insurance {
+        doc.add_text(fields.insurance, list_key(insurer));
+    }
+    for language in &provider.languages {
+        doc.add_text(fields.language, list_key(language));
+    }
+    doc.add_u64(fields.seq, seq);
+    doc.add_f64(fields.lat, provider.latitude);
+    doc.add_f64(fields.lon, provider.longitude);
+    doc.add_u64(fields.flags, u64::from(flags_of(provider)));
+    for ord in insurance_ords {
+        doc.add_u64(fields.insurance_ord, u64::from(*ord));
+    }
+    if let Some(rating) = provider.rating {
+        doc.add_f64(fields.rating, rating);
+    }
+    if let Some(price) = provider.price_min {
+        doc.add_u64(fields.price_min, u64::from(price));
+    }
+    doc.add_u64(fields.review_count, u64::from(provider.review_count));
+    Ok(doc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::{Condition, Treatment};
+
+    #[test]
+    fn flags_do_not_overlap() {
+        let mut seen = 0u32;
+        let all = Treatment::ALL
+            .iter()
+            .map(|t| flag::treatment(*t))
+            .chain(Condition::ALL.iter().map(|c| flag::condition(*c)))
+            .chain([flag::TELEHEALTH, flag::ACCEPTING]);
+        for bit in all {
+            assert_eq!(seen & bit, 0);
+            seen |= bit;
+        }
+    }
+}

@@ -1,0 +1,437 @@
+//! Parsers for single CSV cells: each turns trimmed, non-blank text into a
+//! typed value or a message that says what is allowed.
+
+use crate::provider::{Condition, Treatment, parse_state_code};
+
+pub type FieldResult<T> = Result<T, String>;
+
+/// A string of at most `max` characters without control characters.
+pub fn text(value: &str, max: usize) -> FieldResult<String> {
+    let length = value.chars().count();
+    if length > max {
+        return Err(format!("at most {max} characters allowed, found {length}"));
+    }
+    if value.chars().any(char::is_control) {
+        return Err("control characters are not allowed".into());
+    }
+    Ok(value.to_string())
+}
+
+/// Free text that may span lines (descriptions).
+pub fn multiline_text(value: &str, max: usize) -> FieldResult<String> {
+    let length = value.chars().count();
+    if length > max {
+        return Err(format!("at most {max} characters allowed, found {length}"));
+    }
+    if value
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err("control characters other than line breaks and tabs are not allowed".into());
+    }
+    Ok(value.to_string())
+}
+
+/// Splits a `;`-separated list, trimming items and dropping empty ones.
+pub fn list_items(value: &str) -> impl Iterator<Item = &str> {
+    value.split(';').map(str::trim).filter(|item| !item.is_empty())
+}
+
+/// A list of short strings, duplicates (ignoring case) removed.
+pub fn text_list(value: &str, max_item: usize) -> FieldResult<Vec<String>> {
+    let mut items: Vec<String> = Vec::new();
+    for item in list_items(value) {
+        let item = text(item, max_item).map_err(|message| format!("\"{item}\": {message}"))?;
+        if !items.iter().any(|seen| seen.eq_ignore_ascii_case(&item)) {
+            items.push(item);
+        }
+    }
+    Ok(items)
+}
+
+pub fn id(value: &str) -> FieldResult<String> {
+    let valid_chars = value
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if !valid_chars || value.len() > 64 {
+        return Err("must be 1–64 characters of A–Z, a–z, 0–9, '.', '_' or '-'".into());
+    }
+    Ok(value.to_string())
+}
+
+/// Checks the NPI check digit: Luhn over "80840" followed by the first nine
+/// digits must give the tenth.
+pub fn npi(value: &str) -> FieldResult<String> {
+    if value.len() != 10 || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("must be exactly 10 digits".into());
+    }
+    if !npi_check_digit_matches(value) {
+        return Err("check digit does not match (not a valid NPI)".into());
+    }
+    Ok(value.to_string())
+}
+
+fn npi_check_digit_matches(ten_digits: &str) -> bool {
+    let digits: Vec<u32> = format!("80840{ten_digits}")
+        .bytes()
+        .map(|b| u32::from(b - b'0'))
+        .collect();
+    // Luhn: from the right, double every second digit.
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(position, &digit)| {
+            if position % 2 == 1 {
+                let doubled = digit * 2;
+                if doubled > 9 { doubled - 9 } else { doubled }
+            } else {
+                digit
+            }
+        })
+        .sum();
+    sum.is_multiple_of(10)
+}
+
+pub fn state(value: &str) -> FieldResult<String> {
+    parse_state_code(value).map(str::to_string).ok_or_else(|| {
+        "must be a USPS code of a state, DC, PR, VI, GU, AS or MP (e.g. CO)".into()
+    })
+}
+
+/// `12345` or `12345-6789`, stored as the five-digit ZIP.
+pub fn zip(value: &str) -> FieldResult<String> {
+    let bytes = value.as_bytes();
+    let five_digits = bytes.len() >= 5 && bytes[..5].iter().all(u8::is_ascii_digit);
+    let plus_four =
+        bytes.len() == 10 && bytes[5] == b'-' && bytes[6..].iter().all(u8::is_ascii_digit);
+    if five_digits && (bytes.len() == 5 || plus_four) {
+        Ok(value[..5].to_string())
+    } else {
+        Err("must be a ZIP code like 12345 or 12345-6789".into())
+    }
+}
+
+/// A finite decimal number within `min..=max`.
+pub fn decimal(value: &str, min: f64, max: f64) -> FieldResult<f64> {
+    let allowed = || format!("must be a decimal number from {min} to {max}");
+    // Rust also parses "inf" and "NaN"; only plain decimals are data.
+    let plain = value
+        .bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'));
+    let number: f64 = value
+        .parse()
+        .ok()
+        .filter(|n: &f64| plain && n.is_finite())
+        .ok_or_else(allowed)?;
+    if (min..=max).contains(&number) {
+        Ok(number)
+    } else {
+        Err(allowed())
+    }
+}
+
+/// A whole number ≥ 0 (prices in USD, review counts).
+pub fn whole_number(value: &str, max: u32) -> FieldResult<u32> {
+    let allowed = || format!("must be a whole number from 0 to {max}");
+    if !value.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(allowed());
+    }
+    value
+        .parse::<u32>()
+        .ok()
+        .filter(|n| *n <= max)
+        .ok_or_else(allowed)
+}
+
+pub fn boolean(value: &str) -> FieldResult<bool> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "yes" | "1" => Ok(true),
+        "false" | "no" | "0" => Ok(false),
+        _ => Err("must be true, false, yes, no, 1 or 0".into()),
+    }
+}
+
+pub fn website(value: &str) -> FieldResult<String> {
+    let lower = value.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))
+        .ok_or("must start with http:// or https://")?;
+    if rest.is_empty() || rest.starts_with('/') {
+        return Err("must name a host after the scheme".into());
+    }
+    if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("must not contain spaces or control characters".into());
+    }
+    text(value, 2000)
+}
+
+pub fn email(value: &str) -> FieldResult<String> {
+    let at_signs = value.matches('@').count();
+    let (local, domain) = value.split_once('@').unwrap_or(("", ""));
+    if at_signs != 1 || local.is_empty() || domain.is_empty() {
+        return Err("must contain exactly one @ between a name and a domain".into());
+    }
+    if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("must not contain spaces or control characters".into());
+    }
+    text(value, 254)
+}
+
+/// `YYYY-MM-DD`, a real calendar date.
+pub fn date(value: &str) -> FieldResult<String> {
+    let invalid = || "must be a date written YYYY-MM-DD".to_string();
+    let bytes = value.as_bytes();
+    let shape_ok = bytes.len() == 10
+        && bytes[4] == b'-'
+        && bytes[7] == b'-'
+        && bytes
+            .iter()
+            .enumerate()
+            .all(|(i, b)| i == 4 || i == 7 || b.is_ascii_digit());
+    if !shape_ok {
+        return Err(invalid());
+    }
+    let year: u32 = value[..4].parse().map_err(|_| invalid())?;
+    let month: u32 = value[5..7].parse().map_err(|_| invalid())?;
+    let day: u32 = value[8..].parse().map_err(|_| invalid())?;
+    let leap = year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400));
+    let days_in_month = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return Err(format!("{value} is not a calendar date (month {month})")),
+    };
+    if year == 0 || day == 0 || day > days_in_month {
+        return Err(format!("{value} is not a calendar date"));
+    }
+    Ok(value.to_string())
+}
+
+/// Parses a list of vocabulary values, naming the first unknown one.
+fn vocabulary_list<T: PartialEq + Copy>(
+    value: &str,
+    parse: impl Fn(&str) -> Option<T>,
+    allowed: impl Fn() -> String,
+) -> FieldResult<Vec<T>> {
+    let mut values = Vec::new();
+    for item in list_items(value) {
+        let parsed =
+            parse(item).ok_or_else(|| format!("unknown value \"{item}\"; allowed: {}", allowed()))?;
+        if !values.contains(&parsed) {
+            values.push(parsed);
+        }
+    }
+    Ok(values)
+}
+
+pub fn treatments(value: &str) -> FieldResult<Vec<Treatment>> {
+    vocabulary_list(value, Treatment::parse, Treatment::allowed)
+}
+
+pub fn conditions(value: &str) -> FieldResult<Vec<Condition>> {
+    vocabulary_list(value, Condition::parse, Condition::allowed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs a parser over a table of inputs: `Ok(expected)` or `Err(())`.
+    fn check<T: std::fmt::Debug + PartialEq>(
+        parse: impl Fn(&str) -> FieldResult<T>,
+        cases: &[(&str, Result<T, ()>)],
+    ) {
+        for (input, expected) in cases {
+            let got = parse(input).map_err(|_| ());
+            assert_eq!(&got, expected, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn npi_check_digit() {
+        check(
+            npi,
+            &[
+                ("1234567893", Ok("1234567893".to_string())),
+                ("1245319599", Ok("1245319599".to_string())),
+                ("1234567890", Err(())),
+                ("123456789", Err(())),
+                ("12345678901", Err(())),
+                ("12345678a3", Err(())),
+                ("１234567893", Err(())),
+            ],
+        );
+    }
+
+    #[test]
+    fn ids() {
+        check(
+            id,
+            &[
+                ("p-1", Ok("p-1".to_string())),
+                ("A.b_C-9", Ok("A.b_C-9".to_string())),
+                ("has space", Err(())),
+                ("ünï", Err(())),
+                ("<script>", Err(())),
+                (&"x".repeat(64), Ok("x".repeat(64))),
+                (&"x".repeat(65), Err(())),
+            ],
+        );
+    }
+
+    #[test]
+    fn zips() {
+        check(
+            zip,
+            &[
+                ("80202", Ok("80202".to_string())),
+                ("80202-1234", Ok("80202".to_string())),
+                ("8020", Err(())),
+                ("802021", Err(())),
+                ("80202-123", Err(())),
+                ("80202 1234", Err(())),
+                ("abcde", Err(())),
+            ],
+        );
+    }
+
+    #[test]
+    fn states() {
+        check(
+            state,
+            &[
+                ("co", Ok("CO".to_string())),
+                ("PR", Ok("PR".to_string())),
+                ("mp", Ok("MP".to_string())),
+                ("Colorado", Err(())),
+                ("XX", Err(())),
+            ],
+        );
+    }
+
+    #[test]
+    fn decimals_reject_non_finite_and_out_of_range() {
+        let latitude = |v: &str| decimal(v, -90.0, 90.0);
+        check(
+            latitude,
+            &[
+                ("39.74", Ok(39.74)),
+                ("-90", Ok(-90.0)),
+                ("90.0001", Err(())),
+                ("NaN", Err(())),
+                ("inf", Err(())),
+                ("1e400", Err(())),
+                ("39,74", Err(())),
+                ("", Err(())),
+            ],
+        );
+    }
+
+    #[test]
+    fn whole_numbers() {
+        let price = |v: &str| whole_number(v, 1_000_000);
+        check(
+            price,
+            &[
+                ("0", Ok(0)),
+                ("450", Ok(450)),
+                ("-1", Err(())),
+                ("450.5", Err(())),
+                ("$450", Err(())),
+                ("99999999999", Err(())),
+            ],
+        );
+    }
+
+    #[test]
+    fn booleans() {
+        check(
+            boolean,
+            &[
+                ("TRUE", Ok(true)),
+                ("yes", Ok(true)),
+                ("1", Ok(true)),
+                ("No", Ok(false)),
+                ("0", Ok(false)),
+                ("y", Err(())),
+                ("maybe", Err(())),
+            ],
+        );
+    }
+
+    #[test]
+    fn websites_only_http() {
+        check(
+            website,
+            &[
+                ("https://a.example.org", Ok("https://a.example.org".to_string())),
+                ("HTTP://A.example.org/x?y=1", Ok("HTTP://A.example.org/x?y=1".to_string())),
+                ("javascript:alert(1)", Err(())),
+                ("ftp://example.org", Err(())),
+                ("https://", Err(())),
+                ("https:///path", Err(())),
+                ("https://exa mple.org", Err(())),
+                ("example.org", Err(())),
+            ],
+        );
+    }
+
+    #[test]
+    fn emails() {
+        check(
+            email,
+            &[
+                ("a@example.org", Ok("a@example.org".to_string())),
+                ("a@@example.org", Err(())),
+                ("a@b@example.org", Err(())),
+                ("example.org", Err(())),
+                ("@example.org", Err(())),
+                ("a b@example.org", Err(())),
+            ],
+        );
+    }
+
+    #[test]
+    fn dates() {
+        check(
+            date,
+            &[
+                ("2024-02-29", Ok("2024-02-29".to_string())),
+                ("2023-02-29", Err(())),
+                ("1900-02-29", Err(())),
+                ("2000-02-29", Ok("2000-02-29".to_string())),
+                ("2024-13-01", Err(())),
+                ("2024-04-31", Err(())),
+                ("2024-4-1", Err(())),
+                ("01/02/2024", Err(())),
+                ("2024-01-01T00:00", Err(())),
+            ],
+        );
+    }
+
+    #[test]
+    fn vocabulary_lists_normalise_and_dedupe() {
+        assert_eq!(
+            treatments("IV Infusion; esketamine-nasal;iv_infusion;"),
+            Ok(vec![Treatment::IvInfusion, Treatment::EsketamineNasal])
+        );
+        assert!(conditions("crps;back pain").is_err());
+        assert_eq!(conditions(" ; "), Ok(vec![]));
+    }
+
+    #[test]
+    fn text_limits_and_control_characters() {
+        assert!(text(&"é".repeat(200), 200).is_ok());
+        assert!(text(&"é".repeat(201), 200).is_err());
+        assert!(text("a\u{0}b", 200).is_err());
+        assert!(multiline_text("line one\nline two", 5000).is_ok());
+        assert!(multiline_text("bell\u{7}", 5000).is_err());
+        assert_eq!(
+            text_list("Aetna; aetna ;Cigna", 100),
+            Ok(vec!["Aetna".to_string(), "Cigna".to_string()])
+        );
+    }
+}

@@ -1,0 +1,512 @@
+//! CSV → validated [`Provider`] records + a [`Report`] of every problem.
+//!
+//! Reading streams: each valid record is handed to a sink as soon as its row
+//! is checked, so memory holds one row at a time plus the set of ids seen
+//! (ids must be unique) and the report. Rows are read as bytes, so invalid
+//! UTF-8 is an error for its own row only, and no byte sequence can panic.
+//! This module knows nothing of tantivy or HTTP: the CLI's `check`, imports
+//! from the CLI and imports over HTTP all use it, so one set of rules holds.
+
+pub mod fields;
+mod report;
+
+use std::collections::HashSet;
+use std::io::Read;
+
+pub use report::{Problem, Report};
+
+use crate::geo::LatLon;
+use crate::geo::gazetteer::Gazetteer;
+use crate::provider::Provider;
+
+/// Failure to read the input at all (as opposed to bad rows, which are
+/// reported and skipped).
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("could not read the CSV input: {0}")]
+    Read(#[from] std::io::Error),
+}
+
+/// The columns of SPEC §2, in the order of the documented header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Column {
+    Id,
+    Name,
+    Organization,
+    Credentials,
+    Npi,
+    Address,
+    City,
+    State,
+    Zip,
+    Latitude,
+    Longitude,
+    Phone,
+    Website,
+    Email,
+    Treatments,
+    Conditions,
+    Insurance,
+    PriceMin,
+    PriceMax,
+    Telehealth,
+    AcceptingNewPatients,
+    Languages,
+    Rating,
+    ReviewCount,
+    Description,
+    LastVerified,
+}
+
+impl Column {
+    const ALL: [Column; 26] = [
+        Column::Id,
+        Column::Name,
+        Column::Organization,
+        Column::Credentials,
+        Column::Npi,
+        Column::Address,
+        Column::City,
+        Column::State,
+        Column::Zip,
+        Column::Latitude,
+        Column::Longitude,
+        Column::Phone,
+        Column::Website,
+        Column::Email,
+        Column::Treatments,
+        Column::Conditions,
+        Column::Insurance,
+        Column::PriceMin,
+        Column::PriceMax,
+        Column::Telehealth,
+        Column::AcceptingNewPatients,
+        Column::Languages,
+        Column::Rating,
+        Column::ReviewCount,
+        Column::Description,
+        Column::LastVerified,
+    ];
+    const REQUIRED: [Column; 4] = [Column::Id, Column::Name, Column::City, Column::State];
+
+    fn name(self) -> &'static str {
+        match self {
+            Column::Id => "id",
+            Column::Name => "name",
+            Column::Organization => "organization",
+            Column::Credentials => "credentials",
+            Column::Npi => "npi",
+            Column::Address => "address",
+            Column::City => "city",
+            Column::State => "state",
+            Column::Zip => "zip",
+            Column::Latitude => "latitude",
+            Column::Longitude => "longitude",
+            Column::Phone => "phone",
+            Column::Website => "website",
+            Column::Email => "email",
+            Column::Treatments => "treatments",
+            Column::Conditions => "conditions",
+            Column::Insurance => "insurance",
+            Column::PriceMin => "price_min",
+            Column::PriceMax => "price_max",
+            Column::Telehealth => "telehealth",
+            Column::AcceptingNewPatients => "accepting_new_patients",
+            Column::Languages => "languages",
+            Column::Rating => "rating",
+            Column::ReviewCount => "review_count",
+            Column::Description => "description",
+            Column::LastVerified => "last_verified",
+        }
+    }
+}
+
+/// Where each known column sits in the file's rows.
+struct Header {
+    positions: [Option<usize>; Column::ALL.len()],
+    width: usize,
+}
+
+impl Header {
+    /// Maps the header row; problems that make the file unreadable are errors
+    /// (the caller reads no rows), unknown columns are warnings.
+    fn parse(header: &csv::ByteRecord, report: &mut Report) -> Option<Header> {
+        let mut positions = [None; Column::ALL.len()];
+        let mut usable = true;
+        for (position, raw) in header.iter().enumerate() {
+            let raw = String::from_utf8_lossy(raw);
+            // A UTF-8 byte-order mark may precede the first column name.
+            let name = raw.trim_start_matches('\u{feff}').trim().to_lowercase();
+            match Column::ALL.iter().position(|c| c.name() == name) {
+                Some(index) if positions[index].is_some() => {
+                    report.error(1, None, &name, None, "column appears more than once");
+                    usable = false;
+                }
+                Some(index) => positions[index] = Some(position),
+                None => report.warning(1, None, &name, None, "unknown column, ignored"),
+            }
+        }
+        for required in Column::REQUIRED {
+            if positions[required as usize].is_none() {
+                report.error(1, None, required.name(), None, "required column is missing");
+                usable = false;
+            }
+        }
+        usable.then_some(Header {
+            positions,
+            width: header.len(),
+        })
+    }
+}
+
+/// Reads a provider CSV, calling `on_valid` with each valid record in file
+/// order, and returns the report of every problem found.
+pub fn read_providers<R: Read>(
+    input: R,
+    mut on_valid: impl FnMut(Provider),
+) -> Result<Report, IngestError> {
+    read_providers_with(input, |provider, _| on_valid(provider))
+}
+
+/// Like [`read_providers`], also showing the sink the report so far (an
+/// import stops building once a row is invalid and it will be rejected).
+pub fn read_providers_with<R: Read>(
+    input: R,
+    mut on_valid: impl FnMut(Provider, &Report),
+) -> Result<Report, IngestError> {
+    let gazetteer = Gazetteer::get();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(input);
+    let mut report = Report::default();
+    let header_record = match reader.byte_headers() {
+        Ok(header) => header.clone(),
+        Err(error) => return Err(csv_error_to_io(error).into()),
+    };
+    if header_record.is_empty() || header_record.iter().all(|f| f.is_empty()) {
+        report.error(1, None, "header", None, "the file has no header row");
+        return Ok(report);
+    }
+    let Some(header) = Header::parse(&header_record, &mut report) else {
+        return Ok(report);
+    };
+    let mut seen_ids: HashSet<Box<str>> = HashSet::new();
+    let mut record = csv::ByteRecord::new();
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(error) => return Err(csv_error_to_io(error).into()),
+        }
+        let line = record.position().map_or(0, |p| p.line());
+        report.rows_read += 1;
+        let mut row = RowCheck {
+            line,
+            id: None,
+            report: &mut report,
+            failed: false,
+        };
+        if let Some(provider) = row.validate(&header, &record, gazetteer, &mut seen_ids) {
+            report.valid += 1;
+            on_valid(provider, &report);
+        } else {
+            report.invalid += 1;
+        }
+    }
+    Ok(report)
+}
+
+fn csv_error_to_io(error: csv::Error) -> std::io::Error {
+    match error.into_kind() {
+        csv::ErrorKind::Io(io) => io,
+        other => std::io::Error::other(format!("{other:?}")),
+    }
+}
+
+/// The checks of one row, collecting every problem into the report.
+struct RowCheck<'a> {
+    line: u64,
+    id: Option<String>,
+    report: &'a mut Report,
+    failed: bool,
+}
+
+impl RowCheck<'_> {
+    fn fail(&mut self, column: Column, value: Option<&str>, message: &str) {
+        self.failed = true;
+        self.report
+            .error(self.line, self.id.as_deref(), column.name(), value, message);
+    }
+
+    /// Parses an optional cell: `None` when blank or failed (failure reported).
+    fn optional<T>(
+        &mut self,
+        cells: &Cells,
+        column: Column,
+        parse: impl FnOnce(&str) -> fields::FieldResult<T>,
+    ) -> Option<T> {
+        let value = cells.get(column)?;
+        match parse(value) {
+            Ok(parsed) => Some(parsed),
+            Err(message) => {
+                self.fail(column, Some(value), &message);
+                None
+            }
+        }
+    }
+
+    fn required<T>(
+        &mut self,
+        cells: &Cells,
+        column: Column,
+        parse: impl FnOnce(&str) -> fields::FieldResult<T>,
+    ) -> Option<T> {
+        if cells.get(column).is_none() {
+            self.fail(column, None, "required, but blank");
+            return None;
+        }
+        self.optional(cells, column, parse)
+    }
+
+    fn validate(
+        &mut self,
+        header: &Header,
+        record: &csv::ByteRecord,
+        gazetteer: &Gazetteer,
+        seen_ids: &mut HashSet<Box<str>>,
+    ) -> Option<Provider> {
+        let Some(cells) = self.decode(header, record) else {
+            return None;
+        };
+        // The id goes first so that every later problem of the row names it.
+        let id = self.required(&cells, Column::Id, fields::id);
+        if let Some(id) = &id {
+            self.id = Some(id.clone());
+            if !seen_ids.insert(id.as_str().into()) {
+                self.fail(
+                    Column::Id,
+                    Some(id),
+                    "duplicate id: an earlier row has the same id",
+                );
+            }
+        }
+        let name = self.required(&cells, Column::Name, |v| fields::text(v, 200));
+        let organization = self.optional(&cells, Column::Organization, |v| fields::text(v, 200));
+        let credentials = self.optional(&cells, Column::Credentials, |v| fields::text_list(v, 20));
+        let npi = self.optional(&cells, Column::Npi, fields::npi);
+        let address = self.optional(&cells, Column::Address, |v| fields::text(v, 200));
+        let city = self.required(&cells, Column::City, |v| fields::text(v, 100));
+        let state = self.required(&cells, Column::State, fields::state);
+        let zip = self.optional(&cells, Column::Zip, fields::zip);
+        let latitude = self.optional(&cells, Column::Latitude, |v| {
+            fields::decimal(v, -90.0, 90.0)
+        });
+        let longitude = self.optional(&cells, Column::Longitude, |v| {
+            fields::decimal(v, -180.0, 180.0)
+        });
+        let phone = self.optional(&cells, Column::Phone, |v| fields::text(v, 40));
+        let website = self.optional(&cells, Column::Website, fields::website);
+        let email = self.optional(&cells, Column::Email, fields::email);
+        let treatments = self.optional(&cells, Column::Treatments, fields::treatments);
+        let conditions = self.optional(&cells, Column::Conditions, fields::conditions);
+        let insurance = self.optional(&cells, Column::Insurance, |v| fields::text_list(v, 100));
+        let price_min = self.optional(&cells, Column::PriceMin, |v| {
+            fields::whole_number(v, 1_000_000)
+        });
+        let price_max = self.optional(&cells, Column::PriceMax, |v| {
+            fields::whole_number(v, 1_000_000)
+        });
+        let telehealth = self.optional(&cells, Column::Telehealth, fields::boolean);
+        let accepting = self.optional(&cells, Column::AcceptingNewPatients, fields::boolean);
+        let languages = self.optional(&cells, Column::Languages, |v| fields::text_list(v, 50));
+        let rating = self.optional(&cells, Column::Rating, |v| fields::decimal(v, 0.0, 5.0));
+        let review_count = self.optional(&cells, Column::ReviewCount, |v| {
+            fields::whole_number(v, 100_000_000)
+        });
+        let description = self.optional(&cells, Column::Description, |v| {
+            fields::multiline_text(v, 5000)
+        });
+        let last_verified = self.optional(&cells, Column::LastVerified, fields::date);
+
+        if let (Some(min), Some(max)) = (price_min, price_max)
+            && min > max
+        {
+            self.fail(
+                Column::PriceMin,
+                cells.get(Column::PriceMin),
+                &format!("price_min ({min}) must not exceed price_max ({max})"),
+            );
+        }
+        let review_count_value = review_count.unwrap_or(0);
+        if rating.is_some() && review_count_value == 0 {
+            self.fail(
+                Column::Rating,
+                cells.get(Column::Rating),
+                "a rating needs a review_count of at least 1",
+            );
+        }
+        if rating.is_none() && cells.get(Column::Rating).is_none() && review_count_value > 0 {
+            self.fail(
+                Column::ReviewCount,
+                cells.get(Column::ReviewCount),
+                "review_count is above 0 but no rating is given",
+            );
+        }
+        let position = self.position(&cells, (latitude, longitude), zip.as_deref(), gazetteer);
+
+        if self.failed {
+            return None;
+        }
+        let (position, location_approximate) = position?;
+        Some(Provider {
+            id: id?,
+            name: name?,
+            organization,
+            credentials: credentials.unwrap_or_default(),
+            npi,
+            address,
+            city: city?,
+            state: state?,
+            zip,
+            latitude: position.lat,
+            longitude: position.lon,
+            location_approximate,
+            phone,
+            website,
+            email,
+            treatments: treatments.unwrap_or_default(),
+            conditions: conditions.unwrap_or_default(),
+            insurance: insurance.unwrap_or_default(),
+            price_min,
+            price_max,
+            telehealth: telehealth.unwrap_or(false),
+            accepting_new_patients: accepting.unwrap_or(false),
+            languages: languages.unwrap_or_default(),
+            rating,
+            review_count: review_count_value,
+            description,
+            last_verified,
+        })
+    }
+
+    /// The row's position: its own coordinates, or its ZIP's centroid (with a
+    /// warning, since the position is then approximate).
+    fn position(
+        &mut self,
+        cells: &Cells,
+        parsed: (Option<f64>, Option<f64>),
+        zip: Option<&str>,
+        gazetteer: &Gazetteer,
+    ) -> Option<(LatLon, bool)> {
+        let latitude = cells.get(Column::Latitude);
+        let longitude = cells.get(Column::Longitude);
+        match (latitude, longitude) {
+            // Bad values were reported when they were parsed.
+            (Some(_), Some(_)) => LatLon::new(parsed.0?, parsed.1?).map(|p| (p, false)),
+            (Some(_), None) => {
+                self.fail(
+                    Column::Longitude,
+                    None,
+                    "latitude and longitude must be given together",
+                );
+                None
+            }
+            (None, Some(_)) => {
+                self.fail(
+                    Column::Latitude,
+                    None,
+                    "latitude and longitude must be given together",
+                );
+                None
+            }
+            (None, None) => {
+                let Some(zip) = zip else {
+                    if cells.get(Column::Zip).is_none() {
+                        self.fail(
+                            Column::Latitude,
+                            None,
+                            "no coordinates and no ZIP code: give latitude and longitude, or a ZIP",
+                        );
+                    }
+                    return None;
+                };
+                match gazetteer.zip(zip) {
+                    Some(place) => {
+                        self.report.warning(
+                            self.line,
+                            self.id.as_deref(),
+                            "latitude",
+                            None,
+                            &format!(
+                                "no coordinates given; the centre of ZIP {zip} is used, so the position is approximate"
+                            ),
+                        );
+                        Some((place.position, true))
+                    }
+                    None => {
+                        self.fail(
+                            Column::Zip,
+                            Some(zip),
+                            "no coordinates given and this ZIP is not in the gazetteer: add latitude and longitude",
+                        );
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    /// Decodes the row's cells as UTF-8 and checks its width.
+    fn decode<'r>(&mut self, header: &Header, record: &'r csv::ByteRecord) -> Option<Cells<'r>> {
+        if record.len() != header.width {
+            let message = format!(
+                "the row has {} fields but the header has {}",
+                record.len(),
+                header.width
+            );
+            self.failed = true;
+            self.report.error(self.line, None, "row", None, &message);
+            return None;
+        }
+        let mut values: [Option<&str>; Column::ALL.len()] = [None; Column::ALL.len()];
+        let mut valid_utf8 = true;
+        for (index, position) in header.positions.iter().enumerate() {
+            let Some(position) = *position else { continue };
+            let raw = record.get(position).unwrap_or_default();
+            match std::str::from_utf8(raw) {
+                Ok(text) => {
+                    let text = text.trim();
+                    values[index] = (!text.is_empty()).then_some(text);
+                }
+                Err(_) => {
+                    valid_utf8 = false;
+                    let lossy = String::from_utf8_lossy(raw);
+                    self.failed = true;
+                    self.report.error(
+                        self.line,
+                        None,
+                        Column::ALL[index].name(),
+                        Some(&lossy),
+                        "not valid UTF-8 text",
+                    );
+                }
+            }
+        }
+        valid_utf8.then_some(Cells { values })
+    }
+}
+
+/// The trimmed, non-blank cells of one row, by column.
+struct Cells<'r> {
+    values: [Option<&'r str>; Column::ALL.len()],
+}
+
+impl<'r> Cells<'r> {
+    fn get(&self, column: Column) -> Option<&'r str> {
+        self.values[column as usize]
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,13 @@
+//! ketadir: a search service for ketamine-therapy providers.
+//!
+//! The library does all the work; `src/main.rs` only parses arguments.
+//! See ARCHITECTURE.md for the map and the data flow.
+
+pub mod cli;
+pub mod geo;
+pub mod index;
+pub mod ingest;
+pub mod provider;
+pub mod routes;
+pub mod search;
+pub mod startup;

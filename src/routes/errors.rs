@@ -1,0 +1,154 @@
+//! Library errors mapped to HTTP, once: `application/problem+json`
+//! (RFC 9457) for the API. An unexpected error shows an opaque message and
+//! logs its cause.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::geo::places::PlaceError;
+use crate::search::{InvalidParam, SearchError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("invalid parameters")]
+    InvalidParams(Vec<InvalidParam>),
+    #[error("{0}")]
+    UnknownPlace(PlaceError),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("no index is loaded yet; try again shortly")]
+    NotReady,
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl From<SearchError> for ApiError {
+    fn from(error: SearchError) -> Self {
+        match error {
+            SearchError::InvalidParams(params) => ApiError::InvalidParams(params),
+            SearchError::UnknownPlace(place) => ApiError::UnknownPlace(place),
+            SearchError::Index(error) => ApiError::Internal(error.to_string()),
+        }
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(error: actix_web::error::BlockingError) -> Self {
+        ApiError::Internal(error.to_string())
+    }
+}
+
+/// The problem document of RFC 9457.
+#[derive(Debug, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub title: &'static str,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub invalid_params: Vec<InvalidParam>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub suggestions: Vec<String>,
+}
+
+pub fn problem_response(problem: &Problem) -> HttpResponse {
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    HttpResponse::build(status)
+        .content_type("application/problem+json")
+        .json(problem)
+}
+
+impl ApiError {
+    fn problem(&self) -> Problem {
+        let simple = |kind, title, status: StatusCode, detail: String| Problem {
+            kind,
+            title,
+            status: status.as_u16(),
+            detail,
+            invalid_params: Vec::new(),
+            suggestions: Vec::new(),
+        };
+        match self {
+            ApiError::InvalidParams(params) => Problem {
+                invalid_params: params.clone(),
+                ..simple(
+                    "/problems/invalid-parameters",
+                    "Invalid parameters",
+                    StatusCode::BAD_REQUEST,
+                    params
+                        .iter()
+                        .map(|p| format!("{}: {}", p.name, p.reason))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                )
+            },
+            ApiError::UnknownPlace(error) => {
+                let suggestions = match error {
+                    PlaceError::NotFound { suggestions, .. } => suggestions.clone(),
+                    PlaceError::OutOfRange(_) => Vec::new(),
+                };
+                Problem {
+                    invalid_params: vec![InvalidParam {
+                        name: "near".into(),
+                        reason: error.to_string(),
+                    }],
+                    suggestions,
+                    ..simple(
+                        "/problems/unknown-place",
+                        "Unknown place",
+                        StatusCode::BAD_REQUEST,
+                        error.to_string(),
+                    )
+                }
+            }
+            ApiError::NotFound(detail) => simple(
+                "/problems/not-found",
+                "Not found",
+                StatusCode::NOT_FOUND,
+                detail.clone(),
+            ),
+            ApiError::NotReady => simple(
+                "/problems/not-ready",
+                "Not ready",
+                StatusCode::SERVICE_UNAVAILABLE,
+                self.to_string(),
+            ),
+            ApiError::Internal(_) => simple(
+                "/problems/internal",
+                "Internal error",
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "something went wrong on our side; the error has been logged".into(),
+            ),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.problem().status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let ApiError::Internal(cause) = self {
+            tracing::error!(%cause, "internal error");
+        }
+        problem_response(&self.problem())
+    }
+}
+
+pub async fn api_not_found(request: HttpRequest) -> HttpResponse {
+    ApiError::NotFound(format!(
+        "no API route {} {}; see /api/v1/openapi.json",
+        request.method(),
+        request.path()
+    ))
+    .error_response()
+}
+
+pub async fn not_found() -> HttpResponse {
+    HttpResponse::NotFound()
+        .content_type("text/plain; charset=utf-8")
+        .body("Not found.\n")
+}

@@ -1,0 +1,340 @@
+//! The collector that filters, counts facets and keeps the top hits in one
+//! pass over the documents the tantivy query matched.
+//!
+//! tantivy narrows the documents with posting lists (text terms, geographic
+//! cells, state, insurance, language); this collector reads the per-segment
+//! columns of the generation for the rest: flag filters, rating and price
+//! bounds, the exact radius test, facet counts and the sort keys.
+
+use std::collections::{BinaryHeap, HashMap};
+use std::sync::Arc;
+
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
+
+use crate::geo::{EARTH_RADIUS_MILES, LatLon, distance_miles};
+use crate::index::{Generation, SegmentColumns};
+use crate::index::INSURANCE_OVERFLOW_BIT;
+
+/// Half-width of the band around the circle where the cheap dot-product
+/// test defers to the exact haversine distance (a few millionths of a mile).
+const DOT_MARGIN: f64 = 1e-12;
+
+/// The radius filter of a query with a location.
+#[derive(Debug, Clone, Copy)]
+pub struct RadiusFilter {
+    pub center: LatLon,
+    pub radius_miles: f64,
+    center_unit: [f64; 3],
+    /// Cosine of the radius's angle: inside when the dot product is above.
+    min_dot: f64,
+}
+
+impl RadiusFilter {
+    pub fn new(center: LatLon, radius_miles: f64) -> RadiusFilter {
+        RadiusFilter {
+            center,
+            radius_miles,
+            center_unit: center.unit_vector(),
+            min_dot: (radius_miles / EARTH_RADIUS_MILES).cos(),
+        }
+    }
+}
+
+/// Which ordering the collector keeps the top of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RankBy {
+    /// A precomputed global rank (rating without a location, reviews, price).
+    Rank(RankArray),
+    /// Rating with a location: (adjusted, reviews) tier, distance, name.
+    RatingThenDistance,
+    /// Distance, then adjusted rating, then id.
+    Distance,
+    /// BM25 score desc, then the rating order.
+    Relevance,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RankArray {
+    Rating,
+    Reviews,
+    Price,
+}
+
+/// Everything a segment collector needs, shared by all segments.
+pub struct Plan {
+    pub generation: Arc<Generation>,
+    pub treatment_mask: u32,
+    pub condition_mask: u32,
+    /// Flags every match must have (telehealth, accepting).
+    pub required_flags: u32,
+    pub min_rating: Option<f64>,
+    pub max_price: Option<u32>,
+    pub radius: Option<RadiusFilter>,
+    pub rank_by: RankBy,
+    /// How many top hits to keep (offset + page size).
+    pub keep: usize,
+}
+
+/// A kept hit. Keys compare ascending: smaller is better.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Candidate {
+    pub key: (u64, u64, u64),
+    pub segment: u32,
+    pub doc: u32,
+    /// Dot product with the centre (for cheap distance pre-checks).
+    dot: f64,
+}
+
+impl Eq for Candidate {}
+impl PartialOrd for Candidate {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Candidate {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key.cmp(&other.key)
+    }
+}
+
+/// Counts over all matches.
+#[derive(Debug, Clone, Default)]
+pub struct Tally {
+    pub total: u64,
+    /// Matches per bit of the `flags` column.
+    pub flag_counts: [u64; 32],
+    /// Matches per insurer ord.
+    pub insurance_counts: HashMap<u32, u64>,
+}
+
+pub struct Fruit {
+    pub tally: Tally,
+    /// The best `keep` hits, best first.
+    pub hits: Vec<Candidate>,
+}
+
+pub struct SearchCollector {
+    pub plan: Arc<Plan>,
+}
+
+impl Collector for SearchCollector {
+    type Fruit = Fruit;
+    type Child = SegmentSearch;
+
+    fn for_segment(
+        &self,
+        segment_ord: SegmentOrdinal,
+        _reader: &SegmentReader,
+    ) -> tantivy::Result<SegmentSearch> {
+        Ok(SegmentSearch {
+            plan: Arc::clone(&self.plan),
+            segment: segment_ord,
+            total: 0,
+            flag_counts: [0; 32],
+            insurance_bit_counts: [0; 64],
+            overflow_counts: HashMap::new(),
+            heap: BinaryHeap::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        self.plan.rank_by == RankBy::Relevance
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Fruit>) -> tantivy::Result<Fruit> {
+        let mut tally = Tally::default();
+        let mut hits = Vec::new();
+        for fruit in fruits {
+            tally.total += fruit.tally.total;
+            for (sum, count) in tally.flag_counts.iter_mut().zip(fruit.tally.flag_counts) {
+                *sum += count;
+            }
+            for (ord, count) in fruit.tally.insurance_counts {
+                *tally.insurance_counts.entry(ord).or_default() += count;
+            }
+            hits.extend(fruit.hits);
+        }
+        hits.sort_unstable();
+        hits.truncate(self.plan.keep);
+        Ok(Fruit { tally, hits })
+    }
+}
+
+pub struct SegmentSearch {
+    plan: Arc<Plan>,
+    segment: u32,
+    total: u64,
+    flag_counts: [u64; 32],
+    insurance_bit_counts: [u64; 64],
+    overflow_counts: HashMap<u32, u64>,
+    /// Max-heap of the best hits so far; its top is the worst kept one.
+    heap: BinaryHeap<Candidate>,
+}
+
+fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
+    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+}
+
+fn position(columns: &SegmentColumns, doc: usize) -> LatLon {
+    LatLon {
+        lat: columns.latitude[doc],
+        lon: columns.longitude[doc],
+    }
+}
+
+/// Scores are non-negative; a higher score must give a smaller key.
+fn score_key(score: Score) -> u64 {
+    u64::from(u32::MAX - score.max(0.0).to_bits())
+}
+
+impl SegmentSearch {
+    #[inline]
+    fn consider(&mut self, columns: &SegmentColumns, doc: DocId, score: Score) {
+        let plan = &*self.plan;
+        let d = doc as usize;
+        let flags = columns.flags[d];
+        if (plan.treatment_mask != 0 && flags & plan.treatment_mask == 0)
+            || (plan.condition_mask != 0 && flags & plan.condition_mask == 0)
+            || flags & plan.required_flags != plan.required_flags
+        {
+            return;
+        }
+        if let Some(min) = plan.min_rating
+            && !(columns.rating[d] >= min)
+        {
+            return;
+        }
+        if let Some(max) = plan.max_price
+            && columns.price_min[d] > max
+        {
+            return;
+        }
+        let mut dot_product = 0.0;
+        let mut exact_distance = None;
+        if let Some(radius) = &plan.radius {
+            dot_product = dot(columns.unit_vector[d], radius.center_unit);
+            if dot_product < radius.min_dot - DOT_MARGIN {
+                return;
+            }
+            if dot_product <= radius.min_dot + DOT_MARGIN {
+                let distance = distance_miles(radius.center, position(columns, d));
+                if distance > radius.radius_miles {
+                    return;
+                }
+                exact_distance = Some(distance);
+            }
+        }
+
+        self.total += 1;
+        let mut bits = flags;
+        while bits != 0 {
+            self.flag_counts[bits.trailing_zeros() as usize] += 1;
+            bits &= bits - 1;
+        }
+        let insurance = columns.insurance_bits[d];
+        if insurance != 0 {
+            let mut bits = insurance & !INSURANCE_OVERFLOW_BIT;
+            while bits != 0 {
+                self.insurance_bit_counts[bits.trailing_zeros() as usize] += 1;
+                bits &= bits - 1;
+            }
+            if insurance & INSURANCE_OVERFLOW_BIT != 0 {
+                for &ord in columns.overflow_ords_of(doc) {
+                    *self.overflow_counts.entry(ord).or_default() += 1;
+                }
+            }
+        }
+
+        if plan.keep == 0 {
+            return;
+        }
+        let full = self.heap.len() >= plan.keep;
+        let worst = self.heap.peek().copied();
+        let ranks = &columns.ranks;
+        let mut distance = |center: LatLon| {
+            *exact_distance.get_or_insert_with(|| distance_miles(center, position(columns, d)))
+        };
+        let key = match plan.rank_by {
+            RankBy::Rank(array) => {
+                let rank = match array {
+                    RankArray::Rating => ranks.rating[d],
+                    RankArray::Reviews => ranks.reviews[d],
+                    RankArray::Price => ranks.price[d],
+                };
+                (u64::from(rank), 0, 0)
+            }
+            RankBy::Relevance => (score_key(score), u64::from(ranks.rating[d]), 0),
+            RankBy::RatingThenDistance => {
+                let tier = u64::from(ranks.rating_tier[d]);
+                if full && worst.is_some_and(|w| tier > w.key.0) {
+                    return;
+                }
+                let center = plan.radius.map(|r| r.center).unwrap_or(position(columns, d));
+                (tier, distance(center).to_bits(), u64::from(ranks.name[d]))
+            }
+            RankBy::Distance => {
+                if full && worst.is_some_and(|w| dot_product < w.dot - DOT_MARGIN) {
+                    return;
+                }
+                let center = plan.radius.map(|r| r.center).unwrap_or(position(columns, d));
+                (
+                    distance(center).to_bits(),
+                    u64::from(ranks.adjusted_tier[d]),
+                    u64::from(ranks.id[d]),
+                )
+            }
+        };
+        let candidate = Candidate {
+            key,
+            segment: self.segment,
+            doc,
+            dot: dot_product,
+        };
+        if !full {
+            self.heap.push(candidate);
+        } else if worst.is_some_and(|w| candidate < w) {
+            self.heap.pop();
+            self.heap.push(candidate);
+        }
+    }
+}
+
+impl SegmentCollector for SegmentSearch {
+    type Fruit = Fruit;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        let plan = Arc::clone(&self.plan);
+        let columns = &plan.generation.segments[self.segment as usize];
+        self.consider(columns, doc, score);
+    }
+
+    fn collect_block(&mut self, docs: &[DocId]) {
+        let plan = Arc::clone(&self.plan);
+        let columns = &plan.generation.segments[self.segment as usize];
+        for &doc in docs {
+            self.consider(columns, doc, 0.0);
+        }
+    }
+
+    fn harvest(self) -> Fruit {
+        let generation = &self.plan.generation;
+        let mut insurance_counts = self.overflow_counts;
+        for (bit, &count) in self.insurance_bit_counts.iter().enumerate().take(63) {
+            if count == 0 {
+                continue;
+            }
+            if let Some(&ord) = generation.meta.insurance_bit_owners.get(bit) {
+                *insurance_counts.entry(ord).or_default() += count;
+            }
+        }
+        Fruit {
+            tally: Tally {
+                total: self.total,
+                flag_counts: self.flag_counts,
+                insurance_counts,
+            },
+            hits: self.heap.into_sorted_vec(),
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! The search response of SPEC §5, shared by the JSON API, the pages and the CLI.
+
+use indexmap::IndexMap;
+use serde::Serialize;
+
+use super::collector::Tally;
+use crate::index::GenerationMeta;
+use crate::index::schema::flag;
+use crate::provider::{Condition, Provider, Treatment, adjusted_rating};
+
+/// How many insurers the insurance facet lists.
+pub const INSURANCE_FACET_SIZE: usize = 20;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ResolvedLocation {
+    pub query: String,
+    pub label: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub radius_miles: f64,
+}
+
+/// A provider in results: every CSV column plus what the search adds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hit {
+    #[serde(flatten)]
+    pub provider: Provider,
+    pub distance_miles: Option<f64>,
+    pub adjusted_rating: f64,
+    /// Path of the provider's profile page.
+    pub url: String,
+}
+
+impl Hit {
+    pub fn new(provider: Provider, distance_miles: Option<f64>, mean_rating: f64) -> Hit {
+        let adjusted = adjusted_rating(provider.rating, provider.review_count, mean_rating);
+        Hit {
+            url: format!("/providers/{}", provider.id),
+            provider,
+            distance_miles,
+            adjusted_rating: adjusted,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Facets {
+    pub treatments: IndexMap<&'static str, u64>,
+    pub conditions: IndexMap<&'static str, u64>,
+    /// The most common insurers among the matches, most common first.
+    pub insurance: IndexMap<String, u64>,
+    pub telehealth: u64,
+    pub accepting_new_patients: u64,
+}
+
+impl Facets {
+    pub(super) fn from_tally(tally: &Tally, meta: &GenerationMeta) -> Facets {
+        let count = |bit: u32| tally.flag_counts[bit.trailing_zeros() as usize];
+        let mut insurers: Vec<(&String, u64)> = tally
+            .insurance_counts
+            .iter()
+            .filter(|(_, count)| **count > 0)
+            .filter_map(|(ord, count)| Some((meta.insurance_names.get(*ord as usize)?, *count)))
+            .collect();
+        insurers.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        Facets {
+            treatments: Treatment::ALL
+                .iter()
+                .map(|t| (t.slug(), count(flag::treatment(*t))))
+                .collect(),
+            conditions: Condition::ALL
+                .iter()
+                .map(|c| (c.slug(), count(flag::condition(*c))))
+                .collect(),
+            insurance: insurers
+                .into_iter()
+                .take(INSURANCE_FACET_SIZE)
+                .map(|(name, count)| (name.clone(), count))
+                .collect(),
+            telehealth: count(flag::TELEHEALTH),
+            accepting_new_patients: count(flag::ACCEPTING),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SearchResponse {
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
+    pub sort: &'static str,
+    pub location: Option<ResolvedLocation>,
+    pub results: Vec<Hit>,
+    pub facets: Facets,
+    pub generation: u64,
+}
