@@ -235,8 +235,8 @@ mod tests {
         // c: (49+5)/11 = 4.909; d: (49+1440)/310 = 4.803; unrated: 4.9.
         assert_eq!(ranks.rating, vec![2, 1, 0, 3]);
         assert_eq!(ranks.rating_tier[0], ranks.rating_tier[1]);
-        // Price: c and d at 300 (c has the higher adjusted rating), b, then a without a price.
-        assert_eq!(ranks.price, vec![3, 2, 0, 1]);
+        // Price: c and d at 300 (c has the higher adjusted rating), then b (seq 0), then a (seq 1) without a price.
+        assert_eq!(ranks.price, vec![2, 3, 0, 1]);
         let mut bytes = Vec::new();
         ranks.write_to(&mut bytes).expect("write to memory");
         assert_eq!(Ranks::read_from(&bytes[..]).expect("read back"), ranks);
