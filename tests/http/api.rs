@@ -1,0 +1,241 @@
+//! The JSON API against the bundled sample data: shapes, errors, hostile input.
+
+use std::sync::OnceLock;
+
+use super::helpers::{TestApp, sample_csv, spawn_app};
+
+/// One server on the sample data, shared by the read-only tests here.
+fn app() -> &'static TestApp {
+    static APP: OnceLock<TestApp> = OnceLock::new();
+    APP.get_or_init(|| spawn_app(&sample_csv()))
+}
+
+const PROVIDER_KEYS: [&str; 27] = [
+    "id",
+    "name",
+    "organization",
+    "credentials",
+    "npi",
+    "address",
+    "city",
+    "state",
+    "zip",
+    "latitude",
+    "longitude",
+    "phone",
+    "website",
+    "email",
+    "treatments",
+    "conditions",
+    "insurance",
+    "price_min",
+    "price_max",
+    "telehealth",
+    "accepting_new_patients",
+    "languages",
+    "rating",
+    "review_count",
+    "description",
+    "last_verified",
+    "location_approximate",
+];
+
+#[test]
+fn search_around_denver_answers_in_the_spec_shape() {
+    let body = app().get_json("/api/v1/search?lat=39.74&lon=-104.99&radius=50");
+    let total = body["total"].as_u64().expect("total");
+    assert!(total > 5, "Denver has sample providers: {total}");
+    assert_eq!(body["page"], 1);
+    assert_eq!(body["per_page"], 20);
+    assert_eq!(body["sort"], "rating");
+    assert_eq!(body["location"]["radius_miles"], 50.0);
+    assert_eq!(body["location"]["lat"], 39.74);
+    assert!(body["generation"].as_u64().is_some());
+    let results = body["results"].as_array().expect("results");
+    assert_eq!(results.len() as u64, total.min(20));
+    let mut previous = f64::INFINITY;
+    for hit in results {
+        for key in PROVIDER_KEYS {
+            assert!(hit.get(key).is_some(), "hit lacks {key}: {hit}");
+        }
+        let distance = hit["distance_miles"].as_f64().expect("distance");
+        assert!(distance <= 50.0);
+        let adjusted = hit["adjusted_rating"].as_f64().expect("adjusted");
+        assert!(adjusted <= previous, "sorted by adjusted rating");
+        previous = adjusted;
+        assert_eq!(
+            hit["url"],
+            format!("/providers/{}", hit["id"].as_str().expect("id"))
+        );
+    }
+    let facets = &body["facets"];
+    assert_eq!(facets["treatments"].as_object().map(|o| o.len()), Some(5));
+    assert_eq!(facets["conditions"].as_object().map(|o| o.len()), Some(12));
+    assert!(facets["insurance"].as_object().is_some_and(|o| o.len() <= 20));
+    assert!(facets["telehealth"].as_u64().is_some_and(|n| n <= total));
+    assert!(facets["accepting_new_patients"].as_u64().is_some());
+}
+
+#[test]
+fn a_zip_code_is_a_place() {
+    let body = app().get_json("/api/v1/search?near=80202&radius=50&sort=distance");
+    assert!(
+        body["location"]["label"]
+            .as_str()
+            .is_some_and(|l| l.contains("CO 80202")),
+        "{}",
+        body["location"]
+    );
+    assert!(body["total"].as_u64().is_some_and(|t| t > 0));
+    let distances: Vec<f64> = body["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|hit| hit["distance_miles"].as_f64().expect("distance"))
+        .collect();
+    assert!(distances.windows(2).all(|w| w[0] <= w[1]), "{distances:?}");
+}
+
+#[test]
+fn filters_narrow_and_pages_do_not_overlap() {
+    let all = app().get_json("/api/v1/search?per_page=100");
+    let filtered = app().get_json("/api/v1/search?treatment=esketamine_nasal&telehealth=true");
+    let total = all["total"].as_u64().expect("total");
+    let narrowed = filtered["total"].as_u64().expect("total");
+    assert_eq!(total, 2000);
+    assert!(narrowed > 0 && narrowed < total);
+    assert_eq!(
+        all["facets"]["treatments"]["esketamine_nasal"].as_u64() >= Some(narrowed),
+        true
+    );
+    let page1 = app().get_json("/api/v1/search?per_page=10&page=1");
+    let page2 = app().get_json("/api/v1/search?per_page=10&page=2");
+    let ids = |page: &serde_json::Value| -> Vec<String> {
+        page["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .map(|h| h["id"].as_str().expect("id").to_string())
+            .collect()
+    };
+    let (first, second) = (ids(&page1), ids(&page2));
+    assert_eq!(first.len(), 10);
+    assert!(first.iter().all(|id| !second.contains(id)));
+    let first_twenty: Vec<String> = ids(&all).into_iter().take(20).collect();
+    assert_eq!([first, second].concat(), first_twenty);
+}
+
+#[test]
+fn text_search_uses_synonyms_and_forgives_typos() {
+    let spravato = app().get_json("/api/v1/search?q=spravato");
+    let esketamine = app().get_json("/api/v1/search?treatment=esketamine_nasal");
+    assert_eq!(spravato["total"], esketamine["total"]);
+    let typo = app().get_json("/api/v1/search?q=fibromyalgai");
+    let exact = app().get_json("/api/v1/search?q=fibromyalgia");
+    assert!(exact["total"].as_u64().is_some_and(|t| t > 0));
+    assert_eq!(typo["total"], exact["total"]);
+    let nerve = app().get_json("/api/v1/search?q=nerve%20pain");
+    let neuropathic = app().get_json("/api/v1/search?condition=neuropathic_pain");
+    assert_eq!(nerve["total"], neuropathic["total"]);
+}
+
+#[test]
+fn one_provider_by_id_and_unknown_ids() {
+    let hit = app().get_json("/api/v1/providers/p-000001");
+    assert_eq!(hit["id"], "p-000001");
+    assert!(hit["adjusted_rating"].as_f64().is_some());
+    for id in ["nope", "..%2F..%2Fetc", "%F0%9F%92%A9", &"x".repeat(5000)] {
+        let reply = app().get(&format!("/api/v1/providers/{id}"));
+        assert_eq!(reply.status, 404, "{id}");
+        assert_eq!(reply.content_type, "application/problem+json");
+        assert_eq!(reply.json()["status"], 404);
+    }
+}
+
+#[test]
+fn bad_parameters_are_400_problems_naming_each_parameter() {
+    let reply = app().get("/api/v1/search?lat=91&lon=0&radius=0&sort=best&per_page=500");
+    assert_eq!(reply.status, 400);
+    assert_eq!(reply.content_type, "application/problem+json");
+    let problem = reply.json();
+    assert_eq!(problem["status"], 400);
+    let names: Vec<&str> = problem["invalid_params"]
+        .as_array()
+        .expect("invalid_params")
+        .iter()
+        .map(|p| p["name"].as_str().expect("name"))
+        .collect();
+    for expected in ["lat", "radius", "sort", "per_page"] {
+        assert!(names.contains(&expected), "{names:?} lacks {expected}");
+    }
+    assert!(
+        problem["invalid_params"][0]["reason"]
+            .as_str()
+            .is_some_and(|r| !r.is_empty())
+    );
+}
+
+#[test]
+fn unknown_places_are_400_not_empty_results() {
+    let reply = app().get("/api/v1/search?near=99999");
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    assert_eq!(reply.json()["invalid_params"][0]["name"], "near");
+}
+
+#[test]
+fn hostile_query_strings_never_yield_a_server_error() {
+    let long = "a".repeat(10_000);
+    let queries = [
+        "lat=NaN&lon=0".to_string(),
+        "lat=inf&lon=-inf".into(),
+        "lat=1e309&lon=1".into(),
+        "page=99999999999999999999".into(),
+        "page=-1".into(),
+        "per_page=0".into(),
+        "radius=5&radius=6&lat=1&lon=1".into(),
+        format!("q={long}"),
+        format!("near={long}"),
+        format!("insurance={long}"),
+        "q=%00%01%02%1b%7f".into(),
+        "q=%FF%FE%FD".into(),
+        "q=%zz%".into(),
+        "q=%E2%82".into(),
+        "q=%22(AND%20OR%20NOT)*%3F~%5E%3A%5B%5D%7B%7D%5C".into(),
+        "q=%F0%9F%98%80%F0%9F%9A%91&near=%F0%9F%98%80".into(),
+        "min_rating=5.0000000000000000001".into(),
+        "max_price=4294967296".into(),
+        "treatment=&condition=&state=".into(),
+        "lat=0&lon=180&radius=500".into(),
+        "lat=90&lon=0&radius=500&sort=distance".into(),
+        "lat=-90&lon=-180&radius=1".into(),
+        "sort=relevance&q=%20%20".into(),
+        "q=---&sort=relevance".into(),
+    ];
+    for query in &queries {
+        let reply = app().get(&format!("/api/v1/search?{query}"));
+        assert!(
+            reply.status == 200 || reply.status == 400,
+            "{query}: {} {}",
+            reply.status,
+            reply.body
+        );
+        if reply.status == 400 {
+            assert_eq!(reply.content_type, "application/problem+json", "{query}");
+        }
+    }
+}
+
+#[test]
+fn unknown_api_routes_are_problem_json() {
+    let reply = app().get("/api/v1/nothing-here");
+    assert_eq!(reply.status, 404);
+    assert_eq!(reply.content_type, "application/problem+json");
+}
+
+#[test]
+fn health_and_readiness() {
+    assert_eq!(app().get("/healthz").status, 200);
+    let ready = app().get_json("/readyz");
+    assert_eq!(ready["status"], "ready");
+    assert_eq!(ready["documents"], 2000);
+}

@@ -1,0 +1,154 @@
+//! Generations seen from a running server: live pickup, rejected imports
+//! that change nothing, and searches that never fail during imports.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use ketadir::index::{ImportOptions, Rejection};
+
+use super::helpers::{denver_csv, import, spawn_app, spawn_on};
+
+const SEARCH: &str = "/api/v1/search?near=80202&radius=30&per_page=100";
+
+#[test]
+fn a_running_server_picks_up_a_generation_published_elsewhere() {
+    let app = spawn_app(&denver_csv("old", 40));
+    let before = app.get_json(SEARCH);
+    assert_eq!(before["total"], 40);
+    assert_eq!(before["generation"], 1);
+
+    let outcome = import(
+        &app.index_dir(),
+        &denver_csv("new", 45),
+        &ImportOptions::default(),
+    );
+    assert_eq!(outcome.generation, Some(2));
+    app.wait_for_generation(2, Duration::from_secs(5));
+    let after = app.get_json(SEARCH);
+    assert_eq!(after["total"], 45);
+    assert!(
+        after["results"][0]["id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("new-"))
+    );
+}
+
+#[test]
+fn rejected_imports_leave_the_served_results_identical() {
+    let app = spawn_app(&denver_csv("p", 50));
+    let before = app.get(SEARCH).body;
+    let dir = app.index_dir();
+
+    // A broken row: rejected unless invalid rows may be skipped.
+    let mut broken = denver_csv("p", 50);
+    broken.push_str("bad id,No City,,ZZ,,,,,,,,,,\n");
+    let outcome = import(&dir, &broken, &ImportOptions::default());
+    assert!(matches!(
+        outcome.rejection,
+        Some(Rejection::InvalidRows { invalid: 1 })
+    ));
+
+    // A truncated file: more than 20 % smaller.
+    let truncated = denver_csv("p", 30);
+    let outcome = import(&dir, &truncated, &ImportOptions::default());
+    assert!(matches!(
+        outcome.rejection,
+        Some(Rejection::WouldShrink {
+            served: 50,
+            imported: 30
+        })
+    ));
+
+    // Not a provider file at all, and an empty one.
+    for junk in ["just,some,columns\n1,2,3\n", ""] {
+        let outcome = import(&dir, junk, &ImportOptions::default());
+        assert!(outcome.rejection.is_some(), "{junk:?} must be rejected");
+    }
+    assert_eq!(dir.current().expect("pointer"), Some(1));
+    std::thread::sleep(Duration::from_millis(1200));
+    assert_eq!(app.get(SEARCH).body, before);
+
+    // skip_invalid publishes exactly the valid rows.
+    let options = ImportOptions {
+        skip_invalid: true,
+        ..ImportOptions::default()
+    };
+    let outcome = import(&dir, &broken, &options);
+    assert_eq!(outcome.generation, Some(2));
+    assert_eq!(outcome.documents, 50);
+}
+
+#[test]
+fn searches_never_fail_while_imports_publish_generations() {
+    let app = Arc::new(spawn_app(&denver_csv("g0", 60)));
+    let stop = Arc::new(AtomicBool::new(false));
+    let failures = Arc::new(AtomicU64::new(0));
+    let requests = Arc::new(AtomicU64::new(0));
+    let clients: Vec<_> = (0..4)
+        .map(|_| {
+            let (app, stop, failures, requests) = (
+                Arc::clone(&app),
+                Arc::clone(&stop),
+                Arc::clone(&failures),
+                Arc::clone(&requests),
+            );
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let reply = app.get(SEARCH);
+                    requests.fetch_add(1, Ordering::Relaxed);
+                    // Every response comes whole from one generation.
+                    let body = reply.json();
+                    let generation = body["generation"].as_u64().unwrap_or(0);
+                    let prefix = format!("g{}-", generation - 1);
+                    let consistent = body["results"].as_array().is_some_and(|hits| {
+                        hits.iter()
+                            .all(|h| h["id"].as_str().is_some_and(|id| id.starts_with(&prefix)))
+                    });
+                    if reply.status != 200 || !consistent {
+                        failures.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+        })
+        .collect();
+    let dir = app.index_dir();
+    for generation in 1..=10 {
+        let outcome = import(
+            &dir,
+            &denver_csv(&format!("g{generation}"), 60),
+            &ImportOptions::default(),
+        );
+        assert_eq!(outcome.generation, Some(generation + 1));
+    }
+    app.wait_for_generation(11, Duration::from_secs(5));
+    stop.store(true, Ordering::Relaxed);
+    for client in clients {
+        client.join().expect("client thread");
+    }
+    assert!(requests.load(Ordering::Relaxed) > 10);
+    assert_eq!(failures.load(Ordering::Relaxed), 0);
+    // Only the newest three generations stay on disk.
+    assert_eq!(dir.generations().expect("list"), vec![9, 10, 11]);
+}
+
+#[test]
+fn two_servers_on_one_directory_follow_an_import() {
+    let first = spawn_app(&denver_csv("a", 20));
+    let root = tempfile::tempdir().expect("temp dir");
+    // The second server shares the first one's index directory.
+    std::os::unix::fs::symlink(first.root.path().join("index"), root.path().join("index"))
+        .expect("symlink");
+    let second = spawn_on(root);
+    assert_eq!(second.get_json(SEARCH)["total"], 20);
+    let outcome = import(
+        &first.index_dir(),
+        &denver_csv("b", 22),
+        &ImportOptions::default(),
+    );
+    assert_eq!(outcome.generation, Some(2));
+    for app in [&first, &second] {
+        app.wait_for_generation(2, Duration::from_secs(5));
+        assert_eq!(app.get_json(SEARCH)["total"], 22);
+    }
+}

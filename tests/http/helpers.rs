@@ -1,0 +1,171 @@
+//! Starting a test server and talking to it.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ketadir::index::{ImportOptions, ImportOutcome, IndexDir, import_csv};
+use ketadir::startup::{AppState, run};
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// The bundled sample data (2,000 fictional providers).
+pub fn sample_csv() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/data/providers.csv"))
+        .expect("bundled data/providers.csv")
+}
+
+pub const HEADER: &str = "id,name,city,state,zip,latitude,longitude,treatments,conditions,insurance,rating,review_count,telehealth,price_min";
+
+/// A small CSV of `count` providers around Denver, ids `{prefix}-{n}`.
+pub fn denver_csv(prefix: &str, count: usize) -> String {
+    let mut csv = format!("{HEADER}\n");
+    for n in 0..count {
+        let lat = 39.74 + (n % 10) as f64 * 0.01;
+        let lon = -104.99 - (n / 10 % 10) as f64 * 0.01;
+        let rating = 3.0 + (n % 20) as f64 / 10.0;
+        csv.push_str(&format!(
+            "{prefix}-{n},Clinician {prefix} {n},Denver,CO,80202,{lat:.4},{lon:.4},iv_infusion,crps;depression,Aetna;Self-pay,{rating:.1},{},{},{}\n",
+            n % 7 + 1,
+            n % 2 == 0,
+            300 + n % 10 * 50
+        ));
+    }
+    csv
+}
+
+pub fn import(dir: &IndexDir, csv: &str, options: &ImportOptions) -> ImportOutcome {
+    import_csv(dir, csv.as_bytes(), options, |_| {}).expect("import runs")
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub root: TempDir,
+    agent: ureq::Agent,
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub content_type: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.body))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl TestApp {
+    pub fn index_dir(&self) -> IndexDir {
+        IndexDir::new(index_path(self.root.path()))
+    }
+
+    pub fn get(&self, path_and_query: &str) -> Reply {
+        let url = format!("{}{path_and_query}", self.address);
+        let mut response = self
+            .agent
+            .get(&url)
+            .call()
+            .unwrap_or_else(|e| panic!("GET {url} failed: {e}"));
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_str().unwrap_or_default().to_string()))
+            .collect();
+        Reply {
+            status: response.status().as_u16(),
+            content_type: response
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string(),
+            headers,
+            body: response
+                .body_mut()
+                .read_to_string()
+                .expect("readable body"),
+        }
+    }
+
+    /// GET that must answer 200 with JSON.
+    pub fn get_json(&self, path_and_query: &str) -> Value {
+        let reply = self.get(path_and_query);
+        assert_eq!(reply.status, 200, "{path_and_query}: {}", reply.body);
+        reply.json()
+    }
+
+    /// Waits until the server serves `generation`, or panics after `limit`.
+    pub fn wait_for_generation(&self, generation: u64, limit: Duration) {
+        let started = Instant::now();
+        loop {
+            let ready = self.get("/readyz").json();
+            if ready["generation"] == generation {
+                return;
+            }
+            assert!(
+                started.elapsed() < limit,
+                "generation {generation} not picked up within {limit:?}: {ready}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+fn index_path(root: &Path) -> PathBuf {
+    root.join("index")
+}
+
+/// Imports `csv` into a fresh index directory and starts a server on it.
+pub fn spawn_app(csv: &str) -> TestApp {
+    let root = tempfile::tempdir().expect("temp dir");
+    let outcome = import(
+        &IndexDir::new(index_path(root.path())),
+        csv,
+        &ImportOptions::default(),
+    );
+    assert!(
+        outcome.generation.is_some(),
+        "test data must import: {:?}",
+        outcome.rejection
+    );
+    spawn_on(root)
+}
+
+/// Starts a server on an existing index directory under `root`.
+pub fn spawn_on(root: TempDir) -> TestApp {
+    let state = AppState::open(IndexDir::new(index_path(root.path()))).expect("state opens");
+    state.watch();
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    let port = listener.local_addr().expect("local address").port();
+    let server_state = Arc::clone(&state);
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            run(listener, server_state)
+                .expect("server starts")
+                .await
+                .expect("server runs")
+        })
+    });
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into();
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        root,
+        agent,
+    }
+}

@@ -1,0 +1,6 @@
+//! End-to-end HTTP tests: each test builds a real index from a CSV in a
+//! temporary directory and starts the real server on a random port.
+
+mod api;
+mod generations;
+mod helpers;
