@@ -18,10 +18,19 @@ use crate::search::{self, SearchError, SearchRequest, SearchResponse};
 use crate::startup::{self, ServeSettings, StartupError};
 
 #[derive(Debug, Parser)]
-#[command(name = "ketadir", version, about = "Search service for ketamine-therapy providers")]
+#[command(
+    name = "ketadir",
+    version,
+    about = "Search service for ketamine-therapy providers"
+)]
 pub struct Cli {
     /// Directory of index generations.
-    #[arg(long, env = "KETADIR_INDEX_DIR", default_value = "index", global = true)]
+    #[arg(
+        long,
+        env = "KETADIR_INDEX_DIR",
+        default_value = "index",
+        global = true
+    )]
     pub index_dir: PathBuf,
     /// What to do; `serve` when omitted.
     #[command(subcommand)]
@@ -37,7 +46,7 @@ pub enum Command {
     /// Validate a CSV and print the report, without indexing.
     Check(CheckArgs),
     /// Search the served generation from the terminal.
-    Search(SearchArgs),
+    Search(Box<SearchArgs>),
     /// Serve the previous generation again.
     Rollback,
 }
@@ -302,11 +311,13 @@ fn check(args: &CheckArgs) -> Result<ExitCode, CliError> {
     } else {
         write!(out, "{}", report.to_text())?;
     }
-    Ok(if report.errors.is_empty() && report.errors_not_listed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(
+        if report.errors.is_empty() && report.errors_not_listed == 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        },
+    )
 }
 
 fn search_command(index_dir: &IndexDir, args: &SearchArgs) -> Result<ExitCode, CliError> {
@@ -361,7 +372,10 @@ pub fn results_table(response: &SearchResponse) -> String {
             _ => "-".into(),
         };
         let name: String = p.name.chars().take(36).collect();
-        let city: String = format!("{}, {}", p.city, p.state).chars().take(24).collect();
+        let city: String = format!("{}, {}", p.city, p.state)
+            .chars()
+            .take(24)
+            .collect();
         let _ = writeln!(
             out,
             "{:>4}  {name:<36} {city:<24} {miles:>8} {rating:>14} {price:>12}  {}",

@@ -1,5 +1,6 @@
 //! The `ketadir` binary: parse arguments, set up logging, call the library.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -12,6 +13,7 @@ fn main() -> anyhow::Result<ExitCode> {
             EnvFilter::try_from_env("KETADIR_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let cli = Cli::parse();
     match run(cli) {

@@ -16,7 +16,9 @@ pub struct Place {
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PlaceError {
-    #[error("no place called {query:?} is known; try a 5-digit ZIP code or coordinates like 39.74,-104.99")]
+    #[error(
+        "no place called {query:?} is known; try a 5-digit ZIP code or coordinates like 39.74,-104.99"
+    )]
     NotFound {
         query: String,
         suggestions: Vec<String>,
@@ -34,9 +36,9 @@ pub fn resolve_near(text: &str) -> Result<Place, PlaceError> {
             position: point,
         });
     }
-    let zip5 = text.get(..5).filter(|_| {
-        text.len() == 5 || (text.len() == 10 && text.as_bytes()[5] == b'-')
-    });
+    let zip5 = text
+        .get(..5)
+        .filter(|_| text.len() == 5 || (text.len() == 10 && text.as_bytes()[5] == b'-'));
     if let Some(place) = zip5.and_then(|zip| Gazetteer::get().zip(zip)) {
         return Ok(Place {
             label: format!("{}, {} {}", place.city, place.state, place.zip),

@@ -52,7 +52,10 @@ pub enum Rejection {
 impl std::fmt::Display for Rejection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Rejection::UnreadableFile => write!(f, "the file cannot be read as a provider CSV (see the errors on line 1)"),
+            Rejection::UnreadableFile => write!(
+                f,
+                "the file cannot be read as a provider CSV (see the errors on line 1)"
+            ),
             Rejection::InvalidRows { invalid } => write!(
                 f,
                 "{invalid} rows are invalid; fix them, or import with skip-invalid to publish only the valid rows"
@@ -260,9 +263,7 @@ fn build_into(
     // Ranking sorts run while tantivy commits and merges its segments.
     let (ranks, committed) = std::thread::scope(|scope| {
         let ranks = scope.spawn(|| ranks::compute(&rank_inputs, mean_rating));
-        let committed = writer
-            .commit()
-            .and_then(|_| writer.wait_merging_threads());
+        let committed = writer.commit().and_then(|_| writer.wait_merging_threads());
         (ranks.join(), committed)
     });
     committed?;

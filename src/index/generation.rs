@@ -214,7 +214,9 @@ fn load_columns(
     columns.review_count.reserve(capacity);
     let mut seqs = Vec::with_capacity(capacity);
     for doc in 0..docs {
-        let seq = seq.first(doc).ok_or_else(|| corrupt("a document has no seq"))? as usize;
+        let seq = seq
+            .first(doc)
+            .ok_or_else(|| corrupt("a document has no seq"))? as usize;
         if seq >= ranks.len() {
             return Err(corrupt("a document's seq is out of range"));
         }
@@ -243,9 +245,11 @@ fn load_columns(
         }
         columns.insurance_bits.push(bits);
         columns.rating.push(rating.first(doc).unwrap_or(f64::NAN));
-        columns
-            .price_min
-            .push(price.first(doc).map_or(u32::MAX, |p| p.min(u64::from(u32::MAX - 1)) as u32));
+        columns.price_min.push(
+            price
+                .first(doc)
+                .map_or(u32::MAX, |p| p.min(u64::from(u32::MAX - 1)) as u32),
+        );
         columns
             .review_count
             .push(reviews.first(doc).unwrap_or(0).min(u64::from(u32::MAX)) as u32);

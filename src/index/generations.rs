@@ -139,7 +139,11 @@ impl IndexDir {
             return Ok(());
         };
         for entry in entries.filter_map(Result::ok) {
-            if entry.file_name().to_string_lossy().ends_with(BUILDING_SUFFIX) {
+            if entry
+                .file_name()
+                .to_string_lossy()
+                .ends_with(BUILDING_SUFFIX)
+            {
                 fs::remove_dir_all(entry.path())
                     .map_err(io_error(format!("removing {}", entry.path().display())))?;
             }
@@ -179,7 +183,10 @@ impl IndexDir {
             file.sync_all()?;
             fs::rename(&temporary, self.pointer_path())
         };
-        write().map_err(io_error(format!("publishing {}", generation_name(generation))))?;
+        write().map_err(io_error(format!(
+            "publishing {}",
+            generation_name(generation)
+        )))?;
         sync_dir(&self.root)
     }
 

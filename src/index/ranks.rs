@@ -210,7 +210,13 @@ impl Ranks {
 mod tests {
     use super::*;
 
-    fn input(id: &str, name: &str, rating: Option<f64>, reviews: u32, price: Option<u32>) -> RankInput {
+    fn input(
+        id: &str,
+        name: &str,
+        rating: Option<f64>,
+        reviews: u32,
+        price: Option<u32>,
+    ) -> RankInput {
         RankInput {
             name: name.into(),
             id: id.into(),

@@ -152,9 +152,21 @@ pub fn list_key(value: &str) -> String {
 }
 
 pub fn flags_of(provider: &Provider) -> u32 {
-    let treatments: u32 = provider.treatments.iter().map(|t| flag::treatment(*t)).sum();
-    let conditions: u32 = provider.conditions.iter().map(|c| flag::condition(*c)).sum();
-    let telehealth = if provider.telehealth { flag::TELEHEALTH } else { 0 };
+    let treatments: u32 = provider
+        .treatments
+        .iter()
+        .map(|t| flag::treatment(*t))
+        .sum();
+    let conditions: u32 = provider
+        .conditions
+        .iter()
+        .map(|c| flag::condition(*c))
+        .sum();
+    let telehealth = if provider.telehealth {
+        flag::TELEHEALTH
+    } else {
+        0
+    };
     let accepting = if provider.accepting_new_patients {
         flag::ACCEPTING
     } else {

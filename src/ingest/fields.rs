@@ -34,7 +34,10 @@ pub fn multiline_text(value: &str, max: usize) -> FieldResult<String> {
 
 /// Splits a `;`-separated list, trimming items and dropping empty ones.
 pub fn list_items(value: &str) -> impl Iterator<Item = &str> {
-    value.split(';').map(str::trim).filter(|item| !item.is_empty())
+    value
+        .split(';')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
 }
 
 /// A list of short strings, duplicates (ignoring case) removed.
@@ -94,9 +97,9 @@ fn npi_check_digit_matches(ten_digits: &str) -> bool {
 }
 
 pub fn state(value: &str) -> FieldResult<String> {
-    parse_state_code(value).map(str::to_string).ok_or_else(|| {
-        "must be a USPS code of a state, DC, PR, VI, GU, AS or MP (e.g. CO)".into()
-    })
+    parse_state_code(value)
+        .map(str::to_string)
+        .ok_or_else(|| "must be a USPS code of a state, DC, PR, VI, GU, AS or MP (e.g. CO)".into())
 }
 
 /// `12345` or `12345-6789`, stored as the five-digit ZIP.
@@ -218,8 +221,8 @@ fn vocabulary_list<T: PartialEq + Copy>(
 ) -> FieldResult<Vec<T>> {
     let mut values = Vec::new();
     for item in list_items(value) {
-        let parsed =
-            parse(item).ok_or_else(|| format!("unknown value \"{item}\"; allowed: {}", allowed()))?;
+        let parsed = parse(item)
+            .ok_or_else(|| format!("unknown value \"{item}\"; allowed: {}", allowed()))?;
         if !values.contains(&parsed) {
             values.push(parsed);
         }
@@ -367,8 +370,14 @@ mod tests {
         check(
             website,
             &[
-                ("https://a.example.org", Ok("https://a.example.org".to_string())),
-                ("HTTP://A.example.org/x?y=1", Ok("HTTP://A.example.org/x?y=1".to_string())),
+                (
+                    "https://a.example.org",
+                    Ok("https://a.example.org".to_string()),
+                ),
+                (
+                    "HTTP://A.example.org/x?y=1",
+                    Ok("HTTP://A.example.org/x?y=1".to_string()),
+                ),
                 ("javascript:alert(1)", Err(())),
                 ("ftp://example.org", Err(())),
                 ("https://", Err(())),

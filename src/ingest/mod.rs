@@ -276,9 +276,7 @@ impl RowCheck<'_> {
         gazetteer: &Gazetteer,
         seen_ids: &mut HashSet<Box<str>>,
     ) -> Option<Provider> {
-        let Some(cells) = self.decode(header, record) else {
-            return None;
-        };
+        let cells = self.decode(header, record)?;
         // The id goes first so that every later problem of the row names it.
         let id = self.required(&cells, Column::Id, fields::id);
         if let Some(id) = &id {

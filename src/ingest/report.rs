@@ -79,7 +79,8 @@ impl Report {
         message: &str,
     ) {
         if self.warnings.len() < MAX_LISTED_PROBLEMS {
-            self.warnings.push(problem(line, id, column, value, message));
+            self.warnings
+                .push(problem(line, id, column, value, message));
         } else {
             self.warnings_not_listed += 1;
         }

@@ -82,10 +82,17 @@ fn each_rule_rejects_its_bad_value_and_names_the_column() {
             .errors
             .iter()
             .find(|e| e.column == *reported_column)
-            .unwrap_or_else(|| panic!("{column}={value:?}: no error on {reported_column}: {report:?}"));
+            .unwrap_or_else(|| {
+                panic!("{column}={value:?}: no error on {reported_column}: {report:?}")
+            });
         assert_eq!(error.line, 2);
         assert!(!error.message.is_empty());
-        assert!(error.value.as_deref().is_none_or(|v| v.chars().count() <= 80));
+        assert!(
+            error
+                .value
+                .as_deref()
+                .is_none_or(|v| v.chars().count() <= 80)
+        );
     }
 }
 
@@ -113,8 +120,14 @@ fn rows_without_coordinates_take_the_zip_centroid_with_a_warning() {
     assert_eq!(report.warnings.len(), 1);
     assert_eq!(report.warnings[0].line, 2);
     assert_eq!(report.errors.len(), 2);
-    assert_eq!((report.errors[0].line, report.errors[0].column.as_str()), (3, "zip"));
-    assert_eq!((report.errors[1].line, report.errors[1].column.as_str()), (4, "latitude"));
+    assert_eq!(
+        (report.errors[0].line, report.errors[0].column.as_str()),
+        (3, "zip")
+    );
+    assert_eq!(
+        (report.errors[1].line, report.errors[1].column.as_str()),
+        (4, "latitude")
+    );
 }
 
 #[test]
@@ -147,7 +160,8 @@ fn invalid_utf8_is_confined_to_its_row() {
 
 #[test]
 fn header_is_case_insensitive_with_bom_and_unknown_columns_warn() {
-    let csv = "\u{feff} ID ,Name,CITY,State,Latitude,Longitude,Fax\np-1,A,Denver,co,39.7,-105,555\n";
+    let csv =
+        "\u{feff} ID ,Name,CITY,State,Latitude,Longitude,Fax\np-1,A,Denver,co,39.7,-105,555\n";
     let (providers, report) = read(csv.as_bytes());
     assert_eq!(providers.len(), 1);
     assert_eq!(report.warnings.len(), 1);

@@ -10,8 +10,8 @@ pub async fn search(
     request: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let search_request =
-        SearchRequest::from_query_string(request.query_string()).map_err(ApiError::InvalidParams)?;
+    let search_request = SearchRequest::from_query_string(request.query_string())
+        .map_err(ApiError::InvalidParams)?;
     let generation = state.generation().ok_or(ApiError::NotReady)?;
     let response = web::block(move || search::search(&generation, &search_request)).await??;
     Ok(HttpResponse::Ok().json(response))

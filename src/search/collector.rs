@@ -13,8 +13,8 @@ use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
 use crate::geo::{EARTH_RADIUS_MILES, LatLon, distance_miles};
-use crate::index::{Generation, SegmentColumns};
 use crate::index::INSURANCE_OVERFLOW_BIT;
+use crate::index::{Generation, SegmentColumns};
 
 /// Half-width of the band around the circle where the cheap dot-product
 /// test defers to the exact haversine distance (a few millionths of a mile).
@@ -200,8 +200,11 @@ impl SegmentSearch {
         {
             return;
         }
+        // Unrated providers hold NaN, which is never >= anything.
         if let Some(min) = plan.min_rating
-            && !(columns.rating[d] >= min)
+            && columns.rating[d]
+                .partial_cmp(&min)
+                .is_none_or(|o| o.is_lt())
         {
             return;
         }
@@ -270,14 +273,20 @@ impl SegmentSearch {
                 if full && worst.is_some_and(|w| tier > w.key.0) {
                     return;
                 }
-                let center = plan.radius.map(|r| r.center).unwrap_or(position(columns, d));
+                let center = plan
+                    .radius
+                    .map(|r| r.center)
+                    .unwrap_or(position(columns, d));
                 (tier, distance(center).to_bits(), u64::from(ranks.name[d]))
             }
             RankBy::Distance => {
                 if full && worst.is_some_and(|w| dot_product < w.dot - DOT_MARGIN) {
                     return;
                 }
-                let center = plan.radius.map(|r| r.center).unwrap_or(position(columns, d));
+                let center = plan
+                    .radius
+                    .map(|r| r.center)
+                    .unwrap_or(position(columns, d));
                 (
                     distance(center).to_bits(),
                     u64::from(ranks.adjusted_tier[d]),

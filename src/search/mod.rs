@@ -93,7 +93,10 @@ fn text_query(generation: &Generation, terms: &[String]) -> Vec<Box<dyn Query>> 
 
 /// A filter clause that must match but adds nothing to the score.
 fn filter(query: impl Query) -> (Occur, Box<dyn Query>) {
-    (Occur::Must, Box::new(ConstScoreQuery::new(Box::new(query), 0.0)))
+    (
+        Occur::Must,
+        Box::new(ConstScoreQuery::new(Box::new(query), 0.0)),
+    )
 }
 
 /// Resolves the request's location, if any.
@@ -174,8 +177,15 @@ pub fn search(
         (SortOrder::Reviews, _) => RankBy::Rank(RankArray::Reviews),
         (SortOrder::Price, _) => RankBy::Rank(RankArray::Price),
     };
-    let required_flags = if request.telehealth { flag::TELEHEALTH } else { 0 }
-        | if request.accepting { flag::ACCEPTING } else { 0 };
+    let required_flags = if request.telehealth {
+        flag::TELEHEALTH
+    } else {
+        0
+    } | if request.accepting {
+        flag::ACCEPTING
+    } else {
+        0
+    };
     let plan = Arc::new(Plan {
         generation: Arc::clone(generation),
         treatment_mask: request.treatments.iter().map(|t| flag::treatment(*t)).sum(),
@@ -187,9 +197,12 @@ pub fn search(
         rank_by,
         keep: request.offset() + request.per_page as usize,
     });
-    let fruit = generation
-        .searcher
-        .search(&*query, &SearchCollector { plan: Arc::clone(&plan) })?;
+    let fruit = generation.searcher.search(
+        &*query,
+        &SearchCollector {
+            plan: Arc::clone(&plan),
+        },
+    )?;
 
     let mean = generation.meta.mean_rating;
     let results = fruit

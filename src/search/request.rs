@@ -142,10 +142,7 @@ fn parse_finite(value: &str) -> Option<f64> {
         && value
             .bytes()
             .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'));
-    value
-        .parse::<f64>()
-        .ok()
-        .filter(|n| plain && n.is_finite())
+    value.parse::<f64>().ok().filter(|n| plain && n.is_finite())
 }
 
 fn parse_whole(value: &str, min: u32, max: u32) -> Option<u32> {
@@ -256,7 +253,10 @@ impl SearchRequest {
                 if lon_value.is_none() {
                     bad("lon", "must be a number from -180 to 180".into());
                 }
-                if let Some(point) = lat_value.zip(lon_value).and_then(|(a, o)| LatLon::new(a, o)) {
+                if let Some(point) = lat_value
+                    .zip(lon_value)
+                    .and_then(|(a, o)| LatLon::new(a, o))
+                {
                     request.location = Some(LocationInput::Point(point));
                 }
             }
@@ -268,11 +268,14 @@ impl SearchRequest {
 
         // Search forms always send a radius, so it only matters with a place.
         if has_location && let Some(radius) = collected.scalar("radius") {
-            match parse_finite(radius).filter(|r| (MIN_RADIUS_MILES..=MAX_RADIUS_MILES).contains(r)) {
+            match parse_finite(radius).filter(|r| (MIN_RADIUS_MILES..=MAX_RADIUS_MILES).contains(r))
+            {
                 Some(radius) => request.radius_miles = radius,
                 None => bad(
                     "radius",
-                    format!("must be a number of miles from {MIN_RADIUS_MILES} to {MAX_RADIUS_MILES}"),
+                    format!(
+                        "must be a number of miles from {MIN_RADIUS_MILES} to {MAX_RADIUS_MILES}"
+                    ),
                 ),
             }
         }
@@ -283,7 +286,10 @@ impl SearchRequest {
                 Some(_) => {}
                 None => bad(
                     "treatment",
-                    format!("unknown treatment {value:?}; allowed: {}", Treatment::allowed()),
+                    format!(
+                        "unknown treatment {value:?}; allowed: {}",
+                        Treatment::allowed()
+                    ),
                 ),
             }
         }
@@ -293,7 +299,10 @@ impl SearchRequest {
                 Some(_) => {}
                 None => bad(
                     "condition",
-                    format!("unknown condition {value:?}; allowed: {}", Condition::allowed()),
+                    format!(
+                        "unknown condition {value:?}; allowed: {}",
+                        Condition::allowed()
+                    ),
                 ),
             }
         }
@@ -366,7 +375,10 @@ impl SearchRequest {
         if let Some(value) = collected.scalar("page") {
             match parse_whole(value, 1, MAX_PAGE) {
                 Some(page) => request.page = page,
-                None => bad("page", format!("must be a whole number from 1 to {MAX_PAGE}")),
+                None => bad(
+                    "page",
+                    format!("must be a whole number from 1 to {MAX_PAGE}"),
+                ),
             }
         }
         if let Some(value) = collected.scalar("per_page") {

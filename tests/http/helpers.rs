@@ -48,7 +48,6 @@ pub struct TestApp {
 pub struct Reply {
     pub status: u16,
     pub content_type: String,
-    pub headers: Vec<(String, String)>,
     pub body: String,
 }
 
@@ -56,13 +55,6 @@ impl Reply {
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.body)
             .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.body))
-    }
-
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -78,11 +70,6 @@ impl TestApp {
             .get(&url)
             .call()
             .unwrap_or_else(|e| panic!("GET {url} failed: {e}"));
-        let headers = response
-            .headers()
-            .iter()
-            .map(|(n, v)| (n.to_string(), v.to_str().unwrap_or_default().to_string()))
-            .collect();
         Reply {
             status: response.status().as_u16(),
             content_type: response
@@ -91,11 +78,7 @@ impl TestApp {
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default()
                 .to_string(),
-            headers,
-            body: response
-                .body_mut()
-                .read_to_string()
-                .expect("readable body"),
+            body: response.body_mut().read_to_string().expect("readable body"),
         }
     }
 

@@ -1,0 +1,243 @@
+//! The `ketadir` binary as an admin uses it: check, index, search, rollback,
+//! serve, and an import killed mid-build that loses nothing.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use ketadir::index::IndexDir;
+
+fn ketadir(index_dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ketadir"))
+        .arg("--index-dir")
+        .arg(index_dir)
+        .args(args)
+        .env("KETADIR_LOG", "warn")
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn sample_csv() -> &'static str {
+    concat!(env!("CARGO_MANIFEST_DIR"), "/data/providers.csv")
+}
+
+fn write(dir: &Path, name: &str, contents: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, contents).expect("write test CSV");
+    path.display().to_string()
+}
+
+#[test]
+fn check_reports_bad_rows_as_text_and_json() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let csv = write(
+        dir.path(),
+        "bad.csv",
+        "id,name,city,state,latitude,longitude,npi,fax\n\
+         p-1,Fine,Denver,CO,39.7,-105,,1\n\
+         p-2,Bad NPI,Denver,CO,39.7,-105,1234567890,2\n",
+    );
+    let index = dir.path().join("index");
+    let text = ketadir(&index, &["check", &csv]);
+    assert_eq!(text.status.code(), Some(1));
+    assert!(
+        stdout(&text).contains("line 3: error: npi (id p-2)"),
+        "{}",
+        stdout(&text)
+    );
+
+    let json = ketadir(&index, &["check", "--json", &csv]);
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON report");
+    assert_eq!(report["rows_read"], 2);
+    assert_eq!(report["valid"], 1);
+    assert_eq!(report["invalid"], 1);
+    assert_eq!(report["errors"][0]["line"], 3);
+    assert_eq!(report["errors"][0]["id"], "p-2");
+    assert_eq!(report["errors"][0]["column"], "npi");
+    assert_eq!(report["errors"][0]["value"], "1234567890");
+    assert_eq!(report["warnings"][0]["column"], "fax");
+    assert_eq!(report["warnings"][0]["id"], serde_json::Value::Null);
+}
+
+#[test]
+fn index_then_search_as_table_and_json_then_roll_back() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let index = dir.path().join("index");
+    let first = ketadir(&index, &["index", sample_csv()]);
+    assert!(first.status.success(), "{}", stdout(&first));
+    assert!(stdout(&first).contains("published generation 1"));
+
+    let table = ketadir(&index, &["search", "--near", "80202", "--radius", "50"]);
+    assert!(table.status.success());
+    let table = stdout(&table);
+    assert!(table.contains("within 50 miles of"), "{table}");
+    assert!(table.contains(", CO"), "{table}");
+
+    let json = ketadir(
+        &index,
+        &[
+            "search",
+            "--lat",
+            "39.74",
+            "--lon",
+            "-104.99",
+            "--treatment",
+            "iv_infusion",
+            "--json",
+        ],
+    );
+    let body: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON results");
+    assert_eq!(body["location"]["radius_miles"], 25.0);
+    assert!(body["results"].as_array().is_some_and(|r| !r.is_empty()));
+
+    let bad = ketadir(&index, &["search", "--near", "80202", "--radius", "9999"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--radius"));
+
+    let again = ketadir(&index, &["index", "--json", sample_csv()]);
+    let outcome: serde_json::Value = serde_json::from_slice(&again.stdout).expect("JSON outcome");
+    assert_eq!(outcome["generation"], 2);
+    let rollback = ketadir(&index, &["rollback"]);
+    assert!(rollback.status.success());
+    assert_eq!(IndexDir::new(&index).current().expect("pointer"), Some(1));
+}
+
+#[test]
+fn a_second_import_is_refused_while_one_runs() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let index = dir.path().join("index");
+    let held = IndexDir::new(&index).lock_imports().expect("lock");
+    let refused = ketadir(&index, &["index", sample_csv()]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("another import is running"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    drop(held);
+    assert!(ketadir(&index, &["index", sample_csv()]).status.success());
+}
+
+/// A CSV big enough that its import takes a while: the sample rows again
+/// and again under new ids.
+fn big_csv(dir: &Path, copies: usize) -> String {
+    let sample = std::fs::read_to_string(sample_csv()).expect("sample data");
+    let mut lines = sample.lines();
+    let header = lines.next().expect("header");
+    let rows: Vec<&str> = lines.collect();
+    let mut csv = String::with_capacity(sample.len() * copies);
+    csv.push_str(header);
+    csv.push('\n');
+    for copy in 0..copies {
+        for row in &rows {
+            // Ids start the row ("p-000123,…"); make them unique per copy.
+            // Multi-line descriptions have continuation lines, kept as they are.
+            if let Some(rest) = row.strip_prefix("p-") {
+                csv.push_str(&format!("c{copy}-p-{rest}\n"));
+            } else {
+                csv.push_str(row);
+                csv.push('\n');
+            }
+        }
+    }
+    write(dir, "big.csv", &csv)
+}
+
+#[test]
+fn an_import_killed_mid_build_loses_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let index = dir.path().join("index");
+    assert!(ketadir(&index, &["index", sample_csv()]).status.success());
+    let big = big_csv(dir.path(), 60);
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ketadir"))
+        .arg("--index-dir")
+        .arg(&index)
+        .args(["index", "--allow-shrink", &big])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("import starts");
+    // Kill it once its build directory has tantivy files in it.
+    let started = Instant::now();
+    let building = index.join("gen-0000000002.building");
+    loop {
+        let files = std::fs::read_dir(&building).map(|d| d.count()).unwrap_or(0);
+        if files > 3 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the import never started building"
+        );
+        assert!(
+            child.try_wait().expect("poll").is_none(),
+            "import ended too soon"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reaped");
+
+    let dir_state = IndexDir::new(&index);
+    assert_eq!(dir_state.current().expect("pointer"), Some(1));
+    let search = ketadir(&index, &["search", "--json", "--per-page", "1"]);
+    let body: serde_json::Value = serde_json::from_slice(&search.stdout).expect("JSON");
+    assert_eq!(body["total"], 2000);
+    assert_eq!(body["generation"], 1);
+
+    // The lock died with the process; the next import cleans up and succeeds.
+    let next = ketadir(&index, &["index", sample_csv()]);
+    assert!(next.status.success(), "{}", stdout(&next));
+    assert_eq!(dir_state.current().expect("pointer"), Some(2));
+    assert!(!building.exists());
+}
+
+#[test]
+fn serve_builds_the_first_index_from_data_and_answers() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let index = dir.path().join("index");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_ketadir"))
+        .arg("--index-dir")
+        .arg(&index)
+        .args(["serve", "--addr", "127.0.0.1:0", "--data", sample_csv()])
+        .env("KETADIR_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("server starts");
+    let stderr = server.stderr.take().expect("stderr");
+    // Keep draining the log after the address shows, so the server never
+    // writes into a closed pipe.
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(at) = line.find("listening addr=") {
+                let _ = sender.send(line[at + 15..].trim().to_string());
+            }
+        }
+    });
+    let address = receiver.recv_timeout(Duration::from_secs(60)).ok();
+    let address = address.expect("the server logs its address");
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let body: serde_json::Value = agent
+        .get(format!(
+            "http://{address}/api/v1/search?near=80202&radius=50"
+        ))
+        .call()
+        .expect("request")
+        .body_mut()
+        .read_json()
+        .expect("JSON");
+    server.kill().expect("stop server");
+    server.wait().expect("reaped");
+    assert!(body["total"].as_u64().is_some_and(|t| t > 0), "{body}");
+}
