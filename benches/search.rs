@@ -1,1 +1,268 @@
-fn main() {}
+//! Import and query benchmarks at 100k and 1M generated providers.
+//!
+//! `cargo bench` runs both sizes; `KETADIR_BENCH_SIZES=100000 cargo bench`
+//! picks sizes. CSVs come from the deterministic generator
+//! (`examples/generate.rs`, seed 1) and are cached in `target/bench-data/`.
+//! Each size reports import throughput, the process's peak RSS, and
+//! per-query latency percentiles over a fixed, seeded query mix:
+//! location + radius 10–100 mi + 0–2 filters sorted by rating; distance
+//! sort; text + location; text alone.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ketadir::index::{Generation, ImportOptions, IndexDir, import_csv};
+use ketadir::search::{SearchRequest, search};
+
+const QUERIES: usize = 4000;
+const WARMUP: usize = 400;
+
+fn main() {
+    let sizes: Vec<usize> = std::env::var("KETADIR_BENCH_SIZES")
+        .unwrap_or_else(|_| "100000,1000000".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let data_dir = root.join("target/bench-data");
+    std::fs::create_dir_all(&data_dir).expect("create target/bench-data");
+    let cities = load_cities(&root.join("data/us_cities.csv"));
+    for rows in sizes {
+        let csv = ensure_csv(&root, &data_dir, rows);
+        run_size(rows, &csv, &cities);
+    }
+}
+
+fn ensure_csv(root: &Path, data_dir: &Path, rows: usize) -> PathBuf {
+    let path = data_dir.join(format!("providers-{rows}.csv"));
+    if path.exists() {
+        return path;
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(&cargo)
+        .current_dir(root)
+        .args(["build", "--release", "--example", "generate"])
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "building the generator failed");
+    let output = std::fs::File::create(&path).expect("create CSV");
+    let status = Command::new(root.join("target/release/examples/generate"))
+        .args(["--rows", &rows.to_string(), "--seed", "1"])
+        .stdout(output)
+        .status()
+        .expect("generator runs");
+    assert!(status.success(), "generating {rows} rows failed");
+    path
+}
+
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kib| kib / 1024.0)
+}
+
+struct City {
+    lat: f64,
+    lon: f64,
+    population: f64,
+}
+
+fn load_cities(path: &Path) -> Vec<City> {
+    let mut reader = csv::Reader::from_path(path).expect("us_cities.csv");
+    reader
+        .records()
+        .filter_map(Result::ok)
+        .filter_map(|r| {
+            Some(City {
+                lat: r.get(2)?.parse().ok()?,
+                lon: r.get(3)?.parse().ok()?,
+                population: r.get(4)?.parse().ok()?,
+            })
+        })
+        .collect()
+}
+
+/// xorshift64*: deterministic across runs and platforms.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+const WORDS: [&str; 12] = [
+    "infusion",
+    "depression",
+    "crps",
+    "ptsd",
+    "spravato",
+    "fibromyalgia",
+    "anxiety",
+    "chronic pain",
+    "migraine",
+    "psychotherapy",
+    "nerve pain",
+    "supervised",
+];
+const FILTERS: [(&str, &str); 8] = [
+    ("treatment", "iv_infusion"),
+    ("treatment", "esketamine_nasal"),
+    ("condition", "crps"),
+    ("condition", "treatment_resistant_depression"),
+    ("insurance", "aetna"),
+    ("telehealth", "true"),
+    ("accepting", "true"),
+    ("min_rating", "4"),
+];
+const KINDS: [&str; 4] = [
+    "location+filters, rating",
+    "location, distance",
+    "text + location",
+    "text alone",
+];
+
+/// The fixed query mix: (kind, query pairs).
+fn query_mix(cities: &[City], count: usize) -> Vec<(usize, Vec<(String, String)>)> {
+    let total_population: f64 = cities.iter().map(|c| c.population).sum();
+    let mut rng = Rng(0x5EED_1234_ABCD_0001);
+    let mut pick_city = |rng: &mut Rng| {
+        let mut target = rng.unit() * total_population;
+        for city in cities {
+            target -= city.population;
+            if target <= 0.0 {
+                return city;
+            }
+        }
+        &cities[0]
+    };
+    (0..count)
+        .map(|i| {
+            let kind = match i % 10 {
+                0..=3 => 0,
+                4 | 5 => 1,
+                6 | 7 => 2,
+                _ => 3,
+            };
+            let mut pairs: Vec<(String, String)> = Vec::new();
+            if kind != 3 {
+                let city = pick_city(&mut rng);
+                pairs.push(("lat".into(), format!("{:.4}", city.lat)));
+                pairs.push(("lon".into(), format!("{:.4}", city.lon)));
+                pairs.push(("radius".into(), (10 + rng.below(91)).to_string()));
+            }
+            match kind {
+                0 => {
+                    for _ in 0..rng.below(3) {
+                        let (name, value) = FILTERS[rng.below(FILTERS.len())];
+                        if !pairs.iter().any(|(n, _)| n == name) {
+                            pairs.push((name.into(), value.into()));
+                        }
+                    }
+                }
+                1 => pairs.push(("sort".into(), "distance".into())),
+                _ => pairs.push(("q".into(), WORDS[rng.below(WORDS.len())].into())),
+            }
+            (kind, pairs)
+        })
+        .collect()
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index].as_secs_f64() * 1000.0
+}
+
+fn run_size(rows: usize, csv: &Path, cities: &[City]) {
+    let index_root = tempfile::tempdir().expect("temp dir");
+    let dir = IndexDir::new(index_root.path());
+    let file = std::io::BufReader::with_capacity(
+        1 << 20,
+        std::fs::File::open(csv).expect("open bench CSV"),
+    );
+    let started = Instant::now();
+    let outcome = import_csv(&dir, file, &ImportOptions::default(), |_| {}).expect("import");
+    let seconds = started.elapsed().as_secs_f64();
+    assert!(outcome.generation.is_some(), "{:?}", outcome.rejection);
+    println!(
+        "\n## {rows} providers\n\nimport: {seconds:.2} s, {:.0} rows/s, peak RSS so far {:.0} MiB",
+        rows as f64 / seconds,
+        peak_rss_mib()
+    );
+
+    let opened = Instant::now();
+    let generation = Arc::new(Generation::open_current(&dir).expect("open generation"));
+    println!(
+        "open generation: {:.0} ms ({} segments)",
+        opened.elapsed().as_secs_f64() * 1000.0,
+        generation.segments.len()
+    );
+
+    let mix = query_mix(cities, WARMUP + QUERIES);
+    let requests: Vec<(usize, SearchRequest)> = mix
+        .iter()
+        .map(|(kind, pairs)| {
+            let request =
+                SearchRequest::from_pairs(pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())))
+                    .expect("bench queries are valid");
+            (*kind, request)
+        })
+        .collect();
+    let mut by_kind: Vec<Vec<Duration>> = vec![Vec::new(); KINDS.len()];
+    let mut all = Vec::with_capacity(QUERIES);
+    let mut matched = 0u64;
+    for (i, (kind, request)) in requests.iter().enumerate() {
+        let started = Instant::now();
+        let response = search(&generation, request).expect("search");
+        let elapsed = started.elapsed();
+        if i >= WARMUP {
+            matched += response.total;
+            by_kind[*kind].push(elapsed);
+            all.push(elapsed);
+        }
+    }
+    println!("\n| query kind | n | p50 ms | p90 ms | p99 ms | max ms |\n|---|---|---|---|---|---|");
+    for (kind, name) in KINDS.iter().enumerate() {
+        let times = &mut by_kind[kind];
+        times.sort_unstable();
+        println!(
+            "| {name} | {} | {:.3} | {:.3} | {:.3} | {:.3} |",
+            times.len(),
+            percentile(times, 0.5),
+            percentile(times, 0.9),
+            percentile(times, 0.99),
+            percentile(times, 1.0)
+        );
+    }
+    all.sort_unstable();
+    println!(
+        "| **all** | {} | {:.3} | {:.3} | {:.3} | {:.3} |",
+        all.len(),
+        percentile(&all, 0.5),
+        percentile(&all, 0.9),
+        percentile(&all, 0.99),
+        percentile(&all, 1.0)
+    );
+    println!(
+        "\nmean matches per query: {:.0}; peak RSS {:.0} MiB",
+        matched as f64 / all.len() as f64,
+        peak_rss_mib()
+    );
+}

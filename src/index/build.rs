@@ -8,12 +8,13 @@ use std::path::Path;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
-use tantivy::{Index, IndexWriter, TantivyDocument};
+use tantivy::store::Compressor;
+use tantivy::{Index, IndexSettings, IndexSortByField, IndexWriter, Order, TantivyDocument};
 
 use super::generation::GenerationMeta;
 use super::generations::IndexDir;
 use super::ranks::{self, RankInput};
-use super::schema::{self, TEXT_TOKENIZER, build_schema, list_key, text_analyzer};
+use super::schema::{self, GEO_ORDER_FIELD, TEXT_TOKENIZER, build_schema, list_key, text_analyzer};
 use super::{IndexError, format_utc};
 use crate::ingest::{self, Report};
 use crate::provider::Provider;
@@ -208,7 +209,20 @@ fn build_into(
     on_progress: impl FnMut(u64),
 ) -> Result<BuildResult, IndexError> {
     let (schema, fields) = build_schema();
-    let index = Index::create_in_dir(building, schema)?;
+    let settings = IndexSettings {
+        sort_by_field: Some(IndexSortByField {
+            field: GEO_ORDER_FIELD.into(),
+            order: Order::Asc,
+        }),
+        // Hits are read from the store one page at a time; decompressing a
+        // block per hit cost more than the disk the raw store takes.
+        docstore_compression: Compressor::None,
+        ..IndexSettings::default()
+    };
+    let index = Index::builder()
+        .schema(schema)
+        .settings(settings)
+        .create_in_dir(building)?;
     index.tokenizers().register(TEXT_TOKENIZER, text_analyzer());
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())

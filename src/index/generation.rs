@@ -67,7 +67,7 @@ impl GenerationMeta {
 }
 
 /// Bit 63 of `insurance_bits` marks a provider with an insurer beyond the
-/// 63 most frequent; those are read from `overflow_insurance`.
+/// 63 most frequent; those are read from `overflow_ords`.
 pub const INSURANCE_OVERFLOW_BIT: u64 = 1 << 63;
 
 /// What the collector reads per document of one segment.
@@ -87,7 +87,14 @@ pub struct SegmentColumns {
     pub price_min: Vec<u32>,
     pub review_count: Vec<u32>,
     pub ranks: Ranks,
+    /// One bitset over the segment's docs per facet value: indexes 0..32
+    /// are the bits of `flags`, 32..95 the insurance bits. Counting a facet
+    /// over a large match set is then a popcount of two bitsets ANDed.
+    pub facet_sets: Vec<Vec<u64>>,
 }
+
+/// Index in [`SegmentColumns::facet_sets`] of insurance bit `bit`.
+pub const INSURANCE_FACET_SETS: usize = 32;
 
 impl SegmentColumns {
     /// Insurer ords of a document outside the bitmask.
@@ -254,6 +261,7 @@ fn load_columns(
             .review_count
             .push(reviews.first(doc).unwrap_or(0).min(u64::from(u32::MAX)) as u32);
     }
+    columns.facet_sets = facet_sets(&columns.flags, &columns.insurance_bits);
     let pick = |all: &Vec<u32>| seqs.iter().map(|&s| all[s]).collect::<Vec<u32>>();
     columns.ranks = Ranks {
         rating: pick(&ranks.rating),
@@ -265,4 +273,29 @@ fn load_columns(
         price: pick(&ranks.price),
     };
     Ok(columns)
+}
+
+fn facet_sets(flags: &[u32], insurance_bits: &[u64]) -> Vec<Vec<u64>> {
+    let words = flags.len().div_ceil(64);
+    let mut sets = vec![vec![0u64; words]; INSURANCE_FACET_SETS + 63];
+    for (doc, (&flag_bits, &insurer_bits)) in flags.iter().zip(insurance_bits).enumerate() {
+        let (word, bit) = (doc / 64, 1u64 << (doc % 64));
+        let mut bits = flag_bits;
+        while bits != 0 {
+            sets[bits.trailing_zeros() as usize][word] |= bit;
+            bits &= bits - 1;
+        }
+        let mut bits = insurer_bits & !INSURANCE_OVERFLOW_BIT;
+        while bits != 0 {
+            sets[INSURANCE_FACET_SETS + bits.trailing_zeros() as usize][word] |= bit;
+            bits &= bits - 1;
+        }
+    }
+    // Values nobody has need no set: an empty one reads as all zeros.
+    for set in &mut sets {
+        if set.iter().all(|w| *w == 0) {
+            *set = Vec::new();
+        }
+    }
+    sets
 }

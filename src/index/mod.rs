@@ -11,7 +11,9 @@ pub mod ranks;
 pub mod schema;
 
 pub use build::{ImportOptions, ImportOutcome, Rejection, import_csv};
-pub use generation::{Generation, GenerationMeta, INSURANCE_OVERFLOW_BIT, SegmentColumns};
+pub use generation::{
+    Generation, GenerationMeta, INSURANCE_FACET_SETS, INSURANCE_OVERFLOW_BIT, SegmentColumns,
+};
 pub use generations::IndexDir;
 
 use crate::ingest::IngestError;

@@ -1,10 +1,15 @@
 //! The tantivy schema of a generation and how a [`Provider`] becomes a document.
 //!
-//! Text that `q` searches goes into one `text` field; filters that need
-//! posting lists (state, insurance, language, the geographic cells) are raw
-//! terms; everything the search collector reads per matching document is a
-//! fast field; the doc store holds the provider as JSON, read only for the
-//! page of hits returned.
+//! The provider's own words that `q` searches go into one `text` field; its
+//! treatment and condition slugs go into `vocab`, so that a query word that
+//! names a vocabulary value ("spravato", "rsd") matches through the slug
+//! instead of every document repeating every label and synonym. Filters
+//! that need posting lists (state, insurance, language, the geographic
+//! cells) are raw terms; everything the search collector reads per matching
+//! document is a fast field; the doc store holds the provider as JSON, read
+//! only for the page of hits returned. Documents are sorted by `geo_order`
+//! (a Z-order curve over latitude and longitude) so that providers near each
+//! other have nearby doc ids, which keeps a radius query's reads local.
 
 use tantivy::TantivyDocument;
 use tantivy::schema::{
@@ -28,10 +33,27 @@ pub const MAX_TOKEN_BYTES: usize = 40;
 /// so "Café" and "cafe" meet. Queries go through the same analyzer.
 pub fn text_analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES + 1))
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
+        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES + 1))
         .build()
+}
+
+/// Name of the fast field that orders documents within a segment.
+pub const GEO_ORDER_FIELD: &str = "geo_order";
+
+/// Position on a Z-order (Morton) curve over a 2^20 × 2^20 grid of the
+/// globe: close positions mostly get close keys.
+pub fn geo_order(position: LatLon) -> u64 {
+    let scale = f64::from((1u32 << 20) - 1);
+    let y = ((position.lat + 90.0) / 180.0 * scale) as u64;
+    let x = ((position.lon + 180.0) / 360.0 * scale) as u64;
+    spread_bits(y) << 1 | spread_bits(x)
+}
+
+/// Moves bit i of a 20-bit value to bit 2i.
+fn spread_bits(value: u64) -> u64 {
+    (0..20).fold(0, |spread, bit| spread | ((value >> bit) & 1) << (2 * bit))
 }
 
 /// Bit positions in the `flags` fast field.
@@ -54,6 +76,7 @@ pub struct Fields {
     pub id: Field,
     pub json: Field,
     pub text: Field,
+    pub vocab: Field,
     pub cell: Field,
     pub state: Field,
     pub insurance: Field,
@@ -66,6 +89,7 @@ pub struct Fields {
     pub rating: Field,
     pub price_min: Field,
     pub review_count: Field,
+    pub geo_order: Field,
 }
 
 pub fn build_schema() -> (Schema, Fields) {
@@ -81,6 +105,7 @@ pub fn build_schema() -> (Schema, Fields) {
             "text",
             TextOptions::default().set_indexing_options(text_indexing),
         ),
+        vocab: builder.add_text_field("vocab", STRING),
         cell: builder.add_u64_field("cell", INDEXED),
         state: builder.add_text_field("state", STRING),
         insurance: builder.add_text_field("insurance", STRING),
@@ -92,7 +117,8 @@ pub fn build_schema() -> (Schema, Fields) {
         insurance_ord: builder.add_u64_field("insurance_ord", fast.clone()),
         rating: builder.add_f64_field("rating", fast.clone()),
         price_min: builder.add_u64_field("price_min", fast.clone()),
-        review_count: builder.add_u64_field("review_count", fast),
+        review_count: builder.add_u64_field("review_count", fast.clone()),
+        geo_order: builder.add_u64_field(GEO_ORDER_FIELD, fast),
     };
     (builder.build(), fields)
 }
@@ -104,6 +130,7 @@ impl Fields {
             id: get("id")?,
             json: get("json")?,
             text: get("text")?,
+            vocab: get("vocab")?,
             cell: get("cell")?,
             state: get("state")?,
             insurance: get("insurance")?,
@@ -116,12 +143,13 @@ impl Fields {
             rating: get("rating")?,
             price_min: get("price_min")?,
             review_count: get("review_count")?,
+            geo_order: get(GEO_ORDER_FIELD)?,
         })
     }
 }
 
-/// The words `q` can find a provider by: SPEC §4's fields plus the labels
-/// and synonyms of its treatments and conditions.
+/// The provider's own words that `q` searches (SPEC §4); the labels and
+/// synonyms of its treatments and conditions match through `vocab`.
 pub fn searchable_text(provider: &Provider) -> String {
     let mut text = String::with_capacity(512);
     let mut push = |part: &str| {
@@ -134,14 +162,6 @@ pub fn searchable_text(provider: &Provider) -> String {
     push(&provider.city);
     for credential in &provider.credentials {
         push(credential);
-    }
-    for treatment in &provider.treatments {
-        push(treatment.label());
-        treatment.synonyms().iter().for_each(|s| push(s));
-    }
-    for condition in &provider.conditions {
-        push(condition.label());
-        condition.synonyms().iter().for_each(|s| push(s));
     }
     text
 }
@@ -187,6 +207,12 @@ pub fn document(
     doc.add_text(fields.id, &provider.id);
     doc.add_text(fields.json, serde_json::to_string(provider)?);
     doc.add_text(fields.text, searchable_text(provider));
+    for treatment in &provider.treatments {
+        doc.add_text(fields.vocab, treatment.slug());
+    }
+    for condition in &provider.conditions {
+        doc.add_text(fields.vocab, condition.slug());
+    }
     let position = LatLon {
         lat: provider.latitude,
         lon: provider.longitude,
@@ -215,6 +241,7 @@ pub fn document(
         doc.add_u64(fields.price_min, u64::from(price));
     }
     doc.add_u64(fields.review_count, u64::from(provider.review_count));
+    doc.add_u64(fields.geo_order, geo_order(position));
     Ok(doc)
 }
 
@@ -222,6 +249,24 @@ pub fn document(
 mod tests {
     use super::*;
     use crate::provider::{Condition, Treatment};
+
+    #[test]
+    fn geo_order_keeps_neighbours_close_and_spreads_bits() {
+        assert_eq!(spread_bits(0b1011), 0b1_00_01_01);
+        let denver = geo_order(LatLon {
+            lat: 39.74,
+            lon: -104.99,
+        });
+        let nearby = geo_order(LatLon {
+            lat: 39.75,
+            lon: -104.98,
+        });
+        let far = geo_order(LatLon {
+            lat: -33.9,
+            lon: 151.2,
+        });
+        assert!(denver.abs_diff(nearby) < denver.abs_diff(far));
+    }
 
     #[test]
     fn flags_do_not_overlap() {

@@ -14,7 +14,7 @@ use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
 use crate::geo::{EARTH_RADIUS_MILES, LatLon, distance_miles};
 use crate::index::INSURANCE_OVERFLOW_BIT;
-use crate::index::{Generation, SegmentColumns};
+use crate::index::{Generation, INSURANCE_FACET_SETS, SegmentColumns};
 
 /// Half-width of the band around the circle where the cheap dot-product
 /// test defers to the exact haversine distance (a few millionths of a mile).
@@ -130,10 +130,7 @@ impl Collector for SearchCollector {
         Ok(SegmentSearch {
             plan: Arc::clone(&self.plan),
             segment: segment_ord,
-            total: 0,
-            flag_counts: [0; 32],
-            insurance_bit_counts: [0; 64],
-            overflow_counts: HashMap::new(),
+            matched: Vec::new(),
             heap: BinaryHeap::new(),
         })
     }
@@ -164,10 +161,8 @@ impl Collector for SearchCollector {
 pub struct SegmentSearch {
     plan: Arc<Plan>,
     segment: u32,
-    total: u64,
-    flag_counts: [u64; 32],
-    insurance_bit_counts: [u64; 64],
-    overflow_counts: HashMap<u32, u64>,
+    /// Every match, in doc order; facets are counted from it at the end.
+    matched: Vec<DocId>,
     /// Max-heap of the best hits so far; its top is the worst kept one.
     heap: BinaryHeap<Candidate>,
 }
@@ -229,25 +224,7 @@ impl SegmentSearch {
             }
         }
 
-        self.total += 1;
-        let mut bits = flags;
-        while bits != 0 {
-            self.flag_counts[bits.trailing_zeros() as usize] += 1;
-            bits &= bits - 1;
-        }
-        let insurance = columns.insurance_bits[d];
-        if insurance != 0 {
-            let mut bits = insurance & !INSURANCE_OVERFLOW_BIT;
-            while bits != 0 {
-                self.insurance_bit_counts[bits.trailing_zeros() as usize] += 1;
-                bits &= bits - 1;
-            }
-            if insurance & INSURANCE_OVERFLOW_BIT != 0 {
-                for &ord in columns.overflow_ords_of(doc) {
-                    *self.overflow_counts.entry(ord).or_default() += 1;
-                }
-            }
-        }
+        self.matched.push(doc);
 
         if plan.keep == 0 {
             return;
@@ -328,8 +305,15 @@ impl SegmentCollector for SegmentSearch {
 
     fn harvest(self) -> Fruit {
         let generation = &self.plan.generation;
-        let mut insurance_counts = self.overflow_counts;
-        for (bit, &count) in self.insurance_bit_counts.iter().enumerate().take(63) {
+        let columns = &generation.segments[self.segment as usize];
+        let (flag_counts, insurance_bit_counts, overflow_counts) =
+            if self.matched.len() * 32 < columns.flags.len() {
+                count_each_match(columns, &self.matched)
+            } else {
+                count_with_bitsets(columns, &self.matched)
+            };
+        let mut insurance_counts = overflow_counts;
+        for (bit, &count) in insurance_bit_counts.iter().enumerate() {
             if count == 0 {
                 continue;
             }
@@ -339,11 +323,74 @@ impl SegmentCollector for SegmentSearch {
         }
         Fruit {
             tally: Tally {
-                total: self.total,
-                flag_counts: self.flag_counts,
+                total: self.matched.len() as u64,
+                flag_counts,
                 insurance_counts,
             },
             hits: self.heap.into_sorted_vec(),
         }
     }
+}
+
+type Counts = ([u64; 32], [u64; 63], HashMap<u32, u64>);
+
+/// Facet counts for a few matches: visit each one's bits.
+fn count_each_match(columns: &SegmentColumns, matched: &[DocId]) -> Counts {
+    let mut flag_counts = [0u64; 32];
+    let mut insurance_bit_counts = [0u64; 63];
+    let mut overflow_counts = HashMap::new();
+    for &doc in matched {
+        let mut bits = columns.flags[doc as usize];
+        while bits != 0 {
+            flag_counts[bits.trailing_zeros() as usize] += 1;
+            bits &= bits - 1;
+        }
+        let insurance = columns.insurance_bits[doc as usize];
+        let mut bits = insurance & !INSURANCE_OVERFLOW_BIT;
+        while bits != 0 {
+            insurance_bit_counts[bits.trailing_zeros() as usize] += 1;
+            bits &= bits - 1;
+        }
+        if insurance & INSURANCE_OVERFLOW_BIT != 0 {
+            for &ord in columns.overflow_ords_of(doc) {
+                *overflow_counts.entry(ord).or_default() += 1;
+            }
+        }
+    }
+    (flag_counts, insurance_bit_counts, overflow_counts)
+}
+
+/// Facet counts for many matches: AND the match bitset with each facet
+/// value's bitset and count the ones, over the words that have matches.
+fn count_with_bitsets(columns: &SegmentColumns, matched: &[DocId]) -> Counts {
+    let mut matches = vec![0u64; columns.flags.len().div_ceil(64)];
+    let mut words: Vec<usize> = Vec::new();
+    for &doc in matched {
+        let word = doc as usize / 64;
+        if matches[word] == 0 {
+            words.push(word);
+        }
+        matches[word] |= 1 << (doc % 64);
+    }
+    let count = |set: &Vec<u64>| -> u64 {
+        if set.is_empty() {
+            return 0;
+        }
+        words
+            .iter()
+            .map(|&w| u64::from((matches[w] & set[w]).count_ones()))
+            .sum()
+    };
+    let sets = &columns.facet_sets;
+    let flag_counts = std::array::from_fn(|bit| count(&sets[bit]));
+    let insurance_bit_counts = std::array::from_fn(|bit| count(&sets[INSURANCE_FACET_SETS + bit]));
+    let mut overflow_counts = HashMap::new();
+    for (&doc, ords) in columns.overflow_docs.iter().zip(&columns.overflow_ords) {
+        if matches[doc as usize / 64] & (1 << (doc % 64)) != 0 {
+            for &ord in ords {
+                *overflow_counts.entry(ord).or_default() += 1;
+            }
+        }
+    }
+    (flag_counts, insurance_bit_counts, overflow_counts)
 }

@@ -6,18 +6,15 @@
 mod collector;
 mod request;
 mod response;
+pub mod text;
 
 use std::sync::Arc;
 
 use tantivy::collector::DocSetCollector;
 use tantivy::query::{
-    AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, FuzzyTermQuery, Occur, Query, TermQuery,
-    TermSetQuery,
+    AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery, TermSetQuery,
 };
 use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::tokenizer::{
-    AsciiFoldingFilter, LowerCaser, SimpleTokenizer, TextAnalyzer, TokenStream,
-};
 use tantivy::{DocAddress, TantivyDocument, Term};
 
 pub use collector::RadiusFilter;
@@ -27,12 +24,9 @@ pub use response::{Facets, Hit, ResolvedLocation, SearchResponse};
 
 use crate::geo::places::{PlaceError, resolve_near};
 use crate::geo::{LatLon, covering_cells, distance_miles};
-use crate::index::schema::{MAX_TOKEN_BYTES, flag};
+use crate::index::schema::flag;
 use crate::index::{Generation, IndexError};
 use crate::provider::{Provider, adjusted_rating};
-
-/// Terms of at least this many characters also match at edit distance 1.
-pub const FUZZY_MIN_CHARS: usize = 5;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
@@ -48,47 +42,6 @@ impl From<tantivy::TantivyError> for SearchError {
     fn from(error: tantivy::TantivyError) -> Self {
         SearchError::Index(IndexError::Tantivy(error))
     }
-}
-
-/// The words of `q` as the index spells them (lower case, accents folded).
-pub fn query_terms(text: &str) -> Vec<String> {
-    let mut analyzer = TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(LowerCaser)
-        .filter(AsciiFoldingFilter)
-        .build();
-    let mut stream = analyzer.token_stream(text);
-    let mut terms = Vec::new();
-    while stream.advance() {
-        terms.push(stream.token().text.clone());
-    }
-    terms
-}
-
-fn text_query(generation: &Generation, terms: &[String]) -> Vec<Box<dyn Query>> {
-    let field = generation.fields.text;
-    terms
-        .iter()
-        .map(|word| -> Box<dyn Query> {
-            // The index drops longer tokens, so such a word matches nothing.
-            if word.len() > MAX_TOKEN_BYTES {
-                return Box::new(EmptyQuery);
-            }
-            let term = Term::from_field_text(field, word);
-            let exact = TermQuery::new(term.clone(), IndexRecordOption::WithFreqs);
-            if word.chars().count() < FUZZY_MIN_CHARS {
-                return Box::new(exact);
-            }
-            // The exact clause keeps BM25 scoring for relevance; the fuzzy
-            // one (Damerau-Levenshtein distance 1) catches typos.
-            Box::new(BooleanQuery::new(vec![
-                (Occur::Should, Box::new(exact) as Box<dyn Query>),
-                (
-                    Occur::Should,
-                    Box::new(FuzzyTermQuery::new(term, 1, true)) as Box<dyn Query>,
-                ),
-            ]))
-        })
-        .collect()
 }
 
 /// A filter clause that must match but adds nothing to the score.
@@ -138,7 +91,7 @@ pub fn search(
 
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     if let Some(text) = &request.text {
-        for query in text_query(generation, &query_terms(text)) {
+        for query in text::clauses(generation, text, request.sort == SortOrder::Relevance) {
             clauses.push((Occur::Must, query));
         }
     }
