@@ -140,7 +140,7 @@ const KINDS: [&str; 4] = [
 fn query_mix(cities: &[City], count: usize) -> Vec<(usize, Vec<(String, String)>)> {
     let total_population: f64 = cities.iter().map(|c| c.population).sum();
     let mut rng = Rng(0x5EED_1234_ABCD_0001);
-    let mut pick_city = |rng: &mut Rng| {
+    let pick_city = |rng: &mut Rng| {
         let mut target = rng.unit() * total_population;
         for city in cities {
             target -= city.population;

@@ -58,6 +58,12 @@ pub fn adjusted_rating(rating: Option<f64>, review_count: u32, mean_rating: f64)
     }
 }
 
+/// The key under which free-text list values (insurance, languages) are
+/// compared: trimmed and lower-cased, so "Aetna" and "AETNA" are one insurer.
+pub fn list_key(value: &str) -> String {
+    value.trim().to_lowercase()
+}
+
 /// Turns a user-written vocabulary value into slug form: lower case, with
 /// spaces and hyphens read as underscores.
 pub fn normalize_slug(value: &str) -> String {

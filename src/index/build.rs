@@ -14,10 +14,10 @@ use tantivy::{Index, IndexSettings, IndexSortByField, IndexWriter, Order, Tantiv
 use super::generation::GenerationMeta;
 use super::generations::IndexDir;
 use super::ranks::{self, RankInput};
-use super::schema::{self, GEO_ORDER_FIELD, TEXT_TOKENIZER, build_schema, list_key, text_analyzer};
+use super::schema::{self, GEO_ORDER_FIELD, TEXT_TOKENIZER, build_schema, text_analyzer};
 use super::{IndexError, format_utc};
 use crate::ingest::{self, Report};
-use crate::provider::Provider;
+use crate::provider::{Provider, list_key};
 
 /// Insurers that get a bit of their own in the facet bitmask; the rest are
 /// counted from the multi-valued fast field.

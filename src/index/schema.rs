@@ -21,7 +21,7 @@ use tantivy::tokenizer::{
 };
 
 use crate::geo::{LatLon, cells_of};
-use crate::provider::Provider;
+use crate::provider::{Provider, list_key};
 
 /// Name under which [`text_analyzer`] is registered on every opened index.
 pub const TEXT_TOKENIZER: &str = "ketadir_text";
@@ -164,11 +164,6 @@ pub fn searchable_text(provider: &Provider) -> String {
         push(credential);
     }
     text
-}
-
-/// Lower-cased key under which list values (insurance, languages) match.
-pub fn list_key(value: &str) -> String {
-    value.trim().to_lowercase()
 }
 
 pub fn flags_of(provider: &Provider) -> u32 {

@@ -1,7 +1,7 @@
 //! Parsers for single CSV cells: each turns trimmed, non-blank text into a
 //! typed value or a message that says what is allowed.
 
-use crate::provider::{Condition, Treatment, parse_state_code};
+use crate::provider::{Condition, Treatment, list_key, parse_state_code};
 
 pub type FieldResult<T> = Result<T, String>;
 
@@ -45,7 +45,8 @@ pub fn text_list(value: &str, max_item: usize) -> FieldResult<Vec<String>> {
     let mut items: Vec<String> = Vec::new();
     for item in list_items(value) {
         let item = text(item, max_item).map_err(|message| format!("\"{item}\": {message}"))?;
-        if !items.iter().any(|seen| seen.eq_ignore_ascii_case(&item)) {
+        // Search compares list values by `list_key`, so duplicates are too.
+        if !items.iter().any(|seen| list_key(seen) == list_key(&item)) {
             items.push(item);
         }
     }
@@ -441,6 +442,10 @@ mod tests {
         assert_eq!(
             text_list("Aetna; aetna ;Cigna", 100),
             Ok(vec!["Aetna".to_string(), "Cigna".to_string()])
+        );
+        assert_eq!(
+            text_list("Zürich Care;ZÜRICH CARE", 100),
+            Ok(vec!["Zürich Care".to_string()])
         );
     }
 }

@@ -7,7 +7,7 @@
 use serde::Serialize;
 
 use crate::geo::LatLon;
-use crate::provider::{Condition, Treatment, parse_state_code};
+use crate::provider::{Condition, Treatment, list_key, parse_state_code};
 
 /// Longest accepted `q`, in characters.
 pub const MAX_QUERY_CHARS: usize = 500;
@@ -314,7 +314,7 @@ impl SearchRequest {
                 if value.chars().count() > 100 {
                     bad(name, "each value at most 100 characters".into());
                 } else {
-                    target.push(value.to_lowercase());
+                    target.push(list_key(value));
                 }
             }
         }
