@@ -2,12 +2,13 @@
 //!
 //! Distances are haversine on a sphere of 3958.8 miles (SPEC §4), computed by
 //! the `geo` crate so that every part of the project (and the tests' reference)
-//! measures the same way. Search prefilters with grid cells: each provider is
-//! indexed with the cell that holds it at every [`CELL_LEVELS`] size, and a
-//! query asks for the few cells that cover its circle's bounding box.
+//! measures the same way. Search prefilters on a Z-order curve ([`zorder`]):
+//! documents are sorted by their position's key, and a query turns its
+//! circle's bounding box into a few key ranges, hence doc-id ranges.
 
 pub mod gazetteer;
 pub mod places;
+pub mod zorder;
 
 use geo::{Distance, HaversineMeasure, Point};
 
@@ -47,93 +48,38 @@ pub fn distance_miles(a: LatLon, b: LatLon) -> f64 {
     EARTH.distance(Point::new(a.lon, a.lat), Point::new(b.lon, b.lat))
 }
 
-/// Sizes of the prefilter grid, in tenths of a degree. Each provider carries
-/// one cell id per size; a query picks the finest size whose covering of the
-/// search box needs at most [`MAX_COVERING_CELLS`] cells.
-pub const CELL_LEVELS: [u32; 5] = [1, 4, 16, 64, 256];
-
-/// Upper bound on the terms in one geographic prefilter query.
-pub const MAX_COVERING_CELLS: usize = 64;
-
-fn grid_rows(level: usize) -> u32 {
-    1800_u32.div_ceil(CELL_LEVELS[level])
-}
-
-fn grid_cols(level: usize) -> u32 {
-    3600_u32.div_ceil(CELL_LEVELS[level])
-}
-
-fn cell_row(level: usize, lat: f64) -> u32 {
-    let row = ((lat + 90.0) * 10.0 / f64::from(CELL_LEVELS[level])).floor();
-    (row.max(0.0) as u32).min(grid_rows(level) - 1)
-}
-
-fn cell_col(level: usize, lon: f64) -> u32 {
-    let col = ((lon + 180.0) * 10.0 / f64::from(CELL_LEVELS[level])).floor();
-    // 180° and -180° are the same meridian.
-    (col.max(0.0) as u32) % grid_cols(level)
-}
-
-fn cell_id(level: usize, row: u32, col: u32) -> u64 {
-    ((level as u64) << 40) | (u64::from(row) << 20) | u64::from(col)
-}
-
-/// The cell ids of a position, one per level (indexed with each provider).
-pub fn cells_of(position: LatLon) -> [u64; CELL_LEVELS.len()] {
-    std::array::from_fn(|level| {
-        cell_id(
-            level,
-            cell_row(level, position.lat),
-            cell_col(level, position.lon),
-        )
-    })
-}
-
-/// The cells that cover every point within `radius_miles` of `center`.
-pub fn covering_cells(center: LatLon, radius_miles: f64) -> Vec<u64> {
+/// Half-extent of the bounding box of a circle: latitude range, and the
+/// longitude range (`None` when the circle reaches a pole, so every
+/// meridian crosses it).
+pub fn bounding_box(center: LatLon, radius_miles: f64) -> ((f64, f64), Option<(f64, f64)>) {
     let angular = radius_miles / EARTH_RADIUS_MILES;
     // A small margin keeps points exactly on the circle inside the box.
     let margin = 1e-9;
     let delta_lat = angular.to_degrees() + margin;
-    let lat_min = center.lat - delta_lat;
-    let lat_max = center.lat + delta_lat;
-    let contains_pole = lat_min <= -90.0 || lat_max >= 90.0;
-    // The box's half-width in longitude grows with latitude; near a pole the
-    // circle covers every meridian.
-    let delta_lon = if contains_pole {
-        None
-    } else {
-        let ratio = angular.sin() / center.lat.to_radians().cos();
-        (ratio < 1.0).then(|| ratio.asin().to_degrees() + margin)
-    };
-    for level in 0..CELL_LEVELS.len() {
-        let row_first = cell_row(level, lat_min);
-        let row_last = cell_row(level, lat_max);
-        let (col_first, col_count) = match delta_lon {
-            Some(delta) if 2.0 * delta < 360.0 => {
-                let first = cell_col(level, wrap_longitude(center.lon - delta));
-                let last = cell_col(level, wrap_longitude(center.lon + delta));
-                let cols = grid_cols(level);
-                (first, (last + cols - first) % cols + 1)
-            }
-            _ => (0, grid_cols(level)),
-        };
-        let rows = (row_last - row_first + 1) as usize;
-        let is_last_level = level + 1 == CELL_LEVELS.len();
-        if rows * col_count as usize <= MAX_COVERING_CELLS || is_last_level {
-            let cols = grid_cols(level);
-            return (row_first..=row_last)
-                .flat_map(|row| {
-                    (0..col_count).map(move |i| cell_id(level, row, (col_first + i) % cols))
-                })
-                .collect();
-        }
+    let lat_range = (
+        (center.lat - delta_lat).max(-90.0),
+        (center.lat + delta_lat).min(90.0),
+    );
+    if center.lat - delta_lat <= -90.0 || center.lat + delta_lat >= 90.0 {
+        return (lat_range, None);
     }
-    unreachable!("the last level always returns")
+    // The box's half-width in longitude grows with latitude.
+    let ratio = angular.sin() / center.lat.to_radians().cos();
+    if ratio >= 1.0 {
+        return (lat_range, None);
+    }
+    let delta_lon = ratio.asin().to_degrees() + margin;
+    if delta_lon >= 180.0 {
+        return (lat_range, None);
+    }
+    (
+        lat_range,
+        Some((center.lon - delta_lon, center.lon + delta_lon)),
+    )
 }
 
 /// Maps any longitude to -180..180.
-fn wrap_longitude(lon: f64) -> f64 {
+pub fn wrap_longitude(lon: f64) -> f64 {
     (lon + 180.0).rem_euclid(360.0) - 180.0
 }
 
@@ -165,45 +111,17 @@ mod tests {
         assert!(LatLon::new(0.0, f64::INFINITY).is_none());
     }
 
-    /// Every point within the radius must lie in one of the covering cells;
-    /// checked on a ring of points at the radius around awkward centres.
     #[test]
-    fn covering_contains_every_point_on_the_circle() {
-        let centers = [
-            point(39.74, -104.99),
-            point(51.88, -176.65),
-            point(52.9, 173.1),
-            point(71.29, -156.79),
-            point(13.44, 144.79),
-            point(89.9, 10.0),
-            point(-89.9, 10.0),
-            point(0.0, 180.0),
-            point(0.0, -180.0),
-        ];
-        for center in centers {
-            for radius in [1.0, 10.0, 37.0, 100.0, 500.0] {
-                let cells = covering_cells(center, radius);
-                assert!(cells.len() <= 200, "{} cells", cells.len());
-                let angular = radius / EARTH_RADIUS_MILES * 0.999_999;
-                for step in 0..360 {
-                    let bearing = f64::from(step).to_radians();
-                    let lat1 = center.lat.to_radians();
-                    let lon1 = center.lon.to_radians();
-                    let lat2 = (lat1.sin() * angular.cos()
-                        + lat1.cos() * angular.sin() * bearing.cos())
-                    .asin();
-                    let lon2 = lon1
-                        + (bearing.sin() * angular.sin() * lat1.cos())
-                            .atan2(angular.cos() - lat1.sin() * lat2.sin());
-                    let on_circle = point(lat2.to_degrees(), wrap_longitude(lon2.to_degrees()));
-                    let level = (cells[0] >> 40) as usize;
-                    let wanted = cells_of(on_circle)[level];
-                    assert!(
-                        cells.contains(&wanted),
-                        "center {center:?} radius {radius} misses {on_circle:?}"
-                    );
-                }
-            }
-        }
+    fn bounding_boxes_widen_with_latitude_and_open_at_the_poles() {
+        let (lat, lon) = bounding_box(point(0.0, 0.0), 69.09);
+        assert!((lat.1 - 1.0).abs() < 0.01, "{lat:?}");
+        assert!(lon.is_some_and(|(w, e)| (e - 1.0).abs() < 0.01 && (w + 1.0).abs() < 0.01));
+        let (_, lon) = bounding_box(point(60.0, 0.0), 69.09);
+        assert!(lon.is_some_and(|(_, e)| (e - 2.0).abs() < 0.02), "{lon:?}");
+        let (lat, lon) = bounding_box(point(89.9, 0.0), 50.0);
+        assert_eq!(lat.1, 90.0);
+        assert_eq!(lon, None);
+        let (_, lon) = bounding_box(point(51.8, 179.9), 20.0);
+        assert!(lon.is_some_and(|(_, e)| e > 180.0), "{lon:?}");
     }
 }

@@ -16,7 +16,7 @@ use tantivy::{Index, IndexReader, ReloadPolicy, Searcher, SegmentReader};
 use super::IndexError;
 use super::generations::IndexDir;
 use super::ranks::Ranks;
-use super::schema::{Fields, TEXT_TOKENIZER, text_analyzer};
+use super::schema::{Fields, GEO_ORDER_FIELD, TEXT_TOKENIZER, text_analyzer};
 use crate::geo::LatLon;
 
 const META_FILE: &str = "ketadir.json";
@@ -208,7 +208,13 @@ fn load_columns(
     let rating = fast.f64("rating")?;
     let price = fast.u64("price_min")?;
     let reviews = fast.u64("review_count")?;
+    let geo_order = fast.u64(GEO_ORDER_FIELD)?;
     let docs = segment.max_doc();
+    // Radius queries binary-search this column (search::geo_query).
+    let sorted = (1..docs).all(|doc| geo_order.first(doc - 1) <= geo_order.first(doc));
+    if !sorted {
+        return Err(corrupt("a segment is not sorted by geo_order"));
+    }
     let mut columns = SegmentColumns::default();
     let capacity = docs as usize;
     columns.latitude.reserve(capacity);

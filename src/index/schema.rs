@@ -4,23 +4,22 @@
 //! treatment and condition slugs go into `vocab`, so that a query word that
 //! names a vocabulary value ("spravato", "rsd") matches through the slug
 //! instead of every document repeating every label and synonym. Filters
-//! that need posting lists (state, insurance, language, the geographic
-//! cells) are raw terms; everything the search collector reads per matching
+//! that need posting lists (state, insurance, language) are raw terms; everything the search collector reads per matching
 //! document is a fast field; the doc store holds the provider as JSON, read
 //! only for the page of hits returned. Documents are sorted by `geo_order`
-//! (a Z-order curve over latitude and longitude) so that providers near each
-//! other have nearby doc ids, which keeps a radius query's reads local.
+//! (the Z-order key of their position, see `geo::zorder`), so a radius
+//! query's candidates are a few runs of doc ids.
 
 use tantivy::TantivyDocument;
 use tantivy::schema::{
-    Field, INDEXED, IndexRecordOption, NumericOptions, STORED, STRING, Schema, TextFieldIndexing,
+    Field, IndexRecordOption, NumericOptions, STORED, STRING, Schema, TextFieldIndexing,
     TextOptions,
 };
 use tantivy::tokenizer::{
     AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer,
 };
 
-use crate::geo::{LatLon, cells_of};
+use crate::geo::{LatLon, zorder};
 use crate::provider::{Provider, list_key};
 
 /// Name under which [`text_analyzer`] is registered on every opened index.
@@ -41,20 +40,6 @@ pub fn text_analyzer() -> TextAnalyzer {
 
 /// Name of the fast field that orders documents within a segment.
 pub const GEO_ORDER_FIELD: &str = "geo_order";
-
-/// Position on a Z-order (Morton) curve over a 2^20 × 2^20 grid of the
-/// globe: close positions mostly get close keys.
-pub fn geo_order(position: LatLon) -> u64 {
-    let scale = f64::from((1u32 << 20) - 1);
-    let y = ((position.lat + 90.0) / 180.0 * scale) as u64;
-    let x = ((position.lon + 180.0) / 360.0 * scale) as u64;
-    spread_bits(y) << 1 | spread_bits(x)
-}
-
-/// Moves bit i of a 20-bit value to bit 2i.
-fn spread_bits(value: u64) -> u64 {
-    (0..20).fold(0, |spread, bit| spread | ((value >> bit) & 1) << (2 * bit))
-}
 
 /// Bit positions in the `flags` fast field.
 pub mod flag {
@@ -77,7 +62,6 @@ pub struct Fields {
     pub json: Field,
     pub text: Field,
     pub vocab: Field,
-    pub cell: Field,
     pub state: Field,
     pub insurance: Field,
     pub language: Field,
@@ -106,7 +90,6 @@ pub fn build_schema() -> (Schema, Fields) {
             TextOptions::default().set_indexing_options(text_indexing),
         ),
         vocab: builder.add_text_field("vocab", STRING),
-        cell: builder.add_u64_field("cell", INDEXED),
         state: builder.add_text_field("state", STRING),
         insurance: builder.add_text_field("insurance", STRING),
         language: builder.add_text_field("language", STRING),
@@ -131,7 +114,6 @@ impl Fields {
             json: get("json")?,
             text: get("text")?,
             vocab: get("vocab")?,
-            cell: get("cell")?,
             state: get("state")?,
             insurance: get("insurance")?,
             language: get("language")?,
@@ -212,9 +194,6 @@ pub fn document(
         lat: provider.latitude,
         lon: provider.longitude,
     };
-    for cell in cells_of(position) {
-        doc.add_u64(fields.cell, cell);
-    }
     doc.add_text(fields.state, &provider.state);
     for insurer in &provider.insurance {
         doc.add_text(fields.insurance, list_key(insurer));
@@ -236,7 +215,7 @@ pub fn document(
         doc.add_u64(fields.price_min, u64::from(price));
     }
     doc.add_u64(fields.review_count, u64::from(provider.review_count));
-    doc.add_u64(fields.geo_order, geo_order(position));
+    doc.add_u64(fields.geo_order, zorder::key(position));
     Ok(doc)
 }
 
@@ -244,24 +223,6 @@ pub fn document(
 mod tests {
     use super::*;
     use crate::provider::{Condition, Treatment};
-
-    #[test]
-    fn geo_order_keeps_neighbours_close_and_spreads_bits() {
-        assert_eq!(spread_bits(0b1011), 0b1_00_01_01);
-        let denver = geo_order(LatLon {
-            lat: 39.74,
-            lon: -104.99,
-        });
-        let nearby = geo_order(LatLon {
-            lat: 39.75,
-            lon: -104.98,
-        });
-        let far = geo_order(LatLon {
-            lat: -33.9,
-            lon: 151.2,
-        });
-        assert!(denver.abs_diff(nearby) < denver.abs_diff(far));
-    }
 
     #[test]
     fn flags_do_not_overlap() {

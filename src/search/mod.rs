@@ -4,6 +4,7 @@
 //! (CPU work); the HTTP layer calls it from the blocking thread pool.
 
 mod collector;
+mod geo_query;
 mod request;
 mod response;
 pub mod text;
@@ -11,19 +12,18 @@ pub mod text;
 use std::sync::Arc;
 
 use tantivy::collector::DocSetCollector;
-use tantivy::query::{
-    AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery, TermSetQuery,
-};
+use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{DocAddress, TantivyDocument, Term};
 
 pub use collector::RadiusFilter;
 use collector::{Plan, RankArray, RankBy, SearchCollector};
+use geo_query::GeoRangesQuery;
 pub use request::{InvalidParam, LocationInput, SearchRequest, SortOrder, parse_point};
 pub use response::{Facets, Hit, ResolvedLocation, SearchResponse};
 
 use crate::geo::places::{PlaceError, resolve_near};
-use crate::geo::{LatLon, covering_cells, distance_miles};
+use crate::geo::{LatLon, distance_miles, zorder};
 use crate::index::schema::flag;
 use crate::index::{Generation, IndexError};
 use crate::provider::{Provider, adjusted_rating};
@@ -42,6 +42,21 @@ impl From<tantivy::TantivyError> for SearchError {
     fn from(error: tantivy::TantivyError) -> Self {
         SearchError::Index(IndexError::Tantivy(error))
     }
+}
+
+/// Matches documents with any of the terms. (tantivy's `TermSetQuery`
+/// builds an FST per query, which costs more than a handful of term lookups.)
+pub fn any_term(terms: impl IntoIterator<Item = Term>) -> BooleanQuery {
+    BooleanQuery::new(
+        terms
+            .into_iter()
+            .map(|term| {
+                let query: Box<dyn Query> =
+                    Box::new(TermQuery::new(term, IndexRecordOption::Basic));
+                (Occur::Should, query)
+            })
+            .collect(),
+    )
 }
 
 /// A filter clause that must match but adds nothing to the score.
@@ -96,10 +111,9 @@ pub fn search(
         }
     }
     if let Some(center) = center {
-        let cells = covering_cells(center, request.radius_miles)
-            .into_iter()
-            .map(|cell| Term::from_field_u64(fields.cell, cell));
-        clauses.push(filter(TermSetQuery::new(cells)));
+        clauses.push(filter(GeoRangesQuery {
+            key_ranges: zorder::ranges_covering(center, request.radius_miles),
+        }));
     }
     if let Some(state) = request.state {
         clauses.push(filter(TermQuery::new(
@@ -113,7 +127,7 @@ pub fn search(
     ] {
         if !values.is_empty() {
             let terms = values.iter().map(|v| Term::from_field_text(field, v));
-            clauses.push(filter(TermSetQuery::new(terms)));
+            clauses.push(filter(any_term(terms)));
         }
     }
     let query: Box<dyn Query> = if clauses.is_empty() {

@@ -1,0 +1,163 @@
+//! A tantivy query for "inside this circle's bounding box", answered from
+//! doc-id ranges instead of posting lists.
+//!
+//! Documents are sorted by their Z-order key (`geo_order`), so the key
+//! ranges covering the box (`geo::zorder::ranges_covering`) map to doc-id
+//! ranges by binary search in each segment's `geo_order` column. The query
+//! is a superset of the circle; the collector does the exact distance test.
+
+use std::ops::Range;
+
+use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
+use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED};
+
+use crate::index::schema::GEO_ORDER_FIELD;
+
+#[derive(Debug, Clone)]
+pub struct GeoRangesQuery {
+    /// Sorted, disjoint Z-order key ranges.
+    pub key_ranges: Vec<Range<u64>>,
+}
+
+impl Query for GeoRangesQuery {
+    fn weight(&self, _scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(self.clone()))
+    }
+}
+
+impl Weight for GeoRangesQuery {
+    fn scorer(&self, reader: &SegmentReader, _boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        let column = reader.fast_fields().u64(GEO_ORDER_FIELD)?;
+        let max_doc = reader.max_doc();
+        let key_of = |doc: DocId| column.first(doc).unwrap_or(u64::MAX);
+        // First doc whose key is >= `key` (the column is sorted).
+        let lower_bound = |key: u64| -> DocId {
+            let (mut low, mut high) = (0, max_doc);
+            while low < high {
+                let mid = low + (high - low) / 2;
+                if key_of(mid) < key {
+                    low = mid + 1;
+                } else {
+                    high = mid;
+                }
+            }
+            low
+        };
+        let mut doc_ranges: Vec<Range<DocId>> = Vec::with_capacity(self.key_ranges.len());
+        for keys in &self.key_ranges {
+            let docs = lower_bound(keys.start)..lower_bound(keys.end);
+            if docs.is_empty() {
+                continue;
+            }
+            match doc_ranges.last_mut() {
+                Some(last) if last.end >= docs.start => last.end = last.end.max(docs.end),
+                _ => doc_ranges.push(docs),
+            }
+        }
+        Ok(Box::new(DocRanges::new(doc_ranges)))
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        let mut scorer = self.scorer(reader, 1.0)?;
+        if scorer.seek(doc) == doc {
+            Ok(Explanation::new_with_string(
+                "inside the search box".into(),
+                1.0,
+            ))
+        } else {
+            Err(tantivy::TantivyError::InvalidArgument(format!(
+                "document {doc} is outside the search box"
+            )))
+        }
+    }
+}
+
+/// The docs of sorted, disjoint ranges, as a tantivy doc set.
+struct DocRanges {
+    ranges: Vec<Range<DocId>>,
+    /// Index of the range holding `doc`.
+    current: usize,
+    doc: DocId,
+    size: u32,
+}
+
+impl DocRanges {
+    fn new(ranges: Vec<Range<DocId>>) -> DocRanges {
+        let doc = ranges.first().map_or(TERMINATED, |r| r.start);
+        let size = ranges.iter().map(|r| r.end - r.start).sum();
+        DocRanges {
+            ranges,
+            current: 0,
+            doc,
+            size,
+        }
+    }
+}
+
+impl DocSet for DocRanges {
+    fn advance(&mut self) -> DocId {
+        if self.doc == TERMINATED {
+            return TERMINATED;
+        }
+        self.doc += 1;
+        if self.doc >= self.ranges[self.current].end {
+            self.current += 1;
+            self.doc = self
+                .ranges
+                .get(self.current)
+                .map_or(TERMINATED, |r| r.start);
+        }
+        self.doc
+    }
+
+    fn seek(&mut self, target: DocId) -> DocId {
+        if self.doc >= target {
+            return self.doc;
+        }
+        let skip = self.ranges[self.current..].partition_point(|r| r.end <= target);
+        self.current += skip;
+        self.doc = match self.ranges.get(self.current) {
+            Some(range) => target.max(range.start),
+            None => TERMINATED,
+        };
+        self.doc
+    }
+
+    fn doc(&self) -> DocId {
+        self.doc
+    }
+
+    fn size_hint(&self) -> u32 {
+        self.size
+    }
+}
+
+impl Scorer for DocRanges {
+    fn score(&mut self) -> Score {
+        1.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn doc_ranges_advance_and_seek_across_gaps() {
+        let mut docs = DocRanges::new(vec![2..4, 10..11, 20..23]);
+        assert_eq!(docs.size_hint(), 6);
+        let mut seen = vec![docs.doc()];
+        while docs.advance() != TERMINATED {
+            seen.push(docs.doc());
+        }
+        assert_eq!(seen, [2, 3, 10, 20, 21, 22]);
+
+        let mut docs = DocRanges::new(vec![2..4, 10..11, 20..23]);
+        assert_eq!(docs.seek(3), 3);
+        assert_eq!(docs.seek(5), 10);
+        assert_eq!(docs.seek(21), 21);
+        assert_eq!(docs.advance(), 22);
+        assert_eq!(docs.seek(23), TERMINATED);
+        assert_eq!(DocRanges::new(Vec::new()).doc(), TERMINATED);
+    }
+}
