@@ -10,9 +10,7 @@
 use std::sync::OnceLock;
 
 use tantivy::Term;
-use tantivy::query::{
-    BooleanQuery, EmptyQuery, FuzzyTermQuery, Occur, Query, TermQuery, TermSetQuery,
-};
+use tantivy::query::{BooleanQuery, EmptyQuery, FuzzyTermQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::tokenizer::{
     AsciiFoldingFilter, LowerCaser, SimpleTokenizer, TextAnalyzer, TokenStream,
@@ -142,7 +140,7 @@ pub fn clauses(generation: &Generation, text: &str, scored: bool) -> Vec<Box<dyn
                 let terms = slugs
                     .into_iter()
                     .map(|slug| Term::from_field_text(fields.vocab, slug));
-                alternatives.push((Occur::Should, Box::new(TermSetQuery::new(terms))));
+                alternatives.push((Occur::Should, Box::new(super::any_term(terms))));
             }
             Box::new(BooleanQuery::new(alternatives))
         })
