@@ -7,6 +7,10 @@
 //! per-query latency percentiles over a fixed, seeded query mix:
 //! location + radius 10–100 mi + 0–2 filters sorted by rating; distance
 //! sort; text + location; text alone.
+//!
+//! For iterating on query speed: `KETADIR_BENCH_INDEX=DIR` keeps the index
+//! in DIR and reuses it when it already holds a generation (no import), and
+//! `KETADIR_BENCH_KINDS=0,3` runs only some query kinds.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -191,21 +195,27 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 }
 
 fn run_size(rows: usize, csv: &Path, cities: &[City]) {
-    let index_root = tempfile::tempdir().expect("temp dir");
-    let dir = IndexDir::new(index_root.path());
-    let file = std::io::BufReader::with_capacity(
-        1 << 20,
-        std::fs::File::open(csv).expect("open bench CSV"),
-    );
-    let started = Instant::now();
-    let outcome = import_csv(&dir, file, &ImportOptions::default(), |_| {}).expect("import");
-    let seconds = started.elapsed().as_secs_f64();
-    assert!(outcome.generation.is_some(), "{:?}", outcome.rejection);
-    println!(
-        "\n## {rows} providers\n\nimport: {seconds:.2} s, {:.0} rows/s, peak RSS so far {:.0} MiB",
-        rows as f64 / seconds,
-        peak_rss_mib()
-    );
+    let temporary = tempfile::tempdir().expect("temp dir");
+    let dir = match std::env::var("KETADIR_BENCH_INDEX") {
+        Ok(kept) => IndexDir::new(format!("{kept}-{rows}")),
+        Err(_) => IndexDir::new(temporary.path()),
+    };
+    println!("\n## {rows} providers\n");
+    if dir.current().ok().flatten().is_none() {
+        let file = std::io::BufReader::with_capacity(
+            1 << 20,
+            std::fs::File::open(csv).expect("open bench CSV"),
+        );
+        let started = Instant::now();
+        let outcome = import_csv(&dir, file, &ImportOptions::default(), |_| {}).expect("import");
+        let seconds = started.elapsed().as_secs_f64();
+        assert!(outcome.generation.is_some(), "{:?}", outcome.rejection);
+        println!(
+            "import: {seconds:.2} s, {:.0} rows/s, peak RSS so far {:.0} MiB",
+            rows as f64 / seconds,
+            peak_rss_mib()
+        );
+    }
 
     let opened = Instant::now();
     let generation = Arc::new(Generation::open_current(&dir).expect("open generation"));
@@ -215,7 +225,13 @@ fn run_size(rows: usize, csv: &Path, cities: &[City]) {
         generation.segments.len()
     );
 
-    let mix = query_mix(cities, WARMUP + QUERIES);
+    let kinds: Vec<usize> = std::env::var("KETADIR_BENCH_KINDS")
+        .map(|k| k.split(',').filter_map(|s| s.trim().parse().ok()).collect())
+        .unwrap_or_else(|_| (0..KINDS.len()).collect());
+    let mix: Vec<_> = query_mix(cities, WARMUP + QUERIES)
+        .into_iter()
+        .filter(|(kind, _)| kinds.contains(kind))
+        .collect();
     let requests: Vec<(usize, SearchRequest)> = mix
         .iter()
         .map(|(kind, pairs)| {
@@ -226,13 +242,13 @@ fn run_size(rows: usize, csv: &Path, cities: &[City]) {
         })
         .collect();
     let mut by_kind: Vec<Vec<Duration>> = vec![Vec::new(); KINDS.len()];
-    let mut all = Vec::with_capacity(QUERIES);
+    let mut all = Vec::with_capacity(mix.len());
     let mut matched = 0u64;
     for (i, (kind, request)) in requests.iter().enumerate() {
         let started = Instant::now();
         let response = search(&generation, request).expect("search");
         let elapsed = started.elapsed();
-        if i >= WARMUP {
+        if i >= WARMUP.min(mix.len() / 10) {
             matched += response.total;
             by_kind[*kind].push(elapsed);
             all.push(elapsed);

@@ -1,9 +1,9 @@
 //! The tantivy schema of a generation and how a [`Provider`] becomes a document.
 //!
-//! The provider's own words that `q` searches go into one `text` field; its
-//! treatment and condition slugs go into `vocab`, so that a query word that
-//! names a vocabulary value ("spravato", "rsd") matches through the slug
-//! instead of every document repeating every label and synonym. Filters
+//! The words that `q` searches go into one `text` field: the provider's own
+//! text and the words of the labels and synonyms of its treatments and
+//! conditions (each word once), so "spravato" or "nerve pain" find providers
+//! through one posting list per word. Filters
 //! that need posting lists (state, insurance, language) are raw terms; everything the search collector reads per matching
 //! document is a fast field; the doc store holds the provider as JSON, read
 //! only for the page of hits returned. Documents are sorted by `geo_order`
@@ -61,7 +61,6 @@ pub struct Fields {
     pub id: Field,
     pub json: Field,
     pub text: Field,
-    pub vocab: Field,
     pub state: Field,
     pub insurance: Field,
     pub language: Field,
@@ -89,7 +88,6 @@ pub fn build_schema() -> (Schema, Fields) {
             "text",
             TextOptions::default().set_indexing_options(text_indexing),
         ),
-        vocab: builder.add_text_field("vocab", STRING),
         state: builder.add_text_field("state", STRING),
         insurance: builder.add_text_field("insurance", STRING),
         language: builder.add_text_field("language", STRING),
@@ -113,7 +111,6 @@ impl Fields {
             id: get("id")?,
             json: get("json")?,
             text: get("text")?,
-            vocab: get("vocab")?,
             state: get("state")?,
             insurance: get("insurance")?,
             language: get("language")?,
@@ -130,8 +127,8 @@ impl Fields {
     }
 }
 
-/// The provider's own words that `q` searches (SPEC §4); the labels and
-/// synonyms of its treatments and conditions match through `vocab`.
+/// The words `q` can find a provider by: SPEC §4's fields, plus each word of
+/// the labels and synonyms of its treatments and conditions, once.
 pub fn searchable_text(provider: &Provider) -> String {
     let mut text = String::with_capacity(512);
     let mut push = |part: &str| {
@@ -144,6 +141,31 @@ pub fn searchable_text(provider: &Provider) -> String {
     push(&provider.city);
     for credential in &provider.credentials {
         push(credential);
+    }
+    let mut vocabulary: Vec<&str> = Vec::new();
+    let words_of = |text: &'static str| {
+        text.split(|c: char| !c.is_alphanumeric())
+            .filter(|word| !word.is_empty())
+    };
+    for treatment in &provider.treatments {
+        vocabulary.extend(words_of(treatment.label()));
+        treatment
+            .synonyms()
+            .iter()
+            .for_each(|s| vocabulary.extend(words_of(s)));
+    }
+    for condition in &provider.conditions {
+        vocabulary.extend(words_of(condition.label()));
+        condition
+            .synonyms()
+            .iter()
+            .for_each(|s| vocabulary.extend(words_of(s)));
+    }
+    vocabulary.sort_unstable_by_key(|word| word.to_ascii_lowercase());
+    vocabulary.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+    for word in vocabulary {
+        text.push_str(word);
+        text.push(' ');
     }
     text
 }
@@ -184,12 +206,6 @@ pub fn document(
     doc.add_text(fields.id, &provider.id);
     doc.add_text(fields.json, serde_json::to_string(provider)?);
     doc.add_text(fields.text, searchable_text(provider));
-    for treatment in &provider.treatments {
-        doc.add_text(fields.vocab, treatment.slug());
-    }
-    for condition in &provider.conditions {
-        doc.add_text(fields.vocab, condition.slug());
-    }
     let position = LatLon {
         lat: provider.latitude,
         lon: provider.longitude,

@@ -132,6 +132,7 @@ impl Collector for SearchCollector {
             segment: segment_ord,
             matched: Vec::new(),
             heap: BinaryHeap::new(),
+            worst: None,
         })
     }
 
@@ -165,6 +166,8 @@ pub struct SegmentSearch {
     matched: Vec<DocId>,
     /// Max-heap of the best hits so far; its top is the worst kept one.
     heap: BinaryHeap<Candidate>,
+    /// The heap's top once the heap is full: a candidate must beat it.
+    worst: Option<Candidate>,
 }
 
 fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
@@ -184,16 +187,19 @@ fn score_key(score: Score) -> u64 {
 }
 
 impl SegmentSearch {
-    #[inline]
-    fn consider(&mut self, columns: &SegmentColumns, doc: DocId, score: Score) {
-        let plan = &*self.plan;
+    #[inline(always)]
+    fn consider(&mut self, plan: &Plan, columns: &SegmentColumns, doc: DocId, score: Score) {
         let d = doc as usize;
-        let flags = columns.flags[d];
-        if (plan.treatment_mask != 0 && flags & plan.treatment_mask == 0)
-            || (plan.condition_mask != 0 && flags & plan.condition_mask == 0)
-            || flags & plan.required_flags != plan.required_flags
-        {
-            return;
+        let filters_flags =
+            plan.treatment_mask != 0 || plan.condition_mask != 0 || plan.required_flags != 0;
+        if filters_flags {
+            let flags = columns.flags[d];
+            if (plan.treatment_mask != 0 && flags & plan.treatment_mask == 0)
+                || (plan.condition_mask != 0 && flags & plan.condition_mask == 0)
+                || flags & plan.required_flags != plan.required_flags
+            {
+                return;
+            }
         }
         // Unrated providers hold NaN, which is never >= anything.
         if let Some(min) = plan.min_rating
@@ -229,8 +235,8 @@ impl SegmentSearch {
         if plan.keep == 0 {
             return;
         }
-        let full = self.heap.len() >= plan.keep;
-        let worst = self.heap.peek().copied();
+        let worst = self.worst;
+        let full = worst.is_some();
         let ranks = &columns.ranks;
         let mut distance = |center: LatLon| {
             *exact_distance.get_or_insert_with(|| distance_miles(center, position(columns, d)))
@@ -242,6 +248,9 @@ impl SegmentSearch {
                     RankArray::Reviews => ranks.reviews[d],
                     RankArray::Price => ranks.price[d],
                 };
+                if worst.is_some_and(|w| u64::from(rank) >= w.key.0) {
+                    return;
+                }
                 (u64::from(rank), 0, 0)
             }
             RankBy::Relevance => (score_key(score), u64::from(ranks.rating[d]), 0),
@@ -282,6 +291,11 @@ impl SegmentSearch {
         } else if worst.is_some_and(|w| candidate < w) {
             self.heap.pop();
             self.heap.push(candidate);
+        } else {
+            return;
+        }
+        if self.heap.len() >= plan.keep {
+            self.worst = self.heap.peek().copied();
         }
     }
 }
@@ -292,14 +306,14 @@ impl SegmentCollector for SegmentSearch {
     fn collect(&mut self, doc: DocId, score: Score) {
         let plan = Arc::clone(&self.plan);
         let columns = &plan.generation.segments[self.segment as usize];
-        self.consider(columns, doc, score);
+        self.consider(&plan, columns, doc, score);
     }
 
     fn collect_block(&mut self, docs: &[DocId]) {
         let plan = Arc::clone(&self.plan);
         let columns = &plan.generation.segments[self.segment as usize];
         for &doc in docs {
-            self.consider(columns, doc, 0.0);
+            self.consider(&plan, columns, doc, 0.0);
         }
     }
 
@@ -307,10 +321,14 @@ impl SegmentCollector for SegmentSearch {
         let generation = &self.plan.generation;
         let columns = &generation.segments[self.segment as usize];
         let (flag_counts, insurance_bit_counts, overflow_counts) =
-            if self.matched.len() * 32 < columns.flags.len() {
-                count_each_match(columns, &self.matched)
-            } else {
-                count_with_bitsets(columns, &self.matched)
+            match (self.matched.first(), self.matched.last()) {
+                // Dense matches: one bitset word holds several of them.
+                (Some(&first), Some(&last))
+                    if self.matched.len() * 2 > (last / 64 - first / 64) as usize =>
+                {
+                    count_with_bitsets(columns, &self.matched)
+                }
+                _ => count_each_match(columns, &self.matched),
             };
         let mut insurance_counts = overflow_counts;
         for (bit, &count) in insurance_bit_counts.iter().enumerate() {
@@ -361,24 +379,23 @@ fn count_each_match(columns: &SegmentColumns, matched: &[DocId]) -> Counts {
 }
 
 /// Facet counts for many matches: AND the match bitset with each facet
-/// value's bitset and count the ones, over the words that have matches.
+/// value's bitset and count the ones, over the words the matches span.
 fn count_with_bitsets(columns: &SegmentColumns, matched: &[DocId]) -> Counts {
-    let mut matches = vec![0u64; columns.flags.len().div_ceil(64)];
-    let mut words: Vec<usize> = Vec::new();
+    // Matches arrive in doc order.
+    let first_word = matched.first().map_or(0, |&d| d as usize / 64);
+    let last_word = matched.last().map_or(0, |&d| d as usize / 64);
+    let mut matches = vec![0u64; last_word - first_word + 1];
     for &doc in matched {
-        let word = doc as usize / 64;
-        if matches[word] == 0 {
-            words.push(word);
-        }
-        matches[word] |= 1 << (doc % 64);
+        matches[doc as usize / 64 - first_word] |= 1 << (doc % 64);
     }
     let count = |set: &Vec<u64>| -> u64 {
         if set.is_empty() {
             return 0;
         }
-        words
+        matches
             .iter()
-            .map(|&w| u64::from((matches[w] & set[w]).count_ones()))
+            .zip(&set[first_word..=last_word])
+            .map(|(m, s)| u64::from((m & s).count_ones()))
             .sum()
     };
     let sets = &columns.facet_sets;
@@ -386,7 +403,9 @@ fn count_with_bitsets(columns: &SegmentColumns, matched: &[DocId]) -> Counts {
     let insurance_bit_counts = std::array::from_fn(|bit| count(&sets[INSURANCE_FACET_SETS + bit]));
     let mut overflow_counts = HashMap::new();
     for (&doc, ords) in columns.overflow_docs.iter().zip(&columns.overflow_ords) {
-        if matches[doc as usize / 64] & (1 << (doc % 64)) != 0 {
+        let word = doc as usize / 64;
+        let inside = (first_word..=last_word).contains(&word);
+        if inside && matches[word - first_word] & (1 << (doc % 64)) != 0 {
             for &ord in ords {
                 *overflow_counts.entry(ord).or_default() += 1;
             }
