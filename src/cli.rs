@@ -100,7 +100,7 @@ pub struct SearchArgs {
     /// Free text; every word must match.
     #[arg(long)]
     pub q: Option<String>,
-    /// A ZIP code or "lat,lon".
+    /// A ZIP code, "City, ST", a state, or "lat,lon".
     #[arg(long)]
     pub near: Option<String>,
     #[arg(long, allow_hyphen_values = true)]
@@ -340,11 +340,13 @@ fn search_command(index_dir: &IndexDir, args: &SearchArgs) -> Result<ExitCode, C
 pub fn results_table(response: &SearchResponse) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
-    let place = response
-        .location
-        .as_ref()
-        .map(|l| format!(" within {} miles of {}", l.radius_miles, l.label))
-        .unwrap_or_default();
+    let place = match &response.location {
+        Some(location) => match location.radius_miles {
+            Some(radius) => format!(" within {radius} miles of {}", location.label),
+            None => format!(" in {}", location.label),
+        },
+        None => String::new(),
+    };
     let _ = writeln!(
         out,
         "{} providers{place}, sorted by {} (page {})",

@@ -15,6 +15,7 @@ use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 use arc_swap::ArcSwapOption;
 
+use crate::geo::gazetteer::Gazetteer;
 use crate::index::{Generation, ImportOptions, IndexDir, IndexError, import_csv};
 use crate::routes;
 
@@ -162,6 +163,9 @@ pub fn ensure_index(index_dir: &IndexDir, data: &std::path::Path) -> Result<(), 
 
 /// Starts the HTTP server on a bound listener (port 0 in tests).
 pub fn run(listener: TcpListener, state: Arc<AppState>) -> Result<Server, StartupError> {
+    // Parse the embedded place files now rather than in the first request
+    // that names a place.
+    Gazetteer::get();
     let data = web::Data::from(state);
     let server = HttpServer::new(move || {
         App::new()

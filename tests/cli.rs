@@ -241,3 +241,45 @@ fn serve_builds_the_first_index_from_data_and_answers() {
     server.wait().expect("reaped");
     assert!(body["total"].as_u64().is_some_and(|t| t > 0), "{body}");
 }
+
+#[test]
+fn search_near_a_zip_a_city_or_a_state_and_unknown_places() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let index = dir.path().join("index");
+    assert!(ketadir(&index, &["index", sample_csv()]).status.success());
+
+    let zip = ketadir(&index, &["search", "--near", "80202"]);
+    assert!(
+        zip.status.success(),
+        "{}",
+        String::from_utf8_lossy(&zip.stderr)
+    );
+    let zip = stdout(&zip);
+    assert!(zip.contains("within 25 miles of Denver, CO 80202"), "{zip}");
+    assert!(zip.contains("Denver, CO"), "{zip}");
+
+    let city = ketadir(&index, &["search", "--near", "Denver, CO", "--json"]);
+    assert!(
+        city.status.success(),
+        "{}",
+        String::from_utf8_lossy(&city.stderr)
+    );
+    let body: serde_json::Value = serde_json::from_slice(&city.stdout).expect("JSON");
+    assert_eq!(body["location"]["label"], "Denver, CO");
+    assert_eq!(body["location"]["radius_miles"], 25.0);
+    let results = body["results"].as_array().expect("results");
+    assert!(results.iter().any(|hit| hit["city"] == "Denver"), "{body}");
+
+    let table = stdout(&ketadir(&index, &["search", "--near", "denver co"]));
+    assert!(table.contains("within 25 miles of Denver, CO"), "{table}");
+    let state = stdout(&ketadir(&index, &["search", "--near", "Colorado"]));
+    assert!(state.contains("in Colorado (whole state)"), "{state}");
+
+    let unknown = ketadir(&index, &["search", "--near", "Denvr, CO"]);
+    assert!(!unknown.status.success());
+    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    assert!(
+        stderr.contains("Denvr, CO") && stderr.contains("Denver, CO"),
+        "{stderr}"
+    );
+}

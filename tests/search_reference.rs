@@ -1503,9 +1503,9 @@ fn compare(
     match (&response.location, query.center) {
         (None, None) => {}
         (Some(location), Some((lat, lon)))
-            if location.lat == lat
-                && location.lon == lon
-                && location.radius_miles == query.radius => {}
+            if location.lat == Some(lat)
+                && location.lon == Some(lon)
+                && location.radius_miles == Some(query.radius) => {}
         (got, wanted) => problems.push(format!(
             "location: expected {wanted:?} radius {}, got {got:?}",
             query.radius

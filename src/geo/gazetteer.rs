@@ -1,72 +1,131 @@
-//! The offline gazetteer: US ZIP centroids compiled into the binary.
+//! The offline gazetteer: US ZIP centroids and city points compiled into the binary.
 //!
-//! Data © GeoNames (geonames.org), CC BY 4.0 — see `data/README.md`. The file
-//! is embedded with `include_str!` so that `ketadir` works from any directory,
-//! and parsed once per process on first use.
+//! Data © GeoNames (geonames.org), CC BY 4.0 — see `data/README.md`. Both
+//! files are embedded with `include_str!` so that `ketadir` works from any
+//! directory, and parsed once per process ([`Gazetteer::get`]) into sorted
+//! vectors: a lookup is a binary search, a prefix a range of one of them.
+//!
+//! The two files spell places differently (USPS "Saint Louis" in the ZIP
+//! file, GeoNames "St. Louis" and "New York City" in the city file), so
+//! every name is compared through [`name_key`], which folds case, accents,
+//! punctuation and the usual abbreviations. Each USPS town of the ZIP file
+//! that the city file lacks becomes a town of its own, placed at the mean of
+//! its ZIP centroids: the city file covers only about half of them.
 
+use std::borrow::Cow;
+use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use tantivy::tokenizer::{AsciiFoldingFilter, RawTokenizer, TextAnalyzer, TokenStream};
+
 use super::LatLon;
+use crate::provider::US_STATES;
 
 const ZIPS_CSV: &str = include_str!("../../data/us_zips.csv");
+const CITIES_CSV: &str = include_str!("../../data/us_cities.csv");
 
 /// A ZIP code's centroid and its USPS place name.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ZipPlace {
-    pub zip: String,
-    pub city: String,
-    pub state: String,
+    /// Five digits, leading zeros kept.
+    pub zip: &'static str,
+    /// The USPS place name, as the file spells it ("Saint Louis").
+    pub city: &'static str,
+    pub state: &'static str,
     pub position: LatLon,
+    /// Index of the ZIP's town in [`Gazetteer::towns`].
+    town: u32,
+}
+
+/// A named place in a state: a city of the city file, or a USPS town name
+/// of the ZIP file that the city file does not have.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Town {
+    /// The name as the file spells it (the city file's when both have it).
+    pub name: &'static str,
+    pub state: &'static str,
+    pub position: LatLon,
+    /// GeoNames population; `None` for a name known only from ZIP codes.
+    pub population: Option<u32>,
+    /// How many ZIP codes carry this name in this state.
+    pub zip_count: u32,
+    /// [`name_key`] of the name.
+    key: Box<str>,
+    /// [`letter_mask`] of the key, to skip most names in fuzzy scans.
+    letters: u64,
+}
+
+impl Town {
+    /// "Denver, CO": also what [`crate::geo::places::resolve_near`] reads back.
+    pub fn label(&self) -> String {
+        format!("{}, {}", self.name, self.state)
+    }
+
+    /// The normalised name ([`name_key`]).
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    pub fn letters(&self) -> u64 {
+        self.letters
+    }
+
+    /// Orders towns from most to least populous: GeoNames population first
+    /// (a town known only from ZIP codes has none, so it comes after), then
+    /// the number of ZIP codes, then state and name so the order is total.
+    pub fn by_size(a: &Town, b: &Town) -> Ordering {
+        b.population
+            .cmp(&a.population)
+            .then(b.zip_count.cmp(&a.zip_count))
+            .then(a.state.cmp(b.state))
+            .then(a.name.cmp(b.name))
+    }
+}
+
+/// A state, district or territory of SPEC §2's list, with its key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct State {
+    pub code: &'static str,
+    pub name: &'static str,
+    key: String,
+}
+
+impl State {
+    /// The normalised name ([`name_key`]), e.g. "district of columbia".
+    pub fn key(&self) -> &str {
+        &self.key
+    }
 }
 
 /// Lookup tables built from the embedded place files.
 #[derive(Debug)]
 pub struct Gazetteer {
-    zips: HashMap<u32, ZipPlace>,
+    /// Sorted by ZIP code.
+    zips: Vec<ZipPlace>,
+    /// Sorted by (key, state): one town per key and state.
+    towns: Vec<Town>,
+    states: Vec<State>,
 }
 
 impl Gazetteer {
     /// The process-wide gazetteer, parsed on first use.
     pub fn get() -> &'static Gazetteer {
         static GAZETTEER: OnceLock<Gazetteer> = OnceLock::new();
-        GAZETTEER.get_or_init(Gazetteer::parse_embedded)
+        GAZETTEER.get_or_init(Gazetteer::parse)
     }
 
-    fn parse_embedded() -> Gazetteer {
-        let mut zips = HashMap::with_capacity(42_000);
-        // The embedded file is ours and plain (no quoting), so a line split
-        // is enough; a malformed line is skipped rather than trusted.
-        for line in ZIPS_CSV.lines().skip(1) {
-            let mut fields = line.split(',');
-            let (Some(zip), Some(city), Some(state), Some(lat), Some(lon)) = (
-                fields.next(),
-                fields.next(),
-                fields.next(),
-                fields.next(),
-                fields.next(),
-            ) else {
-                continue;
-            };
-            let position = lat
-                .parse()
-                .ok()
-                .zip(lon.parse().ok())
-                .and_then(|(lat, lon)| LatLon::new(lat, lon));
-            let (Ok(key), Some(position)) = (zip.parse::<u32>(), position) else {
-                continue;
-            };
-            zips.insert(
-                key,
-                ZipPlace {
-                    zip: zip.to_string(),
-                    city: city.to_string(),
-                    state: state.to_string(),
-                    position,
-                },
-            );
+    /// Parses the embedded files. Use [`Gazetteer::get`]; this is public so
+    /// the benchmark can time it.
+    pub fn parse() -> Gazetteer {
+        let mut builder = Builder::default();
+        for line in CITIES_CSV.lines().skip(1) {
+            builder.add_city(line);
         }
-        Gazetteer { zips }
+        for line in ZIPS_CSV.lines().skip(1) {
+            builder.add_zip(line);
+        }
+        builder.finish()
     }
 
     /// The centroid of a 5-digit ZIP code.
@@ -74,8 +133,386 @@ impl Gazetteer {
         if zip5.len() != 5 || !zip5.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
-        self.zips.get(&zip5.parse().ok()?)
+        let found = self.zips.binary_search_by(|z| z.zip.cmp(zip5)).ok()?;
+        self.zips.get(found)
     }
+
+    /// Every ZIP code, in order.
+    pub fn zips(&self) -> &[ZipPlace] {
+        &self.zips
+    }
+
+    /// ZIP codes starting with `digits`, in order.
+    pub fn zips_with_prefix(&self, digits: &str) -> &[ZipPlace] {
+        let start = self.zips.partition_point(|z| z.zip < digits);
+        let end = start + self.zips[start..].partition_point(|z| z.zip.starts_with(digits));
+        &self.zips[start..end]
+    }
+
+    /// The town a ZIP code's USPS name stands for.
+    pub fn town_of(&self, zip: &ZipPlace) -> &Town {
+        &self.towns[zip.town as usize]
+    }
+
+    /// Every town, sorted by key then state.
+    pub fn towns(&self) -> &[Town] {
+        &self.towns
+    }
+
+    /// The town with this key (or its alias) in this state.
+    pub fn town(&self, key: &str, state: &str) -> Option<&Town> {
+        let find = |key: &str| {
+            let found = self
+                .towns
+                .binary_search_by(|t| (t.key(), t.state).cmp(&(key, state)))
+                .ok()?;
+            self.towns.get(found)
+        };
+        find(key).or_else(|| find(alias(key, state)?))
+    }
+
+    /// Towns with this key, in any state (sorted by state).
+    pub fn towns_named(&self, key: &str) -> &[Town] {
+        let start = self.towns.partition_point(|t| t.key() < key);
+        let end = start + self.towns[start..].partition_point(|t| t.key() == key);
+        &self.towns[start..end]
+    }
+
+    /// Towns whose key starts with `prefix`.
+    pub fn towns_with_prefix(&self, prefix: &str) -> &[Town] {
+        let start = self.towns.partition_point(|t| t.key() < prefix);
+        let end = start + self.towns[start..].partition_point(|t| t.key().starts_with(prefix));
+        &self.towns[start..end]
+    }
+
+    /// The state whose USPS code or normalised name is `key` (a [`name_key`]).
+    pub fn state(&self, key: &str) -> Option<&State> {
+        self.states.iter().find(|state| {
+            state.key == key || (key.len() == 2 && state.code.eq_ignore_ascii_case(key))
+        })
+    }
+
+    /// Every state, district and territory of SPEC §2.
+    pub fn states(&self) -> &[State] {
+        &self.states
+    }
+}
+
+/// Collects towns and ZIP codes while the files are read.
+#[derive(Default)]
+struct Builder {
+    towns: Vec<Town>,
+    /// (key, state) → index in `towns`, so both files meet on one town.
+    by_key: HashMap<(String, &'static str), u32>,
+    /// A USPS name → its town: names repeat for every ZIP of a town, and
+    /// this saves normalising each one again.
+    by_usps_name: HashMap<(&'static str, &'static str), u32>,
+    /// Sums of the ZIP centroids of towns known only from ZIP codes.
+    sums: HashMap<u32, (f64, f64)>,
+    zips: Vec<ZipPlace>,
+}
+
+impl Builder {
+    /// city,state,lat,lon,population — a malformed line is skipped rather
+    /// than trusted (the files are ours; a test checks none is skipped).
+    fn add_city(&mut self, line: &'static str) {
+        let Some([name, state, lat, lon, population]) = csv_fields(line) else {
+            return;
+        };
+        let (Some(position), Ok(population)) = (position(lat, lon), population.parse::<u32>())
+        else {
+            return;
+        };
+        let key = name_key(name);
+        if key.is_empty() {
+            return;
+        }
+        let town = Town {
+            name,
+            state,
+            position,
+            population: Some(population),
+            zip_count: 0,
+            letters: letter_mask(&key),
+            key: key.as_str().into(),
+        };
+        // The file keeps one row per GeoNames name, but "St Marys" and
+        // "St. Marys" share a key: keep the more populous.
+        let lookup = (key, state);
+        match self.by_key.get(&lookup) {
+            Some(&index) => {
+                let kept = &mut self.towns[index as usize];
+                if kept.population < town.population {
+                    *kept = town;
+                }
+            }
+            None => {
+                self.by_key.insert(lookup, self.towns.len() as u32);
+                self.towns.push(town);
+            }
+        }
+    }
+
+    /// zip,city,state,lat,lon
+    fn add_zip(&mut self, line: &'static str) {
+        let Some([zip, city, state, lat, lon]) = csv_fields(line) else {
+            return;
+        };
+        let Some(position) = position(lat, lon) else {
+            return;
+        };
+        if zip.len() != 5 || !zip.bytes().all(|b| b.is_ascii_digit()) {
+            return;
+        }
+        let town = match self.by_usps_name.get(&(city, state)) {
+            Some(&town) => town,
+            None => {
+                let lookup = (name_key(city), state);
+                let known = self.by_key.get(&lookup).or_else(|| {
+                    let other = alias(&lookup.0, state)?;
+                    self.by_key.get(&(other.to_string(), state))
+                });
+                let town = match known {
+                    Some(&town) => town,
+                    None => {
+                        let town = self.towns.len() as u32;
+                        self.towns.push(Town {
+                            name: city,
+                            state,
+                            position,
+                            population: None,
+                            zip_count: 0,
+                            letters: letter_mask(&lookup.0),
+                            key: lookup.0.as_str().into(),
+                        });
+                        self.by_key.insert(lookup, town);
+                        self.sums.insert(town, (0.0, 0.0));
+                        town
+                    }
+                };
+                self.by_usps_name.insert((city, state), town);
+                town
+            }
+        };
+        self.towns[town as usize].zip_count += 1;
+        if let Some(sum) = self.sums.get_mut(&town) {
+            sum.0 += position.lat;
+            sum.1 += position.lon;
+        }
+        self.zips.push(ZipPlace {
+            zip,
+            city,
+            state,
+            position,
+            town,
+        });
+    }
+
+    fn finish(mut self) -> Gazetteer {
+        // A town known only from ZIP codes sits at the mean of their
+        // centroids. A plain mean is right here: a town's ZIP codes are a
+        // few miles apart and none straddles the antimeridian.
+        for (&town, &(lat_sum, lon_sum)) in &self.sums {
+            let town = &mut self.towns[town as usize];
+            let count = f64::from(town.zip_count.max(1));
+            if let Some(mean) = LatLon::new(lat_sum / count, lon_sum / count) {
+                town.position = mean;
+            }
+        }
+        // Sort towns by (key, state) and point the ZIP codes at the new places.
+        let mut order: Vec<u32> = (0..self.towns.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| {
+            let (a, b) = (&self.towns[a as usize], &self.towns[b as usize]);
+            (a.key(), a.state).cmp(&(b.key(), b.state))
+        });
+        let mut new_index = vec![0u32; order.len()];
+        for (new, &old) in order.iter().enumerate() {
+            new_index[old as usize] = new as u32;
+        }
+        let mut slots: Vec<Option<Town>> = self.towns.into_iter().map(Some).collect();
+        let towns: Vec<Town> = order
+            .iter()
+            .filter_map(|&old| slots[old as usize].take())
+            .collect();
+        for zip in &mut self.zips {
+            zip.town = new_index[zip.town as usize];
+        }
+        // The file is sorted already; a stable sort of sorted input is linear.
+        self.zips.sort_by(|a, b| a.zip.cmp(b.zip));
+        self.zips.dedup_by(|a, b| a.zip == b.zip);
+        let states = US_STATES
+            .iter()
+            .map(|&(code, name)| State {
+                code,
+                name,
+                key: name_key(name),
+            })
+            .collect();
+        Gazetteer {
+            zips: self.zips,
+            towns,
+            states,
+        }
+    }
+}
+
+fn position(lat: &str, lon: &str) -> Option<LatLon> {
+    LatLon::new(lat.parse().ok()?, lon.parse().ok()?)
+}
+
+/// Splits one line of the embedded files into `N` fields. Fields may be
+/// quoted (three city names contain commas) but never contain quotes, so
+/// the slices borrow from the embedded text and parsing allocates nothing.
+fn csv_fields<const N: usize>(line: &'static str) -> Option<[&'static str; N]> {
+    let mut fields = [""; N];
+    let mut rest = line;
+    for (i, field) in fields.iter_mut().enumerate() {
+        let (value, after) = match rest.strip_prefix('"') {
+            Some(quoted) => {
+                let (value, after) = quoted.split_once('"')?;
+                (value, after.strip_prefix(',').unwrap_or(after))
+            }
+            None => rest.split_once(',').unwrap_or((rest, "")),
+        };
+        *field = value;
+        rest = after;
+        if rest.is_empty() && i + 1 < N {
+            return None;
+        }
+    }
+    Some(fields)
+}
+
+/// Abbreviations read as the word they stand for ("St. Louis" = "Saint
+/// Louis", "Ft Worth" = "Fort Worth").
+pub const ABBREVIATIONS: [(&str, &str); 4] = [
+    ("st", "saint"),
+    ("ste", "sainte"),
+    ("ft", "fort"),
+    ("mt", "mount"),
+];
+
+/// Towns the two files name differently (normalised, GeoNames first): the
+/// USPS "New York, NY" is GeoNames' "New York City". Keys stay as spelled,
+/// because "New York" alone is also the state; [`Gazetteer::town`] tries
+/// the other spelling when one is not found.
+const ALIASES: [(&str, &str, &str); 1] = [("new york city", "new york", "NY")];
+
+/// The other spelling of a town in `state`, if it has one.
+fn alias(key: &str, state: &str) -> Option<&'static str> {
+    ALIASES.iter().find_map(|&(geonames, usps, alias_state)| {
+        if state != alias_state {
+            None
+        } else if key == geonames {
+            Some(usps)
+        } else if key == usps {
+            Some(geonames)
+        } else {
+            None
+        }
+    })
+}
+
+/// The comparable form of a place name: lower case, accents folded,
+/// apostrophes dropped ("Hawaiʻi", "St. Mary's"), any other punctuation a
+/// single space, [`ABBREVIATIONS`] spelled out, and "Mc" joined to the word
+/// after it (USPS "Mc Lean", GeoNames "McLean"), a leading "The" dropped.
+///
+/// `"  Ft. Collins "` → `"fort collins"`, `"Cañon City"` → `"canon city"`.
+pub fn name_key(text: &str) -> String {
+    normalize(text, true)
+}
+
+/// [`name_key`], except that the last word stays as typed when it may be
+/// unfinished (no separator after it): "st" may be "Saint" or the start of
+/// "Sterling".
+pub fn name_key_unfinished(text: &str) -> String {
+    normalize(text, false)
+}
+
+fn normalize(text: &str, expand_last: bool) -> String {
+    let folded: Cow<str> = if text.is_ascii() {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(fold_accents(text))
+    };
+    // Words are written straight into the key (no allocation per word);
+    // `word_start` is where the current word began.
+    let mut key = String::with_capacity(folded.len());
+    let mut word_start = None;
+    for c in folded.chars() {
+        if is_apostrophe(c) {
+            continue;
+        }
+        if c.is_alphanumeric() {
+            if word_start.is_none() {
+                if !key.is_empty() && !key.ends_with(" mc") && key != "mc" {
+                    key.push(' ');
+                }
+                word_start = Some(key.len());
+            }
+            key.extend(c.to_lowercase());
+        } else if let Some(start) = word_start.take() {
+            expand_word(&mut key, start);
+        }
+    }
+    if let Some(start) = word_start
+        && expand_last
+    {
+        expand_word(&mut key, start);
+    }
+    // GeoNames says "The Bronx", USPS "Bronx".
+    match key.strip_prefix("the ") {
+        Some(rest) => rest.to_string(),
+        None => key,
+    }
+}
+
+/// Replaces the key's last word (from `start`) by what it abbreviates.
+fn expand_word(key: &mut String, start: usize) {
+    if let Some((_, long)) = ABBREVIATIONS
+        .iter()
+        .find(|(short, _)| key[start..] == **short)
+    {
+        key.truncate(start);
+        key.push_str(long);
+    }
+}
+
+fn is_apostrophe(c: char) -> bool {
+    matches!(
+        c,
+        '\'' | '\u{2018}' | '\u{2019}' | '\u{02BB}' | '\u{02BC}' | '`' | '\u{00B4}'
+    )
+}
+
+/// Folds accents the way the index folds `q` (tantivy's ASCII folding), so
+/// "Cañon" and "Canon" meet.
+fn fold_accents(text: &str) -> String {
+    let mut analyzer = TextAnalyzer::builder(RawTokenizer::default())
+        .filter(AsciiFoldingFilter)
+        .build();
+    let mut stream = analyzer.token_stream(text);
+    let mut folded = String::with_capacity(text.len());
+    while stream.advance() {
+        folded.push_str(&stream.token().text);
+    }
+    folded
+}
+
+/// Which characters a key contains (a–z, 0–9, space, anything else), one
+/// bit each. One edit changes at most two bits, so two keys whose masks
+/// differ in more than 2·k bits are more than k edits apart.
+pub fn letter_mask(key: &str) -> u64 {
+    key.bytes().fold(0, |mask, b| {
+        mask | 1u64
+            << match b {
+                b'a'..=b'z' => u32::from(b - b'a'),
+                b'0'..=b'9' => 26 + u32::from(b - b'0'),
+                b' ' => 36,
+                _ => 37,
+            }
+    })
 }
 
 #[cfg(test)]
@@ -93,5 +530,145 @@ mod tests {
         assert!(gazetteer.zip("501").is_none());
         assert!(gazetteer.zip("99999").is_none());
         assert!(gazetteer.zip("8020a").is_none());
+    }
+
+    #[test]
+    fn every_line_of_both_files_is_read() {
+        let gazetteer = Gazetteer::get();
+        assert_eq!(gazetteer.zips().len(), ZIPS_CSV.lines().count() - 1);
+        let cities = CITIES_CSV.lines().skip(1).filter_map(csv_fields::<5>);
+        let keys: std::collections::HashSet<(String, &str)> = cities
+            .map(|[name, state, ..]| (name_key(name), state))
+            .collect();
+        let from_city_file = gazetteer
+            .towns()
+            .iter()
+            .filter(|t| t.population.is_some())
+            .count();
+        assert_eq!(from_city_file, keys.len());
+        assert_eq!(
+            CITIES_CSV
+                .lines()
+                .skip(1)
+                .filter_map(csv_fields::<5>)
+                .count(),
+            CITIES_CSV.lines().count() - 1
+        );
+    }
+
+    #[test]
+    fn names_fold_case_accents_punctuation_and_abbreviations() {
+        let cases = [
+            ("Denver", "denver"),
+            ("  DENVER  ", "denver"),
+            ("St. Louis", "saint louis"),
+            ("St Louis", "saint louis"),
+            ("Saint Louis", "saint louis"),
+            ("Ste. Genevieve", "sainte genevieve"),
+            ("Ft. Collins", "fort collins"),
+            ("Mt Vernon", "mount vernon"),
+            ("Cañon City", "canon city"),
+            ("Hawaiʻi Kai", "hawaii kai"),
+            ("St. Mary's", "saint marys"),
+            ("Winston-Salem", "winston salem"),
+            ("New York City", "new york city"),
+            ("new  york", "new york"),
+            ("Mc Lean", "mclean"),
+            ("McLean", "mclean"),
+            ("Lake Mc Queeney", "lake mcqueeney"),
+            ("Mcallen", "mcallen"),
+            ("The Bronx", "bronx"),
+            ("Stamford", "stamford"),
+            ("\u{0}!!", ""),
+            ("😀", ""),
+        ];
+        for (name, key) in cases {
+            assert_eq!(name_key(name), key, "{name:?}");
+        }
+        assert_eq!(name_key_unfinished("st"), "st");
+        assert_eq!(name_key_unfinished("st "), "saint");
+        assert_eq!(name_key_unfinished("ft. col"), "fort col");
+    }
+
+    #[test]
+    fn both_files_meet_on_one_town_and_usps_only_names_get_a_mean() {
+        let gazetteer = Gazetteer::get();
+        let st_louis = gazetteer.town("saint louis", "MO").expect("St. Louis, MO");
+        assert_eq!(st_louis.name, "St. Louis");
+        assert!(st_louis.zip_count > 10, "USPS 'Saint Louis' ZIPs join it");
+        let zip = gazetteer.zip("63101").expect("63101");
+        assert_eq!(gazetteer.town_of(zip).name, "St. Louis");
+        let new_york = gazetteer.town("new york", "NY").expect("NYC");
+        assert_eq!(new_york.name, "New York City");
+        assert_eq!(
+            gazetteer.zip("10001").map(|z| gazetteer.town_of(z).name),
+            Some("New York City")
+        );
+        let bronx = gazetteer.town("bronx", "NY").expect("USPS Bronx");
+        assert_eq!(bronx.name, "The Bronx");
+        // "Flushing, NY" is a USPS name only: its point is its ZIPs' mean.
+        let flushing = gazetteer.town("flushing", "NY").expect("Flushing");
+        let zips: Vec<&ZipPlace> = gazetteer
+            .zips()
+            .iter()
+            .filter(|z| z.city == "Flushing" && z.state == "NY")
+            .collect();
+        assert_eq!(flushing.population, None);
+        assert_eq!(flushing.zip_count as usize, zips.len());
+        let mean_lat = zips.iter().map(|z| z.position.lat).sum::<f64>() / zips.len() as f64;
+        let mean_lon = zips.iter().map(|z| z.position.lon).sum::<f64>() / zips.len() as f64;
+        assert!((flushing.position.lat - mean_lat).abs() < 1e-9);
+        assert!((flushing.position.lon - mean_lon).abs() < 1e-9);
+    }
+
+    #[test]
+    fn towns_are_sorted_and_unique_and_prefixes_are_ranges() {
+        let gazetteer = Gazetteer::get();
+        assert!(
+            gazetteer
+                .towns()
+                .windows(2)
+                .all(|w| (w[0].key(), w[0].state) < (w[1].key(), w[1].state))
+        );
+        assert!(gazetteer.towns_named("springfield").len() > 20);
+        assert!(
+            gazetteer
+                .towns_with_prefix("denv")
+                .iter()
+                .all(|t| t.key().starts_with("denv"))
+        );
+        assert!(gazetteer.towns_with_prefix("zzzzzz").is_empty());
+        let zips = gazetteer.zips_with_prefix("8020");
+        assert!(zips.iter().all(|z| z.zip.starts_with("8020")) && zips.len() > 5);
+        assert_eq!(gazetteer.state("colorado").map(|s| s.code), Some("CO"));
+        assert_eq!(gazetteer.state("co").map(|s| s.code), Some("CO"));
+        assert_eq!(
+            gazetteer.state("district of columbia").map(|s| s.code),
+            Some("DC")
+        );
+        assert_eq!(gazetteer.state("xx"), None);
+    }
+
+    #[test]
+    fn quoted_fields_and_short_lines() {
+        assert_eq!(
+            csv_fields::<3>("\"Olinda, CDP\",HI,1"),
+            Some(["Olinda, CDP", "HI", "1"])
+        );
+        assert_eq!(csv_fields::<3>("a,b"), None);
+        assert_eq!(csv_fields::<2>("\"open,b"), None);
+    }
+
+    #[test]
+    fn letter_masks_bound_edit_distance() {
+        assert_eq!(letter_mask("ab"), 0b11);
+        assert_eq!(
+            (letter_mask("denver") ^ letter_mask("denvr")).count_ones(),
+            0
+        );
+        assert_eq!(
+            (letter_mask("denver") ^ letter_mask("denvet")).count_ones(),
+            2
+        );
     }
 }

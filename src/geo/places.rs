@@ -1,52 +1,759 @@
-//! Resolving what a patient types as `near` into a point and a label.
+//! What a patient types as `near`, resolved into a point (or a whole
+//! state), and the place suggestions of the search box.
 //!
-//! Understood today: a 5-digit ZIP (or ZIP+4) and "lat,lon". City and state
-//! names are the Places issue's work and are answered as unknown places.
+//! [`resolve_near`] is shared by the API, the pages and the CLI. It reads,
+//! in this order: `lat,lon`; a ZIP code (`80202`, `80202-1234`, also at
+//! either end of a longer text: "Denver, CO 80202"); a state alone
+//! ("Colorado", "CO"); a town and a state ("Denver, CO", "denver co",
+//! "Denver, Colorado"); a town alone, which means the most populous town of
+//! that name. Names are compared through [`name_key`], so case, accents,
+//! punctuation and St./Ft./Mt. do not matter. An unknown place is an error
+//! that carries up to [`MAX_SUGGESTIONS`] near misses, never an empty result.
+
+use std::cmp::Ordering;
+
+use serde::Serialize;
 
 use super::LatLon;
-use super::gazetteer::Gazetteer;
+use super::gazetteer::{
+    Gazetteer, State, Town, ZipPlace, letter_mask, name_key, name_key_unfinished,
+};
 use crate::search::parse_point;
 
-/// A resolved place.
+/// Most suggestions an unknown place gets.
+pub const MAX_SUGGESTIONS: usize = 3;
+/// Longest `near` worth looking up; no place name comes close.
+pub const MAX_NEAR_CHARS: usize = 200;
+/// Most characters of the query repeated in an error message.
+const ECHO_CHARS: usize = 100;
+
+/// A resolved `near`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Place {
+    /// What the response shows: "Denver, CO 80202", "Denver, CO",
+    /// "Colorado (whole state)", "39.7525, -104.9995".
     pub label: String,
-    pub position: LatLon,
+    /// The centre of the search; `None` for a whole state.
+    pub position: Option<LatLon>,
+    /// Set for a whole state: search filters by it instead of a radius.
+    pub state: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PlaceError {
-    #[error(
-        "no place called {query:?} is known; try a 5-digit ZIP code or coordinates like 39.74,-104.99"
-    )]
+    #[error("{}", not_found_message(.query, .suggestions))]
     NotFound {
+        /// The text as given (at most 100 characters of it).
         query: String,
+        /// Labels that `near` accepts, best first.
         suggestions: Vec<String>,
     },
     #[error("{0}")]
     OutOfRange(String),
 }
 
+fn not_found_message(query: &str, suggestions: &[String]) -> String {
+    let hint = match suggestions {
+        [] => "try a 5-digit ZIP code, a city and state such as \"Denver, CO\", a state, \
+               or coordinates such as 39.74,-104.99"
+            .to_string(),
+        _ => format!(
+            "did you mean {}? A 5-digit ZIP code works too",
+            suggestions
+                .iter()
+                .map(|s| format!("{s:?}"))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ),
+    };
+    format!("no place called {query:?} is known; {hint}")
+}
+
+fn not_found(text: &str, suggestions: Vec<String>) -> PlaceError {
+    PlaceError::NotFound {
+        query: text.chars().take(ECHO_CHARS).collect(),
+        suggestions,
+    }
+}
+
+/// Resolves `near` (see the module documentation for what it reads).
 pub fn resolve_near(text: &str) -> Result<Place, PlaceError> {
     let text = text.trim();
+    if text.chars().count() > MAX_NEAR_CHARS {
+        return Err(not_found(text, Vec::new()));
+    }
     if let Some(point) = parse_point(text) {
         let point = point.map_err(PlaceError::OutOfRange)?;
         return Ok(Place {
             label: format!("{:.4}, {:.4}", point.lat, point.lon),
-            position: point,
+            position: Some(point),
+            state: None,
         });
     }
-    let zip5 = text
-        .get(..5)
-        .filter(|_| text.len() == 5 || (text.len() == 10 && text.as_bytes()[5] == b'-'));
-    if let Some(place) = zip5.and_then(|zip| Gazetteer::get().zip(zip)) {
-        return Ok(Place {
-            label: format!("{}, {} {}", place.city, place.state, place.zip),
-            position: place.position,
-        });
+    let gazetteer = Gazetteer::get();
+    if let Some(zip) = whole_zip(text) {
+        return match gazetteer.zip(zip) {
+            Some(place) => Ok(zip_place(place)),
+            None => Err(not_found(text, zip_suggestions(gazetteer, zip))),
+        };
     }
-    Err(PlaceError::NotFound {
-        query: text.chars().take(100).collect(),
-        suggestions: Vec::new(),
-    })
+    // "Denver, CO 80202" or "80202 (Denver, CO)": the ZIP is the most
+    // precise part; when it is unknown the rest may still be a place.
+    if let Some((zip, rest)) = zip_at_either_end(text) {
+        if let Some(place) = gazetteer.zip(zip) {
+            return Ok(zip_place(place));
+        }
+        return resolve_name(gazetteer, rest).map_err(|_| not_found(text, Vec::new()));
+    }
+    resolve_name(gazetteer, text)
+}
+
+fn zip_place(place: &ZipPlace) -> Place {
+    Place {
+        label: format!("{}, {} {}", place.city, place.state, place.zip),
+        position: Some(place.position),
+        state: None,
+    }
+}
+
+/// The 5 digits of `80202`, `80202-1234` or `802021234`.
+fn whole_zip(text: &str) -> Option<&str> {
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let zip = text.get(..5).filter(|zip| digits(zip))?;
+    let plus4 = &text[5..];
+    let valid = plus4.is_empty()
+        || (plus4.len() == 5 && plus4.starts_with('-') && digits(&plus4[1..]))
+        || (plus4.len() == 4 && digits(plus4));
+    valid.then_some(zip)
+}
+
+/// A ZIP code as the first or last word of a longer text, and the rest.
+fn zip_at_either_end(text: &str) -> Option<(&str, &str)> {
+    let is_separator = |c: char| c.is_whitespace() || matches!(c, ',' | '(' | ')');
+    let (before, last) = text.rsplit_once(is_separator)?;
+    if let Some(zip) = whole_zip(last) {
+        return Some((zip, before));
+    }
+    let (first, after) = text.split_once(is_separator)?;
+    whole_zip(first).map(|zip| (zip, after))
+}
+
+/// Country names a patient may add at the end ("Denver, CO, USA").
+const COUNTRY_SUFFIXES: [&str; 4] = [" united states of america", " united states", " usa", " us"];
+
+/// A state, a town in a state, or a town alone.
+fn resolve_name(gazetteer: &Gazetteer, text: &str) -> Result<Place, PlaceError> {
+    let full_key = name_key(text);
+    let key = COUNTRY_SUFFIXES
+        .iter()
+        .find_map(|suffix| full_key.strip_suffix(suffix))
+        .unwrap_or(&full_key);
+    if key.is_empty() {
+        return Err(not_found(text, Vec::new()));
+    }
+    if let Some(state) = gazetteer.state(key) {
+        return Ok(whole_state(state));
+    }
+    // The last one to three words may be a state ("north carolina",
+    // "district of columbia"); the longest reading that names a town wins.
+    let mut wanted: Option<(&str, &State)> = None;
+    for (town_key, state_key) in splits(key) {
+        let Some(state) = gazetteer.state(state_key) else {
+            continue;
+        };
+        if let Some(town) = gazetteer.town(town_key, state.code) {
+            return Ok(town_place(town));
+        }
+        wanted.get_or_insert((town_key, state));
+    }
+    // No state, or a state and a name that is not a town of it: a town
+    // with the whole name ("Port Washington") still wins over an error.
+    if let Some(town) = most_populous(gazetteer.towns_named(key)) {
+        return Ok(town_place(town));
+    }
+    let suggestions = match wanted {
+        Some((town_key, state)) => suggest_towns(gazetteer, town_key, Some(state.code)),
+        // "Denvr, Colorado Springs": the part before the comma is the name.
+        None => match text.rsplit_once(',') {
+            Some((name, _)) => suggest_towns(gazetteer, &name_key(name), None),
+            None => suggest_towns(gazetteer, key, None),
+        },
+    };
+    Err(not_found(text, suggestions))
+}
+
+/// (town, state) readings of a key whose last 1–3 words may be a state,
+/// the longest state first.
+fn splits(key: &str) -> Vec<(&str, &str)> {
+    let spaces: Vec<usize> = key.match_indices(' ').map(|(at, _)| at).collect();
+    let first = spaces.len().saturating_sub(3);
+    spaces[first..]
+        .iter()
+        .map(|&at| (&key[..at], &key[at + 1..]))
+        .collect()
+}
+
+fn whole_state(state: &State) -> Place {
+    let kind = match state.code {
+        "DC" => "district",
+        "PR" | "VI" | "GU" | "AS" | "MP" => "territory",
+        _ => "state",
+    };
+    Place {
+        label: format!("{} (whole {kind})", state.name),
+        position: None,
+        state: Some(state.code),
+    }
+}
+
+fn town_place(town: &Town) -> Place {
+    Place {
+        label: town.label(),
+        position: Some(town.position),
+        state: None,
+    }
+}
+
+fn most_populous(towns: &[Town]) -> Option<&Town> {
+    towns.iter().min_by(|a, b| Town::by_size(a, b))
+}
+
+/// Most edits between a typed name and a suggested one, by length: one
+/// typo in a short name, up to three in a long one.
+fn edit_budget(key: &str) -> usize {
+    match key.len() {
+        0..=2 => 0,
+        3..=4 => 1,
+        5..=8 => 2,
+        _ => 3,
+    }
+}
+
+/// Up to [`MAX_SUGGESTIONS`] town labels close to `key`: few edits away, or
+/// starting with it; in `state` first when one was given (a town of that
+/// name in another state counts one edit more). Most populous first among
+/// equals. One pass over the towns with cheap length and letter filters
+/// before any edit distance is computed.
+pub fn suggest_towns(gazetteer: &Gazetteer, key: &str, state: Option<&str>) -> Vec<String> {
+    let budget = edit_budget(key);
+    if budget == 0 {
+        return Vec::new();
+    }
+    let state_penalty = usize::from(state.is_some());
+    let max_cost = budget + state_penalty;
+    let key_letters = letter_mask(key);
+    let mut best: Vec<(usize, &Town)> = Vec::new();
+    // Towns are sorted by key, so each distinct key is measured once.
+    let mut last: Option<(&str, Option<usize>)> = None;
+    for town in gazetteer.towns() {
+        let distance = match last {
+            Some((previous, distance)) if previous == town.key() => distance,
+            _ => {
+                let distance = name_distance(key, key_letters, town, budget);
+                last = Some((town.key(), distance));
+                distance
+            }
+        };
+        let Some(distance) = distance else {
+            continue;
+        };
+        let cost = distance
+            + if state.is_some_and(|s| s != town.state) {
+                state_penalty
+            } else {
+                0
+            };
+        if cost > max_cost {
+            continue;
+        }
+        best.push((cost, town));
+    }
+    best.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| Town::by_size(a.1, b.1)));
+    best.into_iter()
+        .take(MAX_SUGGESTIONS)
+        .map(|(_, town)| town.label())
+        .collect()
+}
+
+/// Edits from the typed key to a town's key, when within `budget`; a town
+/// whose name starts with the typed key (3+ letters) counts as one edit.
+fn name_distance(key: &str, key_letters: u64, town: &Town, budget: usize) -> Option<usize> {
+    let prefix = key.len() >= 3 && town.key().len() > key.len() && town.key().starts_with(key);
+    if town.key().len().abs_diff(key.len()) > budget
+        || (key_letters ^ town.letters()).count_ones() as usize > 2 * budget
+    {
+        return prefix.then_some(1);
+    }
+    let distance = bounded_edit_distance(key.as_bytes(), town.key().as_bytes(), budget);
+    match (distance, prefix) {
+        (Some(d), true) => Some(d.min(1)),
+        (None, true) => Some(1),
+        (distance, false) => distance,
+    }
+}
+
+/// Optimal-string-alignment distance (insertions, deletions, substitutions
+/// and swaps of neighbours), or `None` once it must exceed `budget`.
+pub fn bounded_edit_distance(a: &[u8], b: &[u8], budget: usize) -> Option<usize> {
+    if a.len().abs_diff(b.len()) > budget {
+        return None;
+    }
+    let width = b.len() + 1;
+    let mut before: Vec<usize> = vec![0; width];
+    let mut previous: Vec<usize> = (0..width).collect();
+    let mut current: Vec<usize> = vec![0; width];
+    for i in 1..=a.len() {
+        current[0] = i;
+        let mut row_min = i;
+        for j in 1..width {
+            let substitution = usize::from(a[i - 1] != b[j - 1]);
+            let mut cell = (previous[j] + 1)
+                .min(current[j - 1] + 1)
+                .min(previous[j - 1] + substitution);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                cell = cell.min(before[j - 2] + 1);
+            }
+            current[j] = cell;
+            row_min = row_min.min(cell);
+        }
+        if row_min > budget {
+            return None;
+        }
+        std::mem::swap(&mut before, &mut previous);
+        std::mem::swap(&mut previous, &mut current);
+    }
+    Some(previous[b.len()]).filter(|&d| d <= budget)
+}
+
+/// Known ZIP codes nearest in number to an unknown one within its
+/// three-digit area (the same sectional centre), as `near` labels.
+fn zip_suggestions(gazetteer: &Gazetteer, zip: &str) -> Vec<String> {
+    let Ok(wanted) = zip.parse::<i64>() else {
+        return Vec::new();
+    };
+    let mut area: Vec<&ZipPlace> = gazetteer.zips_with_prefix(&zip[..3]).iter().collect();
+    area.sort_by_key(|place| {
+        let number = place.zip.parse::<i64>().unwrap_or(i64::MAX);
+        ((number - wanted).abs(), number)
+    });
+    area.into_iter()
+        .take(MAX_SUGGESTIONS)
+        .map(|place| zip_place(place).label)
+        .collect()
+}
+
+/// Kind of a suggested place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlaceKind {
+    City,
+    Zip,
+}
+
+/// One entry of the search box's suggestions.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlaceSuggestion {
+    /// "Denver, CO" or "80202 (Denver, CO)"; `near` accepts both.
+    pub label: String,
+    pub kind: PlaceKind,
+    pub lat: f64,
+    pub lon: f64,
+    /// GeoNames population of the city; `null` for a ZIP code and for a
+    /// town known only from ZIP codes.
+    pub population: Option<u32>,
+}
+
+/// Longest accepted suggestion prefix, in characters.
+pub const MAX_PREFIX_CHARS: usize = 100;
+/// Most suggestions one request may ask for.
+pub const MAX_SUGGESTION_LIMIT: usize = 50;
+
+/// Places whose name (or ZIP code) starts with `prefix`, most populous
+/// first: digits give ZIP codes (in the most populous towns first), words
+/// give cities ("den" → Denver, Denton…). A comma starts a state filter:
+/// "Springfield, m" → Springfield, MO / MA / MI… An unfinished last word
+/// may be an abbreviation or a word of its own ("st" → Saint… and Sterling).
+pub fn suggest(prefix: &str, limit: usize) -> Vec<PlaceSuggestion> {
+    let gazetteer = Gazetteer::get();
+    let prefix = prefix.trim();
+    if let Some(digits) = zip_prefix(prefix) {
+        return suggest_zips(gazetteer, digits, limit);
+    }
+    let (name, states) = match prefix.rsplit_once(',') {
+        Some((name, state)) => (name, states_starting(gazetteer, state)),
+        None => (prefix, None),
+    };
+    if states.as_ref().is_some_and(Vec::is_empty) {
+        return Vec::new();
+    }
+    // Typed "Denver," is a whole word; typed "st" may not be.
+    let finished = states.is_some() || name.ends_with(|c: char| !c.is_alphanumeric());
+    let expanded = name_key(name);
+    if expanded.is_empty() {
+        return Vec::new();
+    }
+    let literal = name_key_unfinished(name);
+    let mut ranges = vec![gazetteer.towns_with_prefix(&expanded)];
+    if !finished && literal != expanded {
+        ranges.push(gazetteer.towns_with_prefix(&literal));
+    }
+    let mut towns: Vec<&Town> = ranges
+        .into_iter()
+        .flatten()
+        .filter(|town| {
+            states
+                .as_ref()
+                .is_none_or(|states| states.contains(&town.state))
+        })
+        .collect();
+    top(&mut towns, limit, |a, b| Town::by_size(a, b));
+    towns
+        .into_iter()
+        .map(|town| PlaceSuggestion {
+            label: town.label(),
+            kind: PlaceKind::City,
+            lat: town.position.lat,
+            lon: town.position.lon,
+            population: town.population,
+        })
+        .collect()
+}
+
+/// The digits of a ZIP prefix: 1–5 digits, or 5 digits and a partial +4.
+fn zip_prefix(prefix: &str) -> Option<&str> {
+    let digits = prefix.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 || digits > 5 {
+        return None;
+    }
+    let rest = &prefix[digits..];
+    let plus4 = rest.is_empty()
+        || (digits == 5
+            && rest.starts_with('-')
+            && rest.len() <= 5
+            && rest[1..].bytes().all(|b| b.is_ascii_digit()));
+    plus4.then_some(&prefix[..digits])
+}
+
+fn suggest_zips(gazetteer: &Gazetteer, digits: &str, limit: usize) -> Vec<PlaceSuggestion> {
+    let mut zips: Vec<&ZipPlace> = gazetteer.zips_with_prefix(digits).iter().collect();
+    top(&mut zips, limit, |a, b| {
+        Town::by_size(gazetteer.town_of(a), gazetteer.town_of(b)).then(a.zip.cmp(b.zip))
+    });
+    zips.into_iter()
+        .map(|zip| PlaceSuggestion {
+            label: format!("{} ({}, {})", zip.zip, zip.city, zip.state),
+            kind: PlaceKind::Zip,
+            lat: zip.position.lat,
+            lon: zip.position.lon,
+            population: None,
+        })
+        .collect()
+}
+
+/// Codes of the states whose code or name starts with the typed text;
+/// `None` when nothing was typed after the comma.
+fn states_starting(gazetteer: &Gazetteer, typed: &str) -> Option<Vec<&'static str>> {
+    let key = name_key_unfinished(typed);
+    if key.is_empty() {
+        return None;
+    }
+    Some(
+        gazetteer
+            .states()
+            .iter()
+            .filter(|state| {
+                state.key().starts_with(&key)
+                    || (key.len() <= 2 && state.code.to_ascii_lowercase().starts_with(&key))
+            })
+            .map(|state| state.code)
+            .collect(),
+    )
+}
+
+/// Keeps the first `limit` items in `order`, sorted.
+fn top<T>(items: &mut Vec<T>, limit: usize, mut order: impl FnMut(&T, &T) -> Ordering) {
+    if limit == 0 {
+        items.clear();
+        return;
+    }
+    if items.len() > limit {
+        items.select_nth_unstable_by(limit - 1, &mut order);
+        items.truncate(limit);
+    }
+    items.sort_by(order);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn label(text: &str) -> String {
+        match resolve_near(text) {
+            Ok(place) => place.label,
+            Err(error) => panic!("{text:?}: {error}"),
+        }
+    }
+
+    fn suggestions(text: &str) -> Vec<String> {
+        match resolve_near(text) {
+            Err(PlaceError::NotFound { suggestions, .. }) => suggestions,
+            other => panic!("{text:?} should be unknown: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn each_form_of_near() {
+        let cases = [
+            ("80202", "Denver, CO 80202"),
+            ("80202-1234", "Denver, CO 80202"),
+            ("802021234", "Denver, CO 80202"),
+            ("  80202  ", "Denver, CO 80202"),
+            ("Denver, CO", "Denver, CO"),
+            ("denver co", "Denver, CO"),
+            ("Denver, Colorado", "Denver, CO"),
+            ("DENVER,CO", "Denver, CO"),
+            ("Denver CO USA", "Denver, CO"),
+            ("Denver, CO 80202", "Denver, CO 80202"),
+            ("80202 (Denver, CO)", "Denver, CO 80202"),
+            ("Denver", "Denver, CO"),
+            ("39.7525,-104.9995", "39.7525, -104.9995"),
+            ("39.7525, -104.9995", "39.7525, -104.9995"),
+            ("Colorado", "Colorado (whole state)"),
+            ("co", "Colorado (whole state)"),
+            (
+                "District of Columbia",
+                "District of Columbia (whole district)",
+            ),
+            ("Puerto Rico", "Puerto Rico (whole territory)"),
+            ("Washington, DC", "Washington, DC"),
+            ("Charleston, West Virginia", "Charleston, WV"),
+            ("charleston west virginia", "Charleston, WV"),
+            ("Kansas City", "Kansas City, MO"),
+            ("Kansas City, Kansas", "Kansas City, KS"),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(label(text), expected, "{text:?}");
+        }
+        let state = resolve_near("Colorado").expect("a state");
+        assert_eq!((state.position, state.state), (None, Some("CO")));
+        let city = resolve_near("Denver, CO").expect("a city");
+        assert_eq!(city.state, None);
+        let denver = city.position.expect("a point");
+        assert!((denver.lat - 39.739).abs() < 0.01 && (denver.lon + 104.985).abs() < 0.01);
+    }
+
+    #[test]
+    fn normalisations() {
+        let cases = [
+            ("St. Louis, MO", "St. Louis, MO"),
+            ("Saint Louis MO", "St. Louis, MO"),
+            ("st louis", "St. Louis, MO"),
+            ("Ft. Collins, CO", "Fort Collins, CO"),
+            ("Ft Worth TX", "Fort Worth, TX"),
+            ("Mt. Vernon, NY", "Mount Vernon, NY"),
+            ("Mount Pleasant, SC", "Mount Pleasant, SC"),
+            ("New York, NY", "New York City, NY"),
+            ("New York City", "New York City, NY"),
+            ("new york city, new york", "New York City, NY"),
+            ("Cañon City, CO", "Cañon City, CO"),
+            ("Canon City, CO", "Cañon City, CO"),
+            ("  denver ,  co. ", "Denver, CO"),
+            ("Winston Salem, NC", "Winston-Salem, NC"),
+            ("Coeur d'Alene, ID", "Coeur d'Alene, ID"),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(label(text), expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn ambiguous_names_go_to_the_most_populous() {
+        assert_eq!(label("Springfield"), "Springfield, MO");
+        assert_eq!(label("Portland"), "Portland, OR");
+        assert_eq!(label("Portland, ME"), "Portland, ME");
+        assert_eq!(label("Columbus"), "Columbus, OH");
+        // A state name alone is the state, even where a city shares it.
+        assert_eq!(label("Washington"), "Washington (whole state)");
+        assert_eq!(label("New York"), "New York (whole state)");
+    }
+
+    #[test]
+    fn usps_names_missing_from_the_city_file_fall_back_to_zip_centroids() {
+        let gazetteer = Gazetteer::get();
+        let flushing = gazetteer.town("flushing", "NY").expect("USPS name");
+        assert_eq!(flushing.population, None);
+        let place = resolve_near("Flushing, NY").expect("found");
+        assert_eq!(place.label, "Flushing, NY");
+        assert_eq!(place.position, Some(flushing.position));
+        // Alone, a name with a known population wins over a USPS-only one.
+        assert_eq!(label("flushing"), "Flushing, MI");
+        assert_eq!(label("Bronx, NY"), "The Bronx, NY");
+        assert_eq!(label("St. Albans, NY"), "Saint Albans, NY");
+        assert_eq!(label("Mc Lean, VA"), "McLean, VA");
+        assert_eq!(label("mclean va"), "McLean, VA");
+    }
+
+    #[test]
+    fn unknown_places_suggest_near_misses() {
+        assert_eq!(suggestions("Denvr, CO")[0], "Denver, CO");
+        assert_eq!(suggestions("Denvr")[0], "Denver, CO");
+        assert_eq!(suggestions("Albequerque, NM")[0], "Albuquerque, NM");
+        assert_eq!(suggestions("Pittsburg, PA")[0], "Pittsburgh, PA");
+        assert_eq!(suggestions("Colorado Sprngs")[0], "Colorado Springs, CO");
+        // The right name in the wrong state: the real ones, biggest first.
+        let portland = suggestions("Portland, CO");
+        assert_eq!(&portland[..2], ["Portland, OR", "Portland, ME"]);
+        assert!(suggestions("Denvr, Colorado Springs").contains(&"Denver, CO".to_string()));
+        assert!(suggestions("99999").iter().all(|s| s.contains(" 999")));
+        assert!(suggestions("xqzwv").is_empty());
+        for text in ["Denvr, CO", "Portland, CO", "Springfeld", "Albequerque"] {
+            let found = suggestions(text);
+            assert!(
+                !found.is_empty() && found.len() <= MAX_SUGGESTIONS,
+                "{text}"
+            );
+            for suggestion in found {
+                assert_eq!(label(&suggestion), suggestion, "suggestions resolve");
+            }
+        }
+        let error = resolve_near("Denvr, CO").expect_err("unknown");
+        let message = error.to_string();
+        assert!(
+            message.contains("\"Denvr, CO\"") && message.contains("\"Denver, CO\""),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn garbage_is_unknown_or_out_of_range_never_a_panic() {
+        let long = "a".repeat(10_000);
+        let long_digits = "8".repeat(10_000);
+        let garbage = [
+            "",
+            "   ",
+            "\u{0}",
+            "%00",
+            ",",
+            ",,,",
+            "-",
+            "😀",
+            "😀😀, 😀",
+            "\u{202E}",
+            "ﾃﾞﾝﾊﾞｰ",
+            long.as_str(),
+            long_digits.as_str(),
+            "1234",
+            "123456",
+            "80202-",
+            "00000",
+            "St",
+            "st.",
+            "usa",
+        ];
+        for text in garbage {
+            match resolve_near(text) {
+                Err(PlaceError::NotFound { query, .. }) => {
+                    assert!(query.chars().count() <= 100)
+                }
+                other => panic!("{text:?}: {other:?}"),
+            }
+        }
+        for text in ["91,0", "0,181", "-90.5,10", "1e3,5"] {
+            assert!(
+                matches!(resolve_near(text), Err(PlaceError::OutOfRange(_))),
+                "{text}"
+            );
+        }
+        assert!(resolve_near("90,180").is_ok());
+    }
+
+    #[test]
+    fn real_places_spot_checks() {
+        let cases = [
+            ("10001", "New York, NY 10001", 40.75, -74.0),
+            ("60601", "Chicago, IL 60601", 41.88, -87.62),
+            ("Los Angeles, CA", "Los Angeles, CA", 34.05, -118.24),
+            ("Honolulu", "Honolulu, HI", 21.31, -157.86),
+            ("Anchorage, AK", "Anchorage, AK", 61.22, -149.9),
+            ("Miami, FL", "Miami, FL", 25.77, -80.19),
+            ("Boston, MA", "Boston, MA", 42.36, -71.06),
+            ("Seattle, WA", "Seattle, WA", 47.61, -122.33),
+        ];
+        for (text, expected, lat, lon) in cases {
+            let place = resolve_near(text).expect(text);
+            assert_eq!(place.label, expected);
+            let position = place.position.expect("a point");
+            assert!(
+                (position.lat - lat).abs() < 0.1 && (position.lon - lon).abs() < 0.1,
+                "{text}: {position:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn edit_distance_counts_swaps_and_stops_at_the_budget() {
+        assert_eq!(bounded_edit_distance(b"denver", b"denver", 2), Some(0));
+        assert_eq!(bounded_edit_distance(b"denvr", b"denver", 2), Some(1));
+        assert_eq!(bounded_edit_distance(b"dnever", b"denver", 2), Some(1));
+        assert_eq!(bounded_edit_distance(b"abc", b"xyz", 2), None);
+        assert_eq!(bounded_edit_distance(b"", b"ab", 2), Some(2));
+        assert_eq!(bounded_edit_distance(b"a", b"abcd", 2), None);
+    }
+
+    #[test]
+    fn prefix_suggestions_for_the_search_box() {
+        let labels = |prefix: &str, limit| -> Vec<String> {
+            suggest(prefix, limit)
+                .into_iter()
+                .map(|s| s.label)
+                .collect()
+        };
+        let den = suggest("den", 10);
+        assert_eq!(den[0].label, "Denver, CO");
+        assert_eq!(den[0].kind, PlaceKind::City);
+        assert!(den[0].population.is_some_and(|p| p > 500_000));
+        assert!(den.len() == 10);
+        assert!(den.windows(2).all(|w| w[0].population >= w[1].population));
+        assert_eq!(labels("DEN", 1), ["Denver, CO"]);
+        assert_eq!(labels("st lou", 1), ["St. Louis, MO"]);
+        assert_eq!(labels("saint lou", 1), ["St. Louis, MO"]);
+        let st = labels("st", 50);
+        assert!(st.iter().any(|l| l.starts_with("St")), "{st:?}");
+        assert!(st.iter().any(|l| l.starts_with("Stamford")), "{st:?}");
+        assert_eq!(labels("springfield, m", 3).len(), 3);
+        assert!(
+            labels("springfield, m", 10)
+                .iter()
+                .all(|l| l.ends_with(", MO")
+                    || l.ends_with(", MA")
+                    || l.ends_with(", MI")
+                    || l.ends_with(", MN")
+                    || l.ends_with(", ME")
+                    || l.ends_with(", MS")
+                    || l.ends_with(", MT")
+                    || l.ends_with(", MD")
+                    || l.ends_with(", MP"))
+        );
+        assert_eq!(labels("Denver, Colo", 5), ["Denver, CO"]);
+        assert!(labels("Denver, XX", 5).is_empty());
+        let zips = suggest("802", 10);
+        assert_eq!(zips.len(), 10);
+        assert!(
+            zips.iter()
+                .all(|z| z.kind == PlaceKind::Zip && z.population.is_none())
+        );
+        assert!(zips[0].label.starts_with("802") && zips[0].label.ends_with("(Denver, CO)"));
+        assert_eq!(labels("80202-12", 5), ["80202 (Denver, CO)"]);
+        assert!(labels("802021", 5).is_empty());
+        assert!(labels("😀", 5).is_empty());
+        assert!(labels("zzzzzz", 5).is_empty());
+        assert!(labels("den", 0).is_empty());
+        for suggestion in den.iter().chain(&zips) {
+            let place = resolve_near(&suggestion.label).expect("labels resolve");
+            assert_eq!(
+                place.position.map(|p| (p.lat, p.lon)),
+                Some((suggestion.lat, suggestion.lon))
+            );
+        }
+    }
 }

@@ -14,6 +14,7 @@ use tantivy::{Index, IndexSettings, IndexSortByField, IndexWriter, Order, Tantiv
 use super::generation::GenerationMeta;
 use super::generations::IndexDir;
 use super::ranks::{self, RankInput};
+use super::records::RecordWriter;
 use super::schema::{self, GEO_ORDER_FIELD, TEXT_TOKENIZER, build_schema, text_analyzer};
 use super::{IndexError, format_utc};
 use crate::ingest::{self, Report};
@@ -214,8 +215,7 @@ fn build_into(
             field: GEO_ORDER_FIELD.into(),
             order: Order::Asc,
         }),
-        // Hits are read from the store one page at a time; decompressing a
-        // block per hit cost more than the disk the raw store takes.
+        // Nothing is stored in tantivy's doc store (see records.rs).
         docstore_compression: Compressor::None,
         ..IndexSettings::default()
     };
@@ -231,6 +231,7 @@ fn build_into(
     let mut writer: IndexWriter<TantivyDocument> =
         index.writer_with_num_threads(threads, threads * WRITER_BUDGET_PER_THREAD)?;
 
+    let mut records = RecordWriter::create(building)?;
     let mut rank_inputs: Vec<RankInput> = Vec::new();
     let mut insurance = InsuranceDictionary::default();
     let mut indexing_error: Option<IndexError> = None;
@@ -252,9 +253,10 @@ fn build_into(
         }
         let seq = rank_inputs.len() as u64;
         let ords = insurance.ords_of(&provider);
-        let added = schema::document(&fields, &provider, seq, &ords)
-            .map_err(|e| IndexError::Corrupt(format!("serialising a provider: {e}")))
-            .and_then(|doc| writer.add_document(doc).map_err(IndexError::from));
+        let added = records.append(&provider).and_then(|()| {
+            let doc = schema::document(&fields, &provider, seq, &ords);
+            writer.add_document(doc).map_err(IndexError::from)
+        });
         match added {
             Ok(_) => rank_inputs.push(RankInput {
                 name: provider.name.into_boxed_str(),
@@ -283,6 +285,7 @@ fn build_into(
     committed?;
     let ranks = ranks.map_err(|_| IndexError::Corrupt("ranking the providers failed".into()))?;
 
+    records.finish()?;
     let ranks_path = building.join("ranks.bin");
     let write_ranks = || -> std::io::Result<()> {
         let file = File::create(&ranks_path)?;

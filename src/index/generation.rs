@@ -16,8 +16,10 @@ use tantivy::{Index, IndexReader, ReloadPolicy, Searcher, SegmentReader};
 use super::IndexError;
 use super::generations::IndexDir;
 use super::ranks::Ranks;
+use super::records::RecordStore;
 use super::schema::{Fields, GEO_ORDER_FIELD, TEXT_TOKENIZER, text_analyzer};
 use crate::geo::LatLon;
+use crate::provider::Provider;
 
 const META_FILE: &str = "ketadir.json";
 const RANKS_FILE: &str = "ranks.bin";
@@ -86,6 +88,8 @@ pub struct SegmentColumns {
     /// `price_min`, `u32::MAX` when not given.
     pub price_min: Vec<u32>,
     pub review_count: Vec<u32>,
+    /// The provider record number of each doc (see `records.rs`).
+    pub seq: Vec<u32>,
     pub ranks: Ranks,
     /// One bitset over the segment's docs per facet value: indexes 0..32
     /// are the bits of `flags`, 32..95 the insurance bits. Counting a facet
@@ -115,6 +119,7 @@ pub struct Generation {
     pub segments: Vec<SegmentColumns>,
     /// Bit position (0..63) of each insurer ord, if it has one.
     pub insurance_bit_of_ord: Vec<Option<u8>>,
+    records: RecordStore,
     pub index: Index,
     _reader: IndexReader,
 }
@@ -135,6 +140,16 @@ fn corrupt(what: impl std::fmt::Display) -> IndexError {
 impl Generation {
     pub fn number(&self) -> u64 {
         self.meta.generation
+    }
+
+    /// The provider behind a document.
+    pub fn provider(&self, segment: u32, doc: u32) -> Result<Provider, IndexError> {
+        let seq = self
+            .segments
+            .get(segment as usize)
+            .and_then(|columns| columns.seq.get(doc as usize))
+            .ok_or_else(|| corrupt(format!("no document {doc} in segment {segment}")))?;
+        self.records.get(*seq)
     }
 
     /// Opens the generation `CURRENT` names.
@@ -182,12 +197,19 @@ impl Generation {
                 meta.documents
             )));
         }
+        let records = RecordStore::open(&path)?;
+        if records.len() as u64 != meta.documents {
+            return Err(corrupt(
+                "the provider records do not match the document count",
+            ));
+        }
         Ok(Generation {
             meta,
             fields,
             searcher,
             segments,
             insurance_bit_of_ord,
+            records,
             index,
             _reader: reader,
         })
@@ -268,6 +290,7 @@ fn load_columns(
             .push(reviews.first(doc).unwrap_or(0).min(u64::from(u32::MAX)) as u32);
     }
     columns.facet_sets = facet_sets(&columns.flags, &columns.insurance_bits);
+    columns.seq = seqs.iter().map(|&s| s as u32).collect();
     let pick = |all: &Vec<u32>| seqs.iter().map(|&s| all[s]).collect::<Vec<u32>>();
     columns.ranks = Ranks {
         rating: pick(&ranks.rating),

@@ -8,6 +8,7 @@ mod build;
 mod generation;
 pub mod generations;
 pub mod ranks;
+mod records;
 pub mod schema;
 
 pub use build::{ImportOptions, ImportOutcome, Rejection, import_csv};

@@ -3,17 +3,17 @@
 //! The words that `q` searches go into one `text` field: the provider's own
 //! text and the words of the labels and synonyms of its treatments and
 //! conditions (each word once), so "spravato" or "nerve pain" find providers
-//! through one posting list per word. Filters
-//! that need posting lists (state, insurance, language) are raw terms; everything the search collector reads per matching
-//! document is a fast field; the doc store holds the provider as JSON, read
-//! only for the page of hits returned. Documents are sorted by `geo_order`
-//! (the Z-order key of their position, see `geo::zorder`), so a radius
-//! query's candidates are a few runs of doc ids.
+//! through one posting list per word. Filters that need posting lists
+//! (state, insurance, language) are raw terms; everything the search
+//! collector reads per matching document is a fast field. Nothing is in
+//! tantivy's doc store: the provider records live beside the index
+//! (`records.rs`), keyed by the `seq` fast field. Documents are sorted by
+//! `geo_order` (the Z-order key of their position, see `geo::zorder`), so a
+//! radius query's candidates are a few runs of doc ids.
 
 use tantivy::TantivyDocument;
 use tantivy::schema::{
-    Field, IndexRecordOption, NumericOptions, STORED, STRING, Schema, TextFieldIndexing,
-    TextOptions,
+    Field, IndexRecordOption, NumericOptions, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::{
     AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer,
@@ -59,7 +59,6 @@ pub mod flag {
 #[derive(Debug, Clone, Copy)]
 pub struct Fields {
     pub id: Field,
-    pub json: Field,
     pub text: Field,
     pub state: Field,
     pub insurance: Field,
@@ -82,8 +81,7 @@ pub fn build_schema() -> (Schema, Fields) {
         .set_index_option(IndexRecordOption::WithFreqs);
     let fast = NumericOptions::default().set_fast();
     let fields = Fields {
-        id: builder.add_text_field("id", STRING | STORED),
-        json: builder.add_text_field("json", STORED),
+        id: builder.add_text_field("id", STRING),
         text: builder.add_text_field(
             "text",
             TextOptions::default().set_indexing_options(text_indexing),
@@ -109,7 +107,6 @@ impl Fields {
         let get = |name: &str| schema.get_field(name);
         Ok(Fields {
             id: get("id")?,
-            json: get("json")?,
             text: get("text")?,
             state: get("state")?,
             insurance: get("insurance")?,
@@ -201,10 +198,9 @@ pub fn document(
     provider: &Provider,
     seq: u64,
     insurance_ords: &[u32],
-) -> Result<TantivyDocument, serde_json::Error> {
+) -> TantivyDocument {
     let mut doc = TantivyDocument::new();
     doc.add_text(fields.id, &provider.id);
-    doc.add_text(fields.json, serde_json::to_string(provider)?);
     doc.add_text(fields.text, searchable_text(provider));
     let position = LatLon {
         lat: provider.latitude,
@@ -232,7 +228,7 @@ pub fn document(
     }
     doc.add_u64(fields.review_count, u64::from(provider.review_count));
     doc.add_u64(fields.geo_order, zorder::key(position));
-    Ok(doc)
+    doc
 }
 
 #[cfg(test)]

@@ -27,6 +27,13 @@ impl From<SearchError> for ApiError {
     fn from(error: SearchError) -> Self {
         match error {
             SearchError::InvalidParams(params) => ApiError::InvalidParams(params),
+            // Coordinates out of range are a bad value, not an unknown place.
+            SearchError::UnknownPlace(PlaceError::OutOfRange(reason)) => {
+                ApiError::InvalidParams(vec![InvalidParam {
+                    name: "near".into(),
+                    reason,
+                }])
+            }
             SearchError::UnknownPlace(place) => ApiError::UnknownPlace(place),
             SearchError::Index(error) => ApiError::Internal(error.to_string()),
         }

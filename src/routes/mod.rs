@@ -13,6 +13,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
             web::scope("/api/v1")
                 .route("/search", web::get().to(api::search))
                 .route("/providers/{id}", web::get().to(api::provider))
+                .route("/places", web::get().to(api::places))
                 .default_service(web::to(errors::api_not_found)),
         )
         .route("/healthz", web::get().to(health::healthz))

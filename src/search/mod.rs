@@ -11,10 +11,10 @@ pub mod text;
 
 use std::sync::Arc;
 
+use tantivy::Term;
 use tantivy::collector::DocSetCollector;
 use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
-use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::{DocAddress, TantivyDocument, Term};
+use tantivy::schema::IndexRecordOption;
 
 pub use collector::RadiusFilter;
 use collector::{Plan, RankArray, RankBy, SearchCollector};
@@ -67,7 +67,8 @@ fn filter(query: impl Query) -> (Occur, Box<dyn Query>) {
     )
 }
 
-/// Resolves the request's location, if any.
+/// Resolves the request's location, if any: a point and a radius, or a
+/// whole state (from `near=Colorado`), which then filters like `state=`.
 pub fn resolve_location(request: &SearchRequest) -> Result<Option<ResolvedLocation>, SearchError> {
     let radius_miles = request.radius_miles;
     Ok(match &request.location {
@@ -75,18 +76,40 @@ pub fn resolve_location(request: &SearchRequest) -> Result<Option<ResolvedLocati
         Some(LocationInput::Point(point)) => Some(ResolvedLocation {
             query: format!("{},{}", point.lat, point.lon),
             label: format!("{:.4}, {:.4}", point.lat, point.lon),
-            lat: point.lat,
-            lon: point.lon,
-            radius_miles,
+            lat: Some(point.lat),
+            lon: Some(point.lon),
+            radius_miles: Some(radius_miles),
+            state: None,
         }),
         Some(LocationInput::Near(text)) => {
             let place = resolve_near(text)?;
+            if let (Some(from_near), Some(given)) = (place.state, request.state)
+                && from_near != given
+            {
+                return Err(SearchError::InvalidParams(vec![InvalidParam {
+                    name: "near".into(),
+                    reason: format!(
+                        "{} is the state {from_near} but state={given}; give one state",
+                        place.label
+                    ),
+                }]));
+            }
+            if place.position.is_none() && request.sort == SortOrder::Distance {
+                return Err(SearchError::InvalidParams(vec![InvalidParam {
+                    name: "sort".into(),
+                    reason: format!(
+                        "sort=distance needs a point, and near={text:?} is a whole state: \
+                         give a ZIP code, a city or coordinates"
+                    ),
+                }]));
+            }
             Some(ResolvedLocation {
                 query: text.clone(),
                 label: place.label,
-                lat: place.position.lat,
-                lon: place.position.lon,
-                radius_miles,
+                lat: place.position.map(|p| p.lat),
+                lon: place.position.map(|p| p.lon),
+                radius_miles: place.position.map(|_| radius_miles),
+                state: place.state,
             })
         }
     })
@@ -98,10 +121,10 @@ pub fn search(
     request: &SearchRequest,
 ) -> Result<SearchResponse, SearchError> {
     let location = resolve_location(request)?;
-    let center = location.as_ref().map(|l| LatLon {
-        lat: l.lat,
-        lon: l.lon,
-    });
+    let center = location.as_ref().and_then(ResolvedLocation::center);
+    let state = request
+        .state
+        .or(location.as_ref().and_then(|location| location.state));
     let fields = &generation.fields;
 
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
@@ -115,7 +138,7 @@ pub fn search(
             key_ranges: zorder::ranges_covering(center, request.radius_miles),
         }));
     }
-    if let Some(state) = request.state {
+    if let Some(state) = state {
         clauses.push(filter(TermQuery::new(
             Term::from_field_text(fields.state, state),
             IndexRecordOption::Basic,
@@ -177,7 +200,7 @@ pub fn search(
         .iter()
         .skip(request.offset())
         .map(|hit| {
-            let provider = load_provider(generation, DocAddress::new(hit.segment, hit.doc))?;
+            let provider = generation.provider(hit.segment, hit.doc)?;
             let distance_miles = center.map(|c| {
                 distance_miles(
                     c,
@@ -203,16 +226,6 @@ pub fn search(
     })
 }
 
-fn load_provider(generation: &Generation, address: DocAddress) -> Result<Provider, SearchError> {
-    let doc: TantivyDocument = generation.searcher.doc(address)?;
-    let json = doc
-        .get_first(generation.fields.json)
-        .and_then(|value| value.as_str())
-        .ok_or_else(|| IndexError::Corrupt("a document has no stored provider".into()))?;
-    serde_json::from_str(json)
-        .map_err(|e| IndexError::Corrupt(format!("a stored provider does not parse: {e}")).into())
-}
-
 /// One provider by id, with its adjusted rating.
 pub fn find_provider(generation: &Generation, id: &str) -> Result<Option<Hit>, SearchError> {
     let query = TermQuery::new(
@@ -223,7 +236,7 @@ pub fn find_provider(generation: &Generation, id: &str) -> Result<Option<Hit>, S
     let Some(address) = found.into_iter().min() else {
         return Ok(None);
     };
-    let provider = load_provider(generation, address)?;
+    let provider = generation.provider(address.segment_ord, address.doc_id)?;
     Ok(Some(Hit::new(provider, None, generation.meta.mean_rating)))
 }
 

@@ -4,6 +4,7 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use super::collector::Tally;
+use crate::geo::LatLon;
 use crate::index::GenerationMeta;
 use crate::index::schema::flag;
 use crate::provider::{Condition, Provider, Treatment, adjusted_rating};
@@ -11,13 +12,28 @@ use crate::provider::{Condition, Provider, Treatment, adjusted_rating};
 /// How many insurers the insurance facet lists.
 pub const INSURANCE_FACET_SIZE: usize = 20;
 
+/// The `location` of a response: where the search looked.
+///
+/// A whole state (`near=Colorado`) has no centre and no radius: `lat`,
+/// `lon` and `radius_miles` are `null`, and the label says so
+/// ("Colorado (whole state)").
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ResolvedLocation {
     pub query: String,
     pub label: String,
-    pub lat: f64,
-    pub lon: f64,
-    pub radius_miles: f64,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub radius_miles: Option<f64>,
+    /// The state `near` named alone, which filters like `state=`.
+    #[serde(skip)]
+    pub state: Option<&'static str>,
+}
+
+impl ResolvedLocation {
+    /// The centre of the radius search, if there is one.
+    pub fn center(&self) -> Option<LatLon> {
+        LatLon::new(self.lat?, self.lon?)
+    }
 }
 
 /// A provider in results: every CSV column plus what the search adds.

@@ -4,3 +4,4 @@
 mod api;
 mod generations;
 mod helpers;
+mod places;
