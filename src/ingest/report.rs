@@ -54,6 +54,15 @@ fn problem(
     }
 }
 
+/// Adds a problem to a list, or counts it once the list is full.
+fn record(listed: &mut Vec<Problem>, not_listed: &mut u64, problem: Problem) {
+    if listed.len() < MAX_LISTED_PROBLEMS {
+        listed.push(problem);
+    } else {
+        *not_listed += 1;
+    }
+}
+
 impl Report {
     pub fn error(
         &mut self,
@@ -63,11 +72,8 @@ impl Report {
         value: Option<&str>,
         message: &str,
     ) {
-        if self.errors.len() < MAX_LISTED_PROBLEMS {
-            self.errors.push(problem(line, id, column, value, message));
-        } else {
-            self.errors_not_listed += 1;
-        }
+        let problem = problem(line, id, column, value, message);
+        record(&mut self.errors, &mut self.errors_not_listed, problem);
     }
 
     pub fn warning(
@@ -78,12 +84,8 @@ impl Report {
         value: Option<&str>,
         message: &str,
     ) {
-        if self.warnings.len() < MAX_LISTED_PROBLEMS {
-            self.warnings
-                .push(problem(line, id, column, value, message));
-        } else {
-            self.warnings_not_listed += 1;
-        }
+        let problem = problem(line, id, column, value, message);
+        record(&mut self.warnings, &mut self.warnings_not_listed, problem);
     }
 
     /// True when the file itself could not be used (e.g. a missing column).
