@@ -29,6 +29,8 @@ pub struct RecordWriter {
     offsets: Vec<u64>,
     position: u64,
     directory: std::path::PathBuf,
+    /// Reused for every record, so serialising allocates nothing.
+    line: Vec<u8>,
 }
 
 impl RecordWriter {
@@ -40,6 +42,7 @@ impl RecordWriter {
             offsets: Vec::new(),
             position: 0,
             directory: directory.to_path_buf(),
+            line: Vec::with_capacity(4096),
         })
     }
 

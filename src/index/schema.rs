@@ -11,6 +11,8 @@
 //! `geo_order` (the Z-order key of their position, see `geo::zorder`), so a
 //! radius query's candidates are a few runs of doc ids.
 
+use std::sync::OnceLock;
+
 use tantivy::TantivyDocument;
 use tantivy::schema::{
     Field, IndexRecordOption, NumericOptions, STRING, Schema, TextFieldIndexing, TextOptions,
@@ -20,7 +22,7 @@ use tantivy::tokenizer::{
 };
 
 use crate::geo::{LatLon, zorder};
-use crate::provider::{Provider, list_key};
+use crate::provider::{Condition, Provider, Treatment, list_key};
 
 /// Name under which [`text_analyzer`] is registered on every opened index.
 pub const TEXT_TOKENIZER: &str = "ketadir_text";
@@ -124,10 +126,44 @@ impl Fields {
     }
 }
 
+/// The lower-cased words of each vocabulary value's label and synonyms.
+struct VocabularyWords {
+    treatments: Vec<Vec<String>>,
+    conditions: Vec<Vec<String>>,
+}
+
+fn vocabulary_words() -> &'static VocabularyWords {
+    static WORDS: OnceLock<VocabularyWords> = OnceLock::new();
+    WORDS.get_or_init(|| {
+        let words_of = |label: &str, synonyms: &[&str]| -> Vec<String> {
+            let mut words: Vec<String> = std::iter::once(label)
+                .chain(synonyms.iter().copied())
+                .flat_map(|text| text.split(|c: char| !c.is_alphanumeric()))
+                .filter(|word| !word.is_empty())
+                .map(str::to_lowercase)
+                .collect();
+            words.sort_unstable();
+            words.dedup();
+            words
+        };
+        VocabularyWords {
+            treatments: Treatment::ALL
+                .iter()
+                .map(|t| words_of(t.label(), t.synonyms()))
+                .collect(),
+            conditions: Condition::ALL
+                .iter()
+                .map(|c| words_of(c.label(), c.synonyms()))
+                .collect(),
+        }
+    })
+}
+
 /// The words `q` can find a provider by: SPEC §4's fields, plus each word of
 /// the labels and synonyms of its treatments and conditions, once.
 pub fn searchable_text(provider: &Provider) -> String {
-    let mut text = String::with_capacity(512);
+    let description = provider.description.as_deref().map_or(0, str::len);
+    let mut text = String::with_capacity(description + 512);
     let mut push = |part: &str| {
         text.push_str(part);
         text.push('\n');
@@ -139,27 +175,21 @@ pub fn searchable_text(provider: &Provider) -> String {
     for credential in &provider.credentials {
         push(credential);
     }
-    let mut vocabulary: Vec<&str> = Vec::new();
-    let words_of = |text: &'static str| {
-        text.split(|c: char| !c.is_alphanumeric())
-            .filter(|word| !word.is_empty())
-    };
-    for treatment in &provider.treatments {
-        vocabulary.extend(words_of(treatment.label()));
-        treatment
-            .synonyms()
-            .iter()
-            .for_each(|s| vocabulary.extend(words_of(s)));
-    }
-    for condition in &provider.conditions {
-        vocabulary.extend(words_of(condition.label()));
-        condition
-            .synonyms()
-            .iter()
-            .for_each(|s| vocabulary.extend(words_of(s)));
-    }
-    vocabulary.sort_unstable_by_key(|word| word.to_ascii_lowercase());
-    vocabulary.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+    let words = vocabulary_words();
+    let mut vocabulary: Vec<&str> = provider
+        .treatments
+        .iter()
+        .flat_map(|t| &words.treatments[t.index()])
+        .chain(
+            provider
+                .conditions
+                .iter()
+                .flat_map(|c| &words.conditions[c.index()]),
+        )
+        .map(String::as_str)
+        .collect();
+    vocabulary.sort_unstable();
+    vocabulary.dedup();
     for word in vocabulary {
         text.push_str(word);
         text.push(' ');
@@ -234,7 +264,6 @@ pub fn document(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::{Condition, Treatment};
 
     #[test]
     fn flags_do_not_overlap() {
