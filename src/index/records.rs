@@ -48,15 +48,15 @@ impl RecordWriter {
 
     /// Writes the next record (its `seq` is the number written before it).
     pub fn append(&mut self, provider: &Provider) -> Result<(), IndexError> {
-        let mut line = serde_json::to_vec(provider)
+        self.line.clear();
+        serde_json::to_writer(&mut self.line, provider)
             .map_err(|e| IndexError::Corrupt(format!("serialising a provider: {e}")))?;
-        line.push(b'\n');
-        let path = self.directory.join(RECORDS);
-        self.out
-            .write_all(&line)
-            .map_err(io_error(&path, "writing"))?;
+        self.line.push(b'\n');
+        if let Err(error) = self.out.write_all(&self.line) {
+            return Err(io_error(&self.directory.join(RECORDS), "writing")(error));
+        }
         self.offsets.push(self.position);
-        self.position += line.len() as u64;
+        self.position += self.line.len() as u64;
         Ok(())
     }
 
