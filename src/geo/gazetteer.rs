@@ -15,6 +15,9 @@
 use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::ops::RangeInclusive;
 use std::sync::OnceLock;
 
 use tantivy::tokenizer::{AsciiFoldingFilter, RawTokenizer, TextAnalyzer, TokenStream};
@@ -51,9 +54,7 @@ pub struct Town {
     /// How many ZIP codes carry this name in this state.
     pub zip_count: u32,
     /// [`name_key`] of the name.
-    key: Box<str>,
-    /// [`letter_mask`] of the key, to skip most names in fuzzy scans.
-    letters: u64,
+    key: String,
 }
 
 impl Town {
@@ -65,10 +66,6 @@ impl Town {
     /// The normalised name ([`name_key`]).
     pub fn key(&self) -> &str {
         &self.key
-    }
-
-    pub fn letters(&self) -> u64 {
-        self.letters
     }
 
     /// Orders towns from most to least populous: GeoNames population first
@@ -98,6 +95,19 @@ impl State {
     }
 }
 
+/// The towns that share one key (one per state), summarised so that a
+/// fuzzy scan can skip most names by comparing two integers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NameGroup {
+    /// [`letter_mask`] of the key.
+    pub letters: u64,
+    /// Length of the key in bytes.
+    pub key_len: usize,
+    /// Where the group's towns start in [`Gazetteer::towns`], and end.
+    first: u32,
+    end: u32,
+}
+
 /// Lookup tables built from the embedded place files.
 #[derive(Debug)]
 pub struct Gazetteer {
@@ -105,6 +115,8 @@ pub struct Gazetteer {
     zips: Vec<ZipPlace>,
     /// Sorted by (key, state): one town per key and state.
     towns: Vec<Town>,
+    /// One per distinct key, by key length (then key).
+    names: Vec<NameGroup>,
     states: Vec<State>,
 }
 
@@ -118,7 +130,12 @@ impl Gazetteer {
     /// Parses the embedded files. Use [`Gazetteer::get`]; this is public so
     /// the benchmark can time it.
     pub fn parse() -> Gazetteer {
-        let mut builder = Builder::default();
+        let mut builder = Builder {
+            towns: Vec::with_capacity(TOWNS_CAPACITY),
+            by_key: FastMap::with_capacity_and_hasher(TOWNS_CAPACITY, Default::default()),
+            sums: Vec::with_capacity(TOWNS_CAPACITY),
+            zips: Vec::with_capacity(ZIPS_CAPACITY),
+        };
         for line in CITIES_CSV.lines().skip(1) {
             builder.add_city(line);
         }
@@ -157,6 +174,18 @@ impl Gazetteer {
     /// Every town, sorted by key then state.
     pub fn towns(&self) -> &[Town] {
         &self.towns
+    }
+
+    /// The distinct town names whose keys are `lengths` bytes long.
+    pub fn names(&self, lengths: RangeInclusive<usize>) -> &[NameGroup] {
+        let start = self.names.partition_point(|g| g.key_len < *lengths.start());
+        let end = self.names.partition_point(|g| g.key_len <= *lengths.end());
+        &self.names[start..end.max(start)]
+    }
+
+    /// The towns (one per state) that share a name.
+    pub fn towns_of(&self, group: &NameGroup) -> &[Town] {
+        &self.towns[group.first as usize..group.end as usize]
     }
 
     /// The town with this key (or its alias) in this state.
@@ -198,17 +227,20 @@ impl Gazetteer {
     }
 }
 
+/// Room for the towns and ZIP codes of the embedded files (36k and 41k),
+/// so the tables are not regrown while they are filled.
+const TOWNS_CAPACITY: usize = 40_000;
+const ZIPS_CAPACITY: usize = 42_000;
+
 /// Collects towns and ZIP codes while the files are read.
-#[derive(Default)]
 struct Builder {
+    /// Towns in the order met; their keys live in `by_key` until `finish`.
     towns: Vec<Town>,
     /// (key, state) → index in `towns`, so both files meet on one town.
-    by_key: HashMap<(String, &'static str), u32>,
-    /// A USPS name → its town: names repeat for every ZIP of a town, and
-    /// this saves normalising each one again.
-    by_usps_name: HashMap<(&'static str, &'static str), u32>,
-    /// Sums of the ZIP centroids of towns known only from ZIP codes.
-    sums: HashMap<u32, (f64, f64)>,
+    by_key: FastMap<(String, &'static str), u32>,
+    /// Sums of each town's ZIP centroids (used for towns known only from
+    /// ZIP codes).
+    sums: Vec<(f64, f64)>,
     zips: Vec<ZipPlace>,
 }
 
@@ -233,22 +265,21 @@ impl Builder {
             position,
             population: Some(population),
             zip_count: 0,
-            letters: letter_mask(&key),
-            key: key.as_str().into(),
+            key: String::new(),
         };
         // The file keeps one row per GeoNames name, but "St Marys" and
         // "St. Marys" share a key: keep the more populous.
-        let lookup = (key, state);
-        match self.by_key.get(&lookup) {
-            Some(&index) => {
-                let kept = &mut self.towns[index as usize];
+        match self.by_key.entry((key, state)) {
+            Entry::Occupied(entry) => {
+                let kept = &mut self.towns[*entry.get() as usize];
                 if kept.population < town.population {
                     *kept = town;
                 }
             }
-            None => {
-                self.by_key.insert(lookup, self.towns.len() as u32);
+            Entry::Vacant(entry) => {
+                entry.insert(self.towns.len() as u32);
                 self.towns.push(town);
+                self.sums.push((0.0, 0.0));
             }
         }
     }
@@ -264,41 +295,29 @@ impl Builder {
         if zip.len() != 5 || !zip.bytes().all(|b| b.is_ascii_digit()) {
             return;
         }
-        let town = match self.by_usps_name.get(&(city, state)) {
-            Some(&town) => town,
-            None => {
-                let lookup = (name_key(city), state);
-                let known = self.by_key.get(&lookup).or_else(|| {
-                    let other = alias(&lookup.0, state)?;
-                    self.by_key.get(&(other.to_string(), state))
-                });
-                let town = match known {
-                    Some(&town) => town,
-                    None => {
-                        let town = self.towns.len() as u32;
-                        self.towns.push(Town {
-                            name: city,
-                            state,
-                            position,
-                            population: None,
-                            zip_count: 0,
-                            letters: letter_mask(&lookup.0),
-                            key: lookup.0.as_str().into(),
-                        });
-                        self.by_key.insert(lookup, town);
-                        self.sums.insert(town, (0.0, 0.0));
-                        town
-                    }
-                };
-                self.by_usps_name.insert((city, state), town);
-                town
-            }
-        };
+        let lookup = (name_key(city), state);
+        let known = self.by_key.get(&lookup).copied().or_else(|| {
+            let other = alias(&lookup.0, state)?;
+            self.by_key.get(&(other.to_string(), state)).copied()
+        });
+        let town = known.unwrap_or_else(|| {
+            let town = self.towns.len() as u32;
+            self.towns.push(Town {
+                name: city,
+                state,
+                position,
+                population: None,
+                zip_count: 0,
+                key: String::new(),
+            });
+            self.sums.push((0.0, 0.0));
+            self.by_key.insert(lookup, town);
+            town
+        });
         self.towns[town as usize].zip_count += 1;
-        if let Some(sum) = self.sums.get_mut(&town) {
-            sum.0 += position.lat;
-            sum.1 += position.lon;
-        }
+        let sum = &mut self.sums[town as usize];
+        sum.0 += position.lat;
+        sum.1 += position.lon;
         self.zips.push(ZipPlace {
             zip,
             city,
@@ -309,30 +328,41 @@ impl Builder {
     }
 
     fn finish(mut self) -> Gazetteer {
-        // A town known only from ZIP codes sits at the mean of their
-        // centroids. A plain mean is right here: a town's ZIP codes are a
-        // few miles apart and none straddles the antimeridian.
-        for (&town, &(lat_sum, lon_sum)) in &self.sums {
-            let town = &mut self.towns[town as usize];
-            let count = f64::from(town.zip_count.max(1));
-            if let Some(mean) = LatLon::new(lat_sum / count, lon_sum / count) {
-                town.position = mean;
+        for ((key, _), index) in self.by_key {
+            let town = &mut self.towns[index as usize];
+            town.key = key;
+            // A town known only from ZIP codes sits at the mean of their
+            // centroids. A plain mean is right here: a town's ZIP codes are
+            // a few miles apart and none straddles the antimeridian.
+            if town.population.is_none() && town.zip_count > 0 {
+                let (lat_sum, lon_sum) = self.sums[index as usize];
+                let count = f64::from(town.zip_count);
+                if let Some(mean) = LatLon::new(lat_sum / count, lon_sum / count) {
+                    town.position = mean;
+                }
             }
         }
-        // Sort towns by (key, state) and point the ZIP codes at the new places.
-        let mut order: Vec<u32> = (0..self.towns.len() as u32).collect();
-        order.sort_unstable_by(|&a, &b| {
-            let (a, b) = (&self.towns[a as usize], &self.towns[b as usize]);
-            (a.key(), a.state).cmp(&(b.key(), b.state))
+        // Sort towns by (key, state) and point the ZIP codes at the new
+        // places. The first 8 bytes of the key, as a number, decide most
+        // comparisons without touching the strings.
+        let mut order: Vec<(u64, u32)> = (0..)
+            .zip(&self.towns)
+            .map(|(index, town)| (key_prefix(town.key()), index))
+            .collect();
+        order.sort_unstable_by(|a, b| {
+            a.0.cmp(&b.0).then_with(|| {
+                let (a, b) = (&self.towns[a.1 as usize], &self.towns[b.1 as usize]);
+                (a.key(), a.state).cmp(&(b.key(), b.state))
+            })
         });
         let mut new_index = vec![0u32; order.len()];
-        for (new, &old) in order.iter().enumerate() {
-            new_index[old as usize] = new as u32;
+        for (new, &(_, old)) in (0..).zip(&order) {
+            new_index[old as usize] = new;
         }
         let mut slots: Vec<Option<Town>> = self.towns.into_iter().map(Some).collect();
         let towns: Vec<Town> = order
             .iter()
-            .filter_map(|&old| slots[old as usize].take())
+            .filter_map(|&(_, old)| slots[old as usize].take())
             .collect();
         for zip in &mut self.zips {
             zip.town = new_index[zip.town as usize];
@@ -350,9 +380,81 @@ impl Builder {
             .collect();
         Gazetteer {
             zips: self.zips,
+            names: name_groups(&towns),
             towns,
             states,
         }
+    }
+}
+
+/// Groups sorted towns by key, then orders the groups by key length so a
+/// fuzzy scan reads only the lengths within its edit budget.
+fn name_groups(towns: &[Town]) -> Vec<NameGroup> {
+    let mut groups: Vec<NameGroup> = Vec::with_capacity(towns.len());
+    for (index, town) in (0..).zip(towns) {
+        match groups.last_mut() {
+            Some(group) if towns[group.first as usize].key() == town.key() => group.end = index + 1,
+            _ => groups.push(NameGroup {
+                letters: letter_mask(town.key()),
+                key_len: town.key().len(),
+                first: index,
+                end: index + 1,
+            }),
+        }
+    }
+    groups.sort_by_key(|group| group.key_len);
+    groups
+}
+
+/// The first 8 bytes of a key as a big-endian number (zero-padded): it
+/// orders like the key's bytes, and no key contains a zero byte.
+fn key_prefix(key: &str) -> u64 {
+    let mut word = [0u8; 8];
+    let length = key.len().min(8);
+    word[..length].copy_from_slice(&key.as_bytes()[..length]);
+    u64::from_be_bytes(word)
+}
+
+/// A hash map with FxHash (rustc's hasher: one rotate, xor and multiply per
+/// word). The keys are our own embedded data, so SipHash's resistance to
+/// crafted keys buys nothing, and it cost a fifth of the parse.
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.add(u64::from(n));
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 
@@ -364,19 +466,27 @@ fn position(lat: &str, lon: &str) -> Option<LatLon> {
 /// quoted (three city names contain commas) but never contain quotes, so
 /// the slices borrow from the embedded text and parsing allocates nothing.
 fn csv_fields<const N: usize>(line: &'static str) -> Option<[&'static str; N]> {
+    let bytes = line.as_bytes();
     let mut fields = [""; N];
-    let mut rest = line;
+    let mut at = 0;
     for (i, field) in fields.iter_mut().enumerate() {
-        let (value, after) = match rest.strip_prefix('"') {
-            Some(quoted) => {
-                let (value, after) = quoted.split_once('"')?;
-                (value, after.strip_prefix(',').unwrap_or(after))
-            }
-            None => rest.split_once(',').unwrap_or((rest, "")),
+        if at > bytes.len() {
+            return None;
+        }
+        // Delimiters are ASCII, so every slice boundary is a char boundary.
+        let (start, end, next) = if bytes.get(at) == Some(&b'"') {
+            let close = at + 1 + bytes[at + 1..].iter().position(|&b| b == b'"')?;
+            (at + 1, close, close + 2)
+        } else {
+            let end = bytes[at..]
+                .iter()
+                .position(|&b| b == b',')
+                .map_or(bytes.len(), |p| at + p);
+            (at, end, end + 1)
         };
-        *field = value;
-        rest = after;
-        if rest.is_empty() && i + 1 < N {
+        *field = &line[start..end];
+        at = next;
+        if i + 1 < N && at > bytes.len() {
             return None;
         }
     }
@@ -441,17 +551,28 @@ fn normalize(text: &str, expand_last: bool) -> String {
     let mut key = String::with_capacity(folded.len());
     let mut word_start = None;
     for c in folded.chars() {
+        // "ʻ" (Hawaiian) counts as a letter in Unicode; as an apostrophe it
+        // must vanish, not join or split words.
         if is_apostrophe(c) {
             continue;
         }
-        if c.is_alphanumeric() {
+        let letter = if c.is_ascii() {
+            c.is_ascii_alphanumeric()
+        } else {
+            c.is_alphanumeric()
+        };
+        if letter {
             if word_start.is_none() {
                 if !key.is_empty() && !key.ends_with(" mc") && key != "mc" {
                     key.push(' ');
                 }
                 word_start = Some(key.len());
             }
-            key.extend(c.to_lowercase());
+            if c.is_ascii() {
+                key.push(c.to_ascii_lowercase());
+            } else {
+                key.extend(c.to_lowercase());
+            }
         } else if let Some(start) = word_start.take() {
             expand_word(&mut key, start);
         }
@@ -462,10 +583,10 @@ fn normalize(text: &str, expand_last: bool) -> String {
         expand_word(&mut key, start);
     }
     // GeoNames says "The Bronx", USPS "Bronx".
-    match key.strip_prefix("the ") {
-        Some(rest) => rest.to_string(),
-        None => key,
+    if key.starts_with("the ") {
+        key.drain(..4);
     }
+    key
 }
 
 /// Replaces the key's last word (from `start`) by what it abbreviates.
@@ -631,6 +752,26 @@ mod tests {
                 .all(|w| (w[0].key(), w[0].state) < (w[1].key(), w[1].state))
         );
         assert!(gazetteer.towns_named("springfield").len() > 20);
+        let names = gazetteer.names(0..=usize::MAX);
+        assert!(names.len() < gazetteer.towns().len());
+        assert_eq!(
+            names
+                .iter()
+                .map(|g| gazetteer.towns_of(g).len())
+                .sum::<usize>(),
+            gazetteer.towns().len()
+        );
+        for group in names {
+            let towns = gazetteer.towns_of(group);
+            assert!(towns.iter().all(|t| t.key() == towns[0].key()));
+            assert_eq!(group.key_len, towns[0].key().len());
+        }
+        assert!(names.windows(2).all(|w| {
+            let (a, b) = (gazetteer.towns_of(&w[0]), gazetteer.towns_of(&w[1]));
+            (a[0].key().len(), a[0].key()) < (b[0].key().len(), b[0].key())
+        }));
+        let six = gazetteer.names(6..=6);
+        assert!(!six.is_empty() && six.iter().all(|g| g.key_len == 6));
         assert!(
             gazetteer
                 .towns_with_prefix("denv")
@@ -656,6 +797,9 @@ mod tests {
             Some(["Olinda, CDP", "HI", "1"])
         );
         assert_eq!(csv_fields::<3>("a,b"), None);
+        assert_eq!(csv_fields::<3>("a,b,"), Some(["a", "b", ""]));
+        assert_eq!(csv_fields::<2>("a,b,c"), Some(["a", "b"]));
+        assert_eq!(csv_fields::<2>("\"a\""), None);
         assert_eq!(csv_fields::<2>("\"open,b"), None);
     }
 

@@ -103,7 +103,10 @@ pub fn resolve_near(text: &str) -> Result<Place, PlaceError> {
         if let Some(place) = gazetteer.zip(zip) {
             return Ok(zip_place(place));
         }
-        return resolve_name(gazetteer, rest).map_err(|_| not_found(text, Vec::new()));
+        return resolve_name(gazetteer, rest).map_err(|error| match error {
+            PlaceError::NotFound { suggestions, .. } => not_found(text, suggestions),
+            other => other,
+        });
     }
     resolve_name(gazetteer, text)
 }
@@ -230,99 +233,107 @@ fn edit_budget(key: &str) -> usize {
 }
 
 /// Up to [`MAX_SUGGESTIONS`] town labels close to `key`: few edits away, or
-/// starting with it; in `state` first when one was given (a town of that
-/// name in another state counts one edit more). Most populous first among
-/// equals. One pass over the towns with cheap length and letter filters
-/// before any edit distance is computed.
-pub fn suggest_towns(gazetteer: &Gazetteer, key: &str, state: Option<&str>) -> Vec<String> {
+/// starting with it (counted as one edit); in `state` first when one was
+/// given (a town of that name in another state counts one edit more). Most
+/// populous first among equals. The scan visits each distinct name once and
+/// skips most by length and letters before any edit distance is computed;
+/// names starting with the key are a range of the sorted towns.
+fn suggest_towns(gazetteer: &Gazetteer, key: &str, state: Option<&str>) -> Vec<String> {
     let budget = edit_budget(key);
     if budget == 0 {
         return Vec::new();
     }
-    let state_penalty = usize::from(state.is_some());
-    let max_cost = budget + state_penalty;
+    let cost = |distance: usize, town: &Town| {
+        distance + usize::from(state.is_some_and(|state| state != town.state))
+    };
+    let max_cost = budget + usize::from(state.is_some());
     let key_letters = letter_mask(key);
-    let mut best: Vec<(usize, &Town)> = Vec::new();
-    // Towns are sorted by key, so each distinct key is measured once.
-    let mut last: Option<(&str, Option<usize>)> = None;
-    for town in gazetteer.towns() {
-        let distance = match last {
-            Some((previous, distance)) if previous == town.key() => distance,
-            _ => {
-                let distance = name_distance(key, key_letters, town, budget);
-                last = Some((town.key(), distance));
-                distance
-            }
-        };
-        let Some(distance) = distance else {
-            continue;
-        };
-        let cost = distance
-            + if state.is_some_and(|s| s != town.state) {
-                state_penalty
-            } else {
-                0
-            };
-        if cost > max_cost {
+    let mut distance = EditDistance::default();
+    let mut found: Vec<(usize, &Town)> = Vec::new();
+    let lengths = key.len().saturating_sub(budget)..=key.len() + budget;
+    for group in gazetteer.names(lengths) {
+        if (group.letters ^ key_letters).count_ones() as usize > 2 * budget {
             continue;
         }
-        best.push((cost, town));
+        let towns = gazetteer.towns_of(group);
+        let Some(edits) = distance.within(key.as_bytes(), towns[0].key().as_bytes(), budget) else {
+            continue;
+        };
+        found.extend(towns.iter().map(|town| (cost(edits, town), town)));
     }
-    best.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| Town::by_size(a.1, b.1)));
-    best.into_iter()
-        .take(MAX_SUGGESTIONS)
-        .map(|(_, town)| town.label())
-        .collect()
-}
-
-/// Edits from the typed key to a town's key, when within `budget`; a town
-/// whose name starts with the typed key (3+ letters) counts as one edit.
-fn name_distance(key: &str, key_letters: u64, town: &Town, budget: usize) -> Option<usize> {
-    let prefix = key.len() >= 3 && town.key().len() > key.len() && town.key().starts_with(key);
-    if town.key().len().abs_diff(key.len()) > budget
-        || (key_letters ^ town.letters()).count_ones() as usize > 2 * budget
-    {
-        return prefix.then_some(1);
+    if key.len() >= 3 {
+        let longer = gazetteer
+            .towns_with_prefix(key)
+            .iter()
+            .filter(|town| town.key().len() > key.len());
+        found.extend(longer.map(|town| (cost(1, town), town)));
     }
-    let distance = bounded_edit_distance(key.as_bytes(), town.key().as_bytes(), budget);
-    match (distance, prefix) {
-        (Some(d), true) => Some(d.min(1)),
-        (None, true) => Some(1),
-        (distance, false) => distance,
+    found.retain(|(cost, _)| *cost <= max_cost);
+    found.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| Town::by_size(a.1, b.1)));
+    let mut labels: Vec<String> = Vec::with_capacity(MAX_SUGGESTIONS);
+    for (_, town) in found {
+        let label = town.label();
+        if !labels.contains(&label) {
+            labels.push(label);
+            if labels.len() == MAX_SUGGESTIONS {
+                break;
+            }
+        }
     }
+    labels
 }
 
 /// Optimal-string-alignment distance (insertions, deletions, substitutions
-/// and swaps of neighbours), or `None` once it must exceed `budget`.
-pub fn bounded_edit_distance(a: &[u8], b: &[u8], budget: usize) -> Option<usize> {
-    if a.len().abs_diff(b.len()) > budget {
-        return None;
-    }
-    let width = b.len() + 1;
-    let mut before: Vec<usize> = vec![0; width];
-    let mut previous: Vec<usize> = (0..width).collect();
-    let mut current: Vec<usize> = vec![0; width];
-    for i in 1..=a.len() {
-        current[0] = i;
-        let mut row_min = i;
-        for j in 1..width {
-            let substitution = usize::from(a[i - 1] != b[j - 1]);
-            let mut cell = (previous[j] + 1)
-                .min(current[j - 1] + 1)
-                .min(previous[j - 1] + substitution);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                cell = cell.min(before[j - 2] + 1);
-            }
-            current[j] = cell;
-            row_min = row_min.min(cell);
-        }
-        if row_min > budget {
+/// and swaps of neighbours) within a budget. It keeps the three rows of the
+/// table between calls, so a scan allocates them once.
+#[derive(Default)]
+struct EditDistance {
+    before: Vec<usize>,
+    previous: Vec<usize>,
+    current: Vec<usize>,
+}
+
+impl EditDistance {
+    /// The distance from `a` to `b`, or `None` once it must exceed `budget`.
+    fn within(&mut self, a: &[u8], b: &[u8], budget: usize) -> Option<usize> {
+        if a.len().abs_diff(b.len()) > budget {
             return None;
         }
-        std::mem::swap(&mut before, &mut previous);
-        std::mem::swap(&mut previous, &mut current);
+        let width = b.len() + 1;
+        let EditDistance {
+            before,
+            previous,
+            current,
+        } = self;
+        for row in [&mut *before, &mut *previous, &mut *current] {
+            row.clear();
+            row.resize(width, 0);
+        }
+        for (j, cell) in previous.iter_mut().enumerate() {
+            *cell = j;
+        }
+        for i in 1..=a.len() {
+            current[0] = i;
+            let mut row_min = i;
+            for j in 1..width {
+                let substitution = usize::from(a[i - 1] != b[j - 1]);
+                let mut cell = (previous[j] + 1)
+                    .min(current[j - 1] + 1)
+                    .min(previous[j - 1] + substitution);
+                if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                    cell = cell.min(before[j - 2] + 1);
+                }
+                current[j] = cell;
+                row_min = row_min.min(cell);
+            }
+            if row_min > budget {
+                return None;
+            }
+            std::mem::swap(before, previous);
+            std::mem::swap(previous, current);
+        }
+        Some(previous[b.len()]).filter(|&d| d <= budget)
     }
-    Some(previous[b.len()]).filter(|&d| d <= budget)
 }
 
 /// Known ZIP codes nearest in number to an unknown one within its
@@ -450,12 +461,16 @@ fn suggest_zips(gazetteer: &Gazetteer, digits: &str, limit: usize) -> Vec<PlaceS
         .collect()
 }
 
-/// Codes of the states whose code or name starts with the typed text;
-/// `None` when nothing was typed after the comma.
+/// Codes of the states the text after a comma may mean: the state it
+/// names ("co", "Colorado"), else those whose code or name starts with it
+/// ("c", "colo"); `None` when nothing was typed after the comma.
 fn states_starting(gazetteer: &Gazetteer, typed: &str) -> Option<Vec<&'static str>> {
     let key = name_key_unfinished(typed);
     if key.is_empty() {
         return None;
+    }
+    if let Some(state) = gazetteer.state(&key) {
+        return Some(vec![state.code]);
     }
     Some(
         gazetteer
@@ -486,6 +501,10 @@ fn top<T>(items: &mut Vec<T>, limit: usize, mut order: impl FnMut(&T, &T) -> Ord
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn bounded_edit_distance(a: &[u8], b: &[u8], budget: usize) -> Option<usize> {
+        EditDistance::default().within(a, b, budget)
+    }
 
     fn label(text: &str) -> String {
         match resolve_near(text) {
@@ -605,6 +624,7 @@ mod tests {
         assert_eq!(&portland[..2], ["Portland, OR", "Portland, ME"]);
         assert!(suggestions("Denvr, Colorado Springs").contains(&"Denver, CO".to_string()));
         assert!(suggestions("99999").iter().all(|s| s.contains(" 999")));
+        assert_eq!(suggestions("Denvr, CO 99999")[0], "Denver, CO");
         assert!(suggestions("xqzwv").is_empty());
         for text in ["Denvr, CO", "Portland, CO", "Springfeld", "Albequerque"] {
             let found = suggestions(text);
@@ -735,6 +755,9 @@ mod tests {
                     || l.ends_with(", MP"))
         );
         assert_eq!(labels("Denver, Colo", 5), ["Denver, CO"]);
+        // A whole code is that state, not every state starting with it.
+        assert_eq!(labels("springfield, co", 5), ["Springfield, CO"]);
+        assert_eq!(labels("springfield, colorado", 5), ["Springfield, CO"]);
         assert!(labels("Denver, XX", 5).is_empty());
         let zips = suggest("802", 10);
         assert_eq!(zips.len(), 10);

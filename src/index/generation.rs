@@ -9,6 +9,7 @@
 use std::fs::File;
 use std::io::{BufReader, Write};
 use std::path::Path;
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 use tantivy::{Index, IndexReader, ReloadPolicy, Searcher, SegmentReader};
@@ -95,12 +96,39 @@ pub struct SegmentColumns {
     /// are the bits of `flags`, 32..95 the insurance bits. Counting a facet
     /// over a large match set is then a popcount of two bitsets ANDed.
     pub facet_sets: Vec<Vec<u64>>,
+    /// The segment's docs in each single-rank order, built on first use.
+    rank_orders: [OnceLock<Vec<u32>>; 3],
+}
+
+/// The orderings that are one precomputed rank.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RankArray {
+    Rating,
+    Reviews,
+    Price,
 }
 
 /// Index in [`SegmentColumns::facet_sets`] of insurance bit `bit`.
 pub const INSURANCE_FACET_SETS: usize = 32;
 
 impl SegmentColumns {
+    pub fn rank(&self, array: RankArray, doc: usize) -> u32 {
+        match array {
+            RankArray::Rating => self.ranks.rating[doc],
+            RankArray::Reviews => self.ranks.reviews[doc],
+            RankArray::Price => self.ranks.price[doc],
+        }
+    }
+
+    /// The segment's doc ids, best first in `array`'s order.
+    pub fn rank_order(&self, array: RankArray) -> &[u32] {
+        self.rank_orders[array as usize].get_or_init(|| {
+            let mut docs: Vec<u32> = (0..self.flags.len() as u32).collect();
+            docs.sort_unstable_by_key(|&doc| self.rank(array, doc as usize));
+            docs
+        })
+    }
+
     /// Insurer ords of a document outside the bitmask.
     pub fn overflow_ords_of(&self, doc: u32) -> &[u32] {
         match self.overflow_docs.binary_search(&doc) {

@@ -13,7 +13,8 @@ pub mod schema;
 
 pub use build::{ImportOptions, ImportOutcome, Rejection, import_csv};
 pub use generation::{
-    Generation, GenerationMeta, INSURANCE_FACET_SETS, INSURANCE_OVERFLOW_BIT, SegmentColumns,
+    Generation, GenerationMeta, INSURANCE_FACET_SETS, INSURANCE_OVERFLOW_BIT, RankArray,
+    SegmentColumns,
 };
 pub use generations::IndexDir;
 

@@ -10,6 +10,7 @@ use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::query::Weight;
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
 use crate::geo::{EARTH_RADIUS_MILES, LatLon, distance_miles};
@@ -54,11 +55,20 @@ pub enum RankBy {
     Relevance,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RankArray {
-    Rating,
-    Reviews,
-    Price,
+pub use crate::index::RankArray;
+
+impl Plan {
+    /// True when a match must be looked at on its own: a filter or a sort
+    /// key the posting lists cannot answer.
+    fn needs_each_match(&self) -> bool {
+        self.radius.is_some()
+            || self.treatment_mask != 0
+            || self.condition_mask != 0
+            || self.required_flags != 0
+            || self.min_rating.is_some()
+            || self.max_price.is_some()
+            || !matches!(self.rank_by, RankBy::Rank(_))
+    }
 }
 
 /// Everything a segment collector needs, shared by all segments.
@@ -140,7 +150,87 @@ impl Collector for SearchCollector {
         self.plan.rank_by == RankBy::Relevance
     }
 
+    fn collect_segment(
+        &self,
+        weight: &dyn Weight,
+        segment_ord: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<Fruit> {
+        if self.plan.needs_each_match() || reader.alive_bitset().is_some() {
+            let mut child = self.for_segment(segment_ord, reader)?;
+            if self.requires_scoring() {
+                weight.for_each(reader, &mut |doc, score| child.collect(doc, score))?;
+            } else {
+                weight.for_each_no_score(reader, &mut |docs| child.collect_block(docs))?;
+            }
+            return Ok(child.harvest());
+        }
+        self.collect_as_bitset(weight, segment_ord, reader)
+    }
+
     fn merge_fruits(&self, fruits: Vec<Fruit>) -> tantivy::Result<Fruit> {
+        merge(fruits, self.plan.keep)
+    }
+}
+
+impl SearchCollector {
+    /// The path for queries whose matches need no per-document check: the
+    /// posting lists fill a bitset; the total and the facets are popcounts;
+    /// the top hits are the first matches in the segment's rank order.
+    fn collect_as_bitset(
+        &self,
+        weight: &dyn Weight,
+        segment_ord: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<Fruit> {
+        let plan = &self.plan;
+        let columns = &plan.generation.segments[segment_ord as usize];
+        let mut matches = vec![0u64; (reader.max_doc() as usize).div_ceil(64)];
+        weight.for_each_no_score(reader, &mut |docs| {
+            for &doc in docs {
+                matches[doc as usize / 64] |= 1 << (doc % 64);
+            }
+        })?;
+        let total: u64 = matches.iter().map(|w| u64::from(w.count_ones())).sum();
+        let mut hits = Vec::with_capacity(plan.keep.min(total as usize));
+        if let RankBy::Rank(array) = plan.rank_by
+            && total > 0
+        {
+            for &doc in columns.rank_order(array) {
+                if hits.len() >= plan.keep {
+                    break;
+                }
+                if matches[doc as usize / 64] & (1 << (doc % 64)) != 0 {
+                    let rank = columns.rank(array, doc as usize);
+                    hits.push(Candidate {
+                        key: (u64::from(rank), 0, 0),
+                        segment: segment_ord,
+                        doc,
+                        dot: 0.0,
+                    });
+                }
+            }
+        }
+        let (flag_counts, insurance_bit_counts, overflow_counts) = if total > 0 {
+            count_bitset(columns, &matches, 0)
+        } else {
+            ([0; 32], [0; 63], HashMap::new())
+        };
+        Ok(Fruit {
+            tally: tally(
+                &plan.generation,
+                total,
+                flag_counts,
+                insurance_bit_counts,
+                overflow_counts,
+            ),
+            hits,
+        })
+    }
+}
+
+fn merge(fruits: Vec<Fruit>, keep: usize) -> tantivy::Result<Fruit> {
+    {
         let mut tally = Tally::default();
         let mut hits = Vec::new();
         for fruit in fruits {
@@ -154,7 +244,7 @@ impl Collector for SearchCollector {
             hits.extend(fruit.hits);
         }
         hits.sort_unstable();
-        hits.truncate(self.plan.keep);
+        hits.truncate(keep);
         Ok(Fruit { tally, hits })
     }
 }
@@ -243,11 +333,7 @@ impl SegmentSearch {
         };
         let key = match plan.rank_by {
             RankBy::Rank(array) => {
-                let rank = match array {
-                    RankArray::Rating => ranks.rating[d],
-                    RankArray::Reviews => ranks.reviews[d],
-                    RankArray::Price => ranks.price[d],
-                };
+                let rank = columns.rank(array, d);
                 if worst.is_some_and(|w| u64::from(rank) >= w.key.0) {
                     return;
                 }
@@ -330,27 +416,44 @@ impl SegmentCollector for SegmentSearch {
                 }
                 _ => count_each_match(columns, &self.matched),
             };
-        let mut insurance_counts = overflow_counts;
-        for (bit, &count) in insurance_bit_counts.iter().enumerate() {
-            if count == 0 {
-                continue;
-            }
-            if let Some(&ord) = generation.meta.insurance_bit_owners.get(bit) {
-                *insurance_counts.entry(ord).or_default() += count;
-            }
-        }
         Fruit {
-            tally: Tally {
-                total: self.matched.len() as u64,
+            tally: tally(
+                generation,
+                self.matched.len() as u64,
                 flag_counts,
-                insurance_counts,
-            },
+                insurance_bit_counts,
+                overflow_counts,
+            ),
             hits: self.heap.into_sorted_vec(),
         }
     }
 }
 
 type Counts = ([u64; 32], [u64; 63], HashMap<u32, u64>);
+
+/// Turns a segment's counts into a tally by insurer ord.
+fn tally(
+    generation: &Generation,
+    total: u64,
+    flag_counts: [u64; 32],
+    insurance_bit_counts: [u64; 63],
+    overflow_counts: HashMap<u32, u64>,
+) -> Tally {
+    let mut insurance_counts = overflow_counts;
+    for (bit, &count) in insurance_bit_counts.iter().enumerate() {
+        if count == 0 {
+            continue;
+        }
+        if let Some(&ord) = generation.meta.insurance_bit_owners.get(bit) {
+            *insurance_counts.entry(ord).or_default() += count;
+        }
+    }
+    Tally {
+        total,
+        flag_counts,
+        insurance_counts,
+    }
+}
 
 /// Facet counts for a few matches: visit each one's bits.
 fn count_each_match(columns: &SegmentColumns, matched: &[DocId]) -> Counts {
@@ -388,6 +491,13 @@ fn count_with_bitsets(columns: &SegmentColumns, matched: &[DocId]) -> Counts {
     for &doc in matched {
         matches[doc as usize / 64 - first_word] |= 1 << (doc % 64);
     }
+    count_bitset(columns, &matches, first_word)
+}
+
+/// Facet counts of the matches in `matches`, a bitset whose word 0 is word
+/// `first_word` of the segment.
+fn count_bitset(columns: &SegmentColumns, matches: &[u64], first_word: usize) -> Counts {
+    let last_word = first_word + matches.len() - 1;
     let count = |set: &Vec<u64>| -> u64 {
         if set.is_empty() {
             return 0;

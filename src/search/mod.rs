@@ -89,8 +89,8 @@ pub fn resolve_location(request: &SearchRequest) -> Result<Option<ResolvedLocati
                 return Err(SearchError::InvalidParams(vec![InvalidParam {
                     name: "near".into(),
                     reason: format!(
-                        "{} is the state {from_near} but state={given}; give one state",
-                        place.label
+                        "near={text:?} is the state {from_near} but state={given}; \
+                         give one of them"
                     ),
                 }]));
             }
