@@ -194,6 +194,25 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[index].as_secs_f64() * 1000.0
 }
 
+/// `KETADIR_BENCH_QUERY="q=depression&per_page=20"`: one query, timed alone.
+fn time_one_query(generation: &Arc<Generation>, query: &str) {
+    let request = SearchRequest::from_query_string(query).expect("a valid query");
+    let mut times: Vec<Duration> = (0..200)
+        .map(|_| {
+            let started = Instant::now();
+            search(generation, &request).expect("search");
+            started.elapsed()
+        })
+        .collect();
+    times.sort_unstable();
+    println!(
+        "{query}: p50 {:.3} ms, p99 {:.3} ms, {} matches",
+        percentile(&times, 0.5),
+        percentile(&times, 0.99),
+        search(generation, &request).expect("search").total
+    );
+}
+
 fn run_size(rows: usize, csv: &Path, cities: &[City]) {
     let temporary = tempfile::tempdir().expect("temp dir");
     let dir = match std::env::var("KETADIR_BENCH_INDEX") {
@@ -225,6 +244,10 @@ fn run_size(rows: usize, csv: &Path, cities: &[City]) {
         generation.segments.len()
     );
 
+    if let Ok(query) = std::env::var("KETADIR_BENCH_QUERY") {
+        time_one_query(&generation, &query);
+        return;
+    }
     let kinds: Vec<usize> = std::env::var("KETADIR_BENCH_KINDS")
         .map(|k| k.split(',').filter_map(|s| s.trim().parse().ok()).collect())
         .unwrap_or_else(|_| (0..KINDS.len()).collect());

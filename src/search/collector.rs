@@ -10,8 +10,8 @@ use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::query::Weight;
-use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
+use tantivy::query::{EnableScoring, Query};
+use tantivy::{DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
 
 use crate::geo::{EARTH_RADIUS_MILES, LatLon, distance_miles};
 use crate::index::INSURANCE_OVERFLOW_BIT;
@@ -60,7 +60,7 @@ pub use crate::index::RankArray;
 impl Plan {
     /// True when a match must be looked at on its own: a filter or a sort
     /// key the posting lists cannot answer.
-    fn needs_each_match(&self) -> bool {
+    pub fn needs_each_match(&self) -> bool {
         self.radius.is_some()
             || self.treatment_mask != 0
             || self.condition_mask != 0
@@ -150,47 +150,54 @@ impl Collector for SearchCollector {
         self.plan.rank_by == RankBy::Relevance
     }
 
-    fn collect_segment(
-        &self,
-        weight: &dyn Weight,
-        segment_ord: SegmentOrdinal,
-        reader: &SegmentReader,
-    ) -> tantivy::Result<Fruit> {
-        if self.plan.needs_each_match() || reader.alive_bitset().is_some() {
-            let mut child = self.for_segment(segment_ord, reader)?;
-            if self.requires_scoring() {
-                weight.for_each(reader, &mut |doc, score| child.collect(doc, score))?;
-            } else {
-                weight.for_each_no_score(reader, &mut |docs| child.collect_block(docs))?;
-            }
-            return Ok(child.harvest());
-        }
-        self.collect_as_bitset(weight, segment_ord, reader)
-    }
-
     fn merge_fruits(&self, fruits: Vec<Fruit>) -> tantivy::Result<Fruit> {
         merge(fruits, self.plan.keep)
     }
 }
 
 impl SearchCollector {
-    /// The path for queries whose matches need no per-document check: the
-    /// posting lists fill a bitset; the total and the facets are popcounts;
-    /// the top hits are the first matches in the segment's rank order.
-    fn collect_as_bitset(
+    /// The path for queries whose matches need no per-document check: each
+    /// clause fills a bitset, the bitsets are ANDed, the total and the
+    /// facets are popcounts, and the top hits are the first matches in the
+    /// segment's rank order. No clauses means every document. (Generations
+    /// are built whole and never delete documents, so no alive bitset.)
+    pub fn collect_clauses(
         &self,
-        weight: &dyn Weight,
-        segment_ord: SegmentOrdinal,
-        reader: &SegmentReader,
+        searcher: &Searcher,
+        clauses: &[Box<dyn Query>],
     ) -> tantivy::Result<Fruit> {
+        let weights = clauses
+            .iter()
+            .map(|clause| clause.weight(EnableScoring::disabled_from_searcher(searcher)))
+            .collect::<tantivy::Result<Vec<_>>>()?;
+        let mut fruits = Vec::with_capacity(searcher.segment_readers().len());
+        for (segment_ord, reader) in searcher.segment_readers().iter().enumerate() {
+            let words = (reader.max_doc() as usize).div_ceil(64);
+            let mut matches: Option<Vec<u64>> = None;
+            for weight in &weights {
+                let mut clause_matches = vec![0u64; words];
+                weight.for_each_no_score(reader, &mut |docs| {
+                    for &doc in docs {
+                        clause_matches[doc as usize / 64] |= 1 << (doc % 64);
+                    }
+                })?;
+                match &mut matches {
+                    None => matches = Some(clause_matches),
+                    Some(all) => all
+                        .iter_mut()
+                        .zip(&clause_matches)
+                        .for_each(|(a, c)| *a &= c),
+                }
+            }
+            let matches = matches.unwrap_or_else(|| every_doc(reader.max_doc()));
+            fruits.push(self.fruit_of_bitset(segment_ord as SegmentOrdinal, &matches));
+        }
+        merge(fruits, self.plan.keep)
+    }
+
+    fn fruit_of_bitset(&self, segment_ord: SegmentOrdinal, matches: &[u64]) -> Fruit {
         let plan = &self.plan;
         let columns = &plan.generation.segments[segment_ord as usize];
-        let mut matches = vec![0u64; (reader.max_doc() as usize).div_ceil(64)];
-        weight.for_each_no_score(reader, &mut |docs| {
-            for &doc in docs {
-                matches[doc as usize / 64] |= 1 << (doc % 64);
-            }
-        })?;
         let total: u64 = matches.iter().map(|w| u64::from(w.count_ones())).sum();
         let mut hits = Vec::with_capacity(plan.keep.min(total as usize));
         if let RankBy::Rank(array) = plan.rank_by
@@ -212,11 +219,11 @@ impl SearchCollector {
             }
         }
         let (flag_counts, insurance_bit_counts, overflow_counts) = if total > 0 {
-            count_bitset(columns, &matches, 0)
+            count_bitset(columns, matches, 0)
         } else {
             ([0; 32], [0; 63], HashMap::new())
         };
-        Ok(Fruit {
+        Fruit {
             tally: tally(
                 &plan.generation,
                 total,
@@ -225,8 +232,19 @@ impl SearchCollector {
                 overflow_counts,
             ),
             hits,
-        })
+        }
     }
+}
+
+/// A bitset with the first `max_doc` bits set.
+fn every_doc(max_doc: u32) -> Vec<u64> {
+    let mut words = vec![u64::MAX; (max_doc as usize).div_ceil(64)];
+    if let Some(last) = words.last_mut()
+        && !max_doc.is_multiple_of(64)
+    {
+        *last = (1u64 << (max_doc % 64)) - 1;
+    }
+    words
 }
 
 fn merge(fruits: Vec<Fruit>, keep: usize) -> tantivy::Result<Fruit> {

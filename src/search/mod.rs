@@ -153,12 +153,6 @@ pub fn search(
             clauses.push(filter(any_term(terms)));
         }
     }
-    let query: Box<dyn Query> = if clauses.is_empty() {
-        Box::new(AllQuery)
-    } else {
-        Box::new(BooleanQuery::new(clauses))
-    };
-
     let rank_by = match (request.sort, center.is_some()) {
         (SortOrder::Rating, false) => RankBy::Rank(RankArray::Rating),
         (SortOrder::Rating, true) => RankBy::RatingThenDistance,
@@ -187,12 +181,22 @@ pub fn search(
         rank_by,
         keep: request.offset() + request.per_page as usize,
     });
-    let fruit = generation.searcher.search(
-        &*query,
-        &SearchCollector {
-            plan: Arc::clone(&plan),
-        },
-    )?;
+    let collector = SearchCollector {
+        plan: Arc::clone(&plan),
+    };
+    let fruit = if plan.needs_each_match() {
+        let query: Box<dyn Query> = if clauses.is_empty() {
+            Box::new(AllQuery)
+        } else {
+            Box::new(BooleanQuery::new(clauses))
+        };
+        generation.searcher.search(&*query, &collector)?
+    } else {
+        // Each clause fills its own bitset and the bitsets are ANDed: linear
+        // in the matches, where intersecting posting lists seeks per doc.
+        let clauses: Vec<Box<dyn Query>> = clauses.into_iter().map(|(_, q)| q).collect();
+        collector.collect_clauses(&generation.searcher, &clauses)?
+    };
 
     let mean = generation.meta.mean_rating;
     let results = fruit
