@@ -59,6 +59,9 @@ pub struct ServeArgs {
     /// CSV to build the first generation from when the index is empty.
     #[arg(long, env = "KETADIR_DATA", default_value = "data/providers.csv")]
     pub data: PathBuf,
+    /// `Cache-Control: max-age` of API answers, in seconds.
+    #[arg(long, env = "KETADIR_CACHE_MAX_AGE", default_value_t = 60)]
+    pub cache_max_age: u32,
 }
 
 impl Default for ServeArgs {
@@ -66,6 +69,7 @@ impl Default for ServeArgs {
         ServeArgs {
             addr: "127.0.0.1:8080".into(),
             data: PathBuf::from("data/providers.csv"),
+            cache_max_age: 60,
         }
     }
 }
@@ -254,6 +258,7 @@ fn serve(index_dir: &std::path::Path, args: ServeArgs) -> Result<ExitCode, CliEr
         addr: args.addr,
         index_dir: index_dir.to_path_buf(),
         data: args.data,
+        cache_max_age: args.cache_max_age,
     })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -18,6 +18,7 @@ use arc_swap::ArcSwapOption;
 use crate::geo::gazetteer::Gazetteer;
 use crate::index::{Generation, ImportOptions, IndexDir, IndexError, import_csv};
 use crate::routes;
+use crate::routes::caching::CachePolicy;
 
 /// How often a server checks for a newly published generation.
 pub const PICKUP_INTERVAL: Duration = Duration::from_secs(1);
@@ -29,6 +30,8 @@ pub struct ServeSettings {
     pub index_dir: PathBuf,
     /// CSV to build the first generation from when the index is empty.
     pub data: PathBuf,
+    /// `Cache-Control: max-age` of API answers, in seconds.
+    pub cache_max_age: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -163,13 +166,24 @@ pub fn ensure_index(index_dir: &IndexDir, data: &std::path::Path) -> Result<(), 
 
 /// Starts the HTTP server on a bound listener (port 0 in tests).
 pub fn run(listener: TcpListener, state: Arc<AppState>) -> Result<Server, StartupError> {
+    run_with(listener, state, CachePolicy::default())
+}
+
+/// [`run`] with explicit caching settings.
+pub fn run_with(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    cache: CachePolicy,
+) -> Result<Server, StartupError> {
     // Parse the embedded place files now rather than in the first request
     // that names a place.
     Gazetteer::get();
     let data = web::Data::from(state);
+    let cache = web::Data::new(cache);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
+            .app_data(cache.clone())
             .configure(routes::configure)
     })
     .listen(listener)?
@@ -189,7 +203,10 @@ pub fn serve(settings: &ServeSettings) -> Result<(), StartupError> {
     })?;
     tracing::info!(addr = %listener.local_addr()?, "listening");
     actix_web::rt::System::new().block_on(async move {
-        let server = run(listener, Arc::clone(&state))?;
+        let cache = CachePolicy {
+            max_age_seconds: settings.cache_max_age,
+        };
+        let server = run_with(listener, Arc::clone(&state), cache)?;
         server.await?;
         state.stop_watching();
         Ok(())

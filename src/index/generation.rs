@@ -180,6 +180,12 @@ impl Generation {
         self.records.get(*seq)
     }
 
+    /// Every provider of the generation, in file order, until `each`
+    /// returns false (bulk export; constant memory).
+    pub fn for_each_provider(&self, each: impl FnMut(Provider) -> bool) -> Result<(), IndexError> {
+        self.records.for_each(each)
+    }
+
     /// Opens the generation `CURRENT` names.
     pub fn open_current(dir: &IndexDir) -> Result<Generation, IndexError> {
         let current = dir.current()?.ok_or(IndexError::NoGeneration)?;

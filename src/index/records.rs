@@ -131,6 +131,42 @@ impl RecordStore {
         self.offsets.len() - 1
     }
 
+    /// Calls `each` with every provider in `seq` order until it returns
+    /// false; reads in blocks, so memory stays constant.
+    pub fn for_each(&self, mut each: impl FnMut(Provider) -> bool) -> Result<(), IndexError> {
+        const BLOCK: u64 = 1 << 20;
+        let end = self.offsets.last().copied().unwrap_or(0);
+        let mut seq = 0usize;
+        let mut block_start = 0u64;
+        let mut buffer = Vec::new();
+        while block_start < end {
+            // Whole records only: extend the block to the next record start.
+            let wanted = (block_start + BLOCK).min(end);
+            let next = self.offsets.partition_point(|&o| o < wanted);
+            let block_end = self.offsets.get(next).copied().unwrap_or(end).max(wanted);
+            buffer.resize((block_end - block_start) as usize, 0);
+            self.file
+                .read_exact_at(&mut buffer, block_start)
+                .map_err(|source| IndexError::Io {
+                    context: "reading provider records".into(),
+                    source,
+                })?;
+            while seq + 1 < self.offsets.len() && self.offsets[seq + 1] <= block_end {
+                let from = (self.offsets[seq] - block_start) as usize;
+                let to = (self.offsets[seq + 1] - block_start) as usize;
+                let provider = serde_json::from_slice(&buffer[from..to]).map_err(|e| {
+                    IndexError::Corrupt(format!("provider record {seq} does not parse: {e}"))
+                })?;
+                if !each(provider) {
+                    return Ok(());
+                }
+                seq += 1;
+            }
+            block_start = block_end;
+        }
+        Ok(())
+    }
+
     /// The provider with this `seq`.
     pub fn get(&self, seq: u32) -> Result<Provider, IndexError> {
         let seq = seq as usize;

@@ -1,34 +1,60 @@
 //! The partner JSON API (SPEC §5).
 
-use actix_web::{HttpRequest, HttpResponse, web};
-use serde::Serialize;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
+use actix_web::web::Bytes;
+use actix_web::{HttpRequest, HttpResponse, web};
+use futures_core::Stream;
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use super::caching::{self, CachePolicy};
 use super::errors::ApiError;
 use crate::geo::places::{self, MAX_PREFIX_CHARS, MAX_SUGGESTION_LIMIT, PlaceSuggestion};
+use crate::ingest::fields;
+use crate::provider::{Condition, Treatment};
+use crate::search::Hit;
 use crate::search::{self, InvalidParam, SearchRequest};
 use crate::startup::AppState;
+
+/// The tag of an answer computed from `generation`.
+fn generation_tag(generation: u64, request: &HttpRequest) -> String {
+    caching::etag(&format!("g{generation}"), request)
+}
 
 pub async fn search(
     request: HttpRequest,
     state: web::Data<AppState>,
+    policy: web::Data<CachePolicy>,
 ) -> Result<HttpResponse, ApiError> {
     let search_request = SearchRequest::from_query_string(request.query_string())
         .map_err(ApiError::InvalidParams)?;
     let generation = state.generation().ok_or(ApiError::NotReady)?;
+    let tag = generation_tag(generation.number(), &request);
+    if let Some(response) = caching::not_modified(&request, &tag, &policy) {
+        return Ok(response);
+    }
     let response = web::block(move || search::search(&generation, &search_request)).await??;
-    Ok(HttpResponse::Ok().json(response))
+    Ok(caching::json(&response, &tag, &policy))
 }
 
 pub async fn provider(
+    request: HttpRequest,
     id: web::Path<String>,
     state: web::Data<AppState>,
+    policy: web::Data<CachePolicy>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let generation = state.generation().ok_or(ApiError::NotReady)?;
+    let tag = generation_tag(generation.number(), &request);
+    if let Some(response) = caching::not_modified(&request, &tag, &policy) {
+        return Ok(response);
+    }
     let lookup_id = id.clone();
     let found = web::block(move || search::find_provider(&generation, &lookup_id)).await??;
     match found {
-        Some(hit) => Ok(HttpResponse::Ok().json(hit)),
+        Some(hit) => Ok(caching::json(&hit, &tag, &policy)),
         None => Err(ApiError::NotFound(format!(
             "no provider has the id {:?}",
             id.chars().take(100).collect::<String>()
@@ -46,11 +72,19 @@ struct PlacesResponse {
 
 /// `GET /api/v1/places?prefix=den&limit=10`: suggestions for the search
 /// box. A lookup takes microseconds, so it runs here, not in `web::block`.
-pub async fn places(request: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn places(
+    request: HttpRequest,
+    policy: web::Data<CachePolicy>,
+) -> Result<HttpResponse, ApiError> {
     let (prefix, limit) =
         places_parameters(request.query_string()).map_err(ApiError::InvalidParams)?;
+    // The gazetteer is compiled in: the tag follows the program's version.
+    let tag = caching::etag(concat!("v", env!("CARGO_PKG_VERSION")), &request);
+    if let Some(response) = caching::not_modified(&request, &tag, &policy) {
+        return Ok(response);
+    }
     let places = places::suggest(&prefix, limit);
-    Ok(HttpResponse::Ok().json(PlacesResponse { places }))
+    Ok(caching::json(&PlacesResponse { places }, &tag, &policy))
 }
 
 /// `prefix` (required, 1–100 characters) and `limit` (1–50, default 10);
@@ -117,5 +151,150 @@ fn places_parameters(query: &str) -> Result<(String, usize), Vec<InvalidParam>> 
     match (prefix, limit) {
         (Some(prefix), Some(limit)) if invalid.is_empty() => Ok((prefix, limit)),
         _ => Err(invalid),
+    }
+}
+
+/// `GET /api/v1/vocabulary`: treatments and conditions with their labels
+/// and synonyms. Compiled in, so its tag follows the program's version.
+pub async fn vocabulary(request: HttpRequest, policy: web::Data<CachePolicy>) -> HttpResponse {
+    let tag = caching::etag(concat!("v", env!("CARGO_PKG_VERSION")), &request);
+    if let Some(response) = caching::not_modified(&request, &tag, &policy) {
+        return response;
+    }
+    caching::json(&Vocabulary::get(), &tag, &policy)
+}
+
+#[derive(Serialize)]
+struct VocabularyEntry {
+    slug: &'static str,
+    label: &'static str,
+    synonyms: &'static [&'static str],
+}
+
+#[derive(Serialize)]
+struct Vocabulary {
+    treatments: Vec<VocabularyEntry>,
+    conditions: Vec<VocabularyEntry>,
+}
+
+impl Vocabulary {
+    fn get() -> Vocabulary {
+        Vocabulary {
+            treatments: Treatment::ALL
+                .iter()
+                .map(|t| VocabularyEntry {
+                    slug: t.slug(),
+                    label: t.label(),
+                    synonyms: t.synonyms(),
+                })
+                .collect(),
+            conditions: Condition::ALL
+                .iter()
+                .map(|c| VocabularyEntry {
+                    slug: c.slug(),
+                    label: c.label(),
+                    synonyms: c.synonyms(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Export chunks are flushed at about this size.
+const EXPORT_CHUNK_BYTES: usize = 64 * 1024;
+
+/// `GET /api/v1/providers?format=ndjson[&updated_since=YYYY-MM-DD]`: every
+/// provider of the served generation, one JSON object per line (the shape
+/// of `/providers/{id}`). A reader thread streams the records through a
+/// bounded channel, so memory stays constant and a slow client slows it.
+pub async fn export(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let updated_since =
+        export_parameters(request.query_string()).map_err(ApiError::InvalidParams)?;
+    let generation = state.generation().ok_or(ApiError::NotReady)?;
+    let (sender, receiver) = mpsc::channel::<Result<Bytes, std::io::Error>>(8);
+    let spawned = std::thread::Builder::new()
+        .name("ndjson-export".into())
+        .spawn(move || {
+            let mean = generation.meta.mean_rating;
+            let mut chunk: Vec<u8> = Vec::with_capacity(EXPORT_CHUNK_BYTES * 2);
+            let mut client_gone = false;
+            let result = generation.for_each_provider(|provider| {
+                // Dates are YYYY-MM-DD, so text order is date order.
+                let fresh = match (&updated_since, &provider.last_verified) {
+                    (None, _) => true,
+                    (Some(since), Some(verified)) => verified >= since,
+                    (Some(_), None) => false,
+                };
+                if !fresh {
+                    return true;
+                }
+                let hit = Hit::new(provider, None, mean);
+                if serde_json::to_writer(&mut chunk, &hit).is_err() {
+                    return false;
+                }
+                chunk.push(b'\n');
+                if chunk.len() >= EXPORT_CHUNK_BYTES {
+                    let full =
+                        std::mem::replace(&mut chunk, Vec::with_capacity(EXPORT_CHUNK_BYTES * 2));
+                    client_gone = sender.blocking_send(Ok(Bytes::from(full))).is_err();
+                }
+                !client_gone
+            });
+            if let Err(error) = result {
+                tracing::error!(%error, "export stopped");
+                let _ = sender.blocking_send(Err(std::io::Error::other(error.to_string())));
+            } else if !client_gone && !chunk.is_empty() {
+                let _ = sender.blocking_send(Ok(Bytes::from(chunk)));
+            }
+        });
+    spawned.map_err(|e| ApiError::Internal(format!("cannot start the export: {e}")))?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/x-ndjson")
+        .streaming(ChannelStream(receiver)))
+}
+
+/// `format` must be `ndjson`; `updated_since` is an optional date.
+fn export_parameters(query: &str) -> Result<Option<String>, Vec<InvalidParam>> {
+    let mut invalid = Vec::new();
+    let mut format = None;
+    let mut updated_since = None;
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        let value = value.trim().to_string();
+        match name.as_ref() {
+            "format" => format = Some(value),
+            "updated_since" if !value.is_empty() => match fields::date(&value) {
+                Ok(date) => updated_since = Some(date),
+                Err(reason) => invalid.push(InvalidParam {
+                    name: "updated_since".into(),
+                    reason,
+                }),
+            },
+            _ => {}
+        }
+    }
+    if format.as_deref() != Some("ndjson") {
+        invalid.push(InvalidParam {
+            name: "format".into(),
+            reason: "must be ndjson (one provider per line)".into(),
+        });
+    }
+    if invalid.is_empty() {
+        Ok(updated_since)
+    } else {
+        Err(invalid)
+    }
+}
+
+/// The receiving end of the export channel as a body stream.
+struct ChannelStream(mpsc::Receiver<Result<Bytes, std::io::Error>>);
+
+impl Stream for ChannelStream {
+    type Item = Result<Bytes, std::io::Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.0.poll_recv(context)
     }
 }

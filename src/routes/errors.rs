@@ -154,6 +154,27 @@ pub async fn api_not_found(request: HttpRequest) -> HttpResponse {
     .error_response()
 }
 
+pub async fn method_not_allowed(request: HttpRequest) -> HttpResponse {
+    let problem = Problem {
+        kind: "/problems/method-not-allowed",
+        title: "Method not allowed",
+        status: 405,
+        detail: format!(
+            "{} is not allowed on {}; the API answers GET",
+            request.method(),
+            request.path()
+        ),
+        invalid_params: Vec::new(),
+        suggestions: Vec::new(),
+    };
+    let mut response = problem_response(&problem);
+    response.headers_mut().insert(
+        actix_web::http::header::ALLOW,
+        actix_web::http::header::HeaderValue::from_static("GET"),
+    );
+    response
+}
+
 pub async fn not_found() -> HttpResponse {
     HttpResponse::NotFound()
         .content_type("text/plain; charset=utf-8")

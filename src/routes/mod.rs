@@ -2,18 +2,38 @@
 //! library off the event loop, and map errors once (see [`errors`]).
 
 mod api;
+pub mod caching;
 pub mod errors;
 mod health;
 
-use actix_web::web;
+use actix_cors::Cors;
+use actix_web::{Route, web};
+
+/// A GET-only API resource; other methods get a 405 problem.
+fn get_only(path: &str, handler: Route) -> actix_web::Resource {
+    web::resource(path)
+        .route(handler)
+        .default_service(web::to(errors::method_not_allowed))
+}
 
 pub fn configure(config: &mut web::ServiceConfig) {
+    // The data is public: any origin may GET it. `/admin` is not covered.
+    let cors = Cors::default()
+        .allow_any_origin()
+        .send_wildcard()
+        .allowed_methods(["GET"])
+        .allow_any_header()
+        .expose_headers(["ETag"])
+        .max_age(86_400);
     config
         .service(
             web::scope("/api/v1")
-                .route("/search", web::get().to(api::search))
-                .route("/providers/{id}", web::get().to(api::provider))
-                .route("/places", web::get().to(api::places))
+                .wrap(cors)
+                .service(get_only("/search", web::get().to(api::search)))
+                .service(get_only("/providers", web::get().to(api::export)))
+                .service(get_only("/providers/{id}", web::get().to(api::provider)))
+                .service(get_only("/places", web::get().to(api::places)))
+                .service(get_only("/vocabulary", web::get().to(api::vocabulary)))
                 .default_service(web::to(errors::api_not_found)),
         )
         .route("/healthz", web::get().to(health::healthz))

@@ -48,10 +48,18 @@ pub struct TestApp {
 pub struct Reply {
     pub status: u16,
     pub content_type: String,
+    pub headers: Vec<(String, String)>,
     pub body: String,
 }
 
 impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.body)
             .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.body))
@@ -64,12 +72,26 @@ impl TestApp {
     }
 
     pub fn get(&self, path_and_query: &str) -> Reply {
+        self.request("GET", path_and_query, &[])
+    }
+
+    /// Any method, with extra request headers.
+    pub fn request(&self, method: &str, path_and_query: &str, headers: &[(&str, &str)]) -> Reply {
         let url = format!("{}{path_and_query}", self.address);
+        let mut builder = ureq::http::Request::builder().method(method).uri(&url);
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        let request = builder.body(()).expect("a valid test request");
         let mut response = self
             .agent
-            .get(&url)
-            .call()
-            .unwrap_or_else(|e| panic!("GET {url} failed: {e}"));
+            .run(request)
+            .unwrap_or_else(|e| panic!("{method} {url} failed: {e}"));
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_str().unwrap_or_default().to_string()))
+            .collect();
         Reply {
             status: response.status().as_u16(),
             content_type: response
@@ -78,6 +100,7 @@ impl TestApp {
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default()
                 .to_string(),
+            headers,
             body: response.body_mut().read_to_string().expect("readable body"),
         }
     }

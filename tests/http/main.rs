@@ -4,4 +4,5 @@
 mod api;
 mod generations;
 mod helpers;
+mod partner;
 mod places;

@@ -1,0 +1,189 @@
+//! What partner sites rely on: CORS, HTTP caching, method errors, the
+//! vocabulary and the bulk export.
+
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+use ketadir::index::ImportOptions;
+
+use super::helpers::{TestApp, denver_csv, import, sample_csv, spawn_app};
+
+fn app() -> &'static TestApp {
+    static APP: OnceLock<TestApp> = OnceLock::new();
+    APP.get_or_init(|| spawn_app(&sample_csv()))
+}
+
+#[test]
+fn any_origin_may_get_and_preflights_are_answered() {
+    let reply = app().request(
+        "GET",
+        "/api/v1/search?near=80202",
+        &[("Origin", "https://partner.example.org")],
+    );
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
+
+    let preflight = app().request(
+        "OPTIONS",
+        "/api/v1/search",
+        &[
+            ("Origin", "https://partner.example.org"),
+            ("Access-Control-Request-Method", "GET"),
+        ],
+    );
+    assert_eq!(preflight.status, 200, "{}", preflight.body);
+    assert!(
+        preflight
+            .header("access-control-allow-methods")
+            .is_some_and(|m| m.contains("GET"))
+    );
+    // Outside the API there is no CORS.
+    let health = app().request(
+        "GET",
+        "/healthz",
+        &[("Origin", "https://partner.example.org")],
+    );
+    assert_eq!(health.header("access-control-allow-origin"), None);
+}
+
+#[test]
+fn answers_carry_an_etag_and_if_none_match_gets_304() {
+    for path in [
+        "/api/v1/search?near=80202&radius=50",
+        "/api/v1/providers/p-000001",
+        "/api/v1/vocabulary",
+        "/api/v1/places?prefix=den",
+    ] {
+        let first = app().get(path);
+        assert_eq!(first.status, 200, "{path}");
+        assert_eq!(
+            first.header("cache-control"),
+            Some("public, max-age=60"),
+            "{path}"
+        );
+        let tag = first.header("etag").expect("an ETag").to_string();
+        let again = app().request("GET", path, &[("If-None-Match", &tag)]);
+        assert_eq!(again.status, 304, "{path}");
+        assert!(again.body.is_empty());
+        assert_eq!(again.header("etag"), Some(tag.as_str()));
+        let other = app().request("GET", path, &[("If-None-Match", "\"something-else\"")]);
+        assert_eq!(other.status, 200, "{path}");
+    }
+    // The same query written differently shares the tag; another query does not.
+    let a = app().get("/api/v1/search?near=80202&radius=50");
+    let b = app().get("/api/v1/search?radius=50&near=80202&q=");
+    let c = app().get("/api/v1/search?near=80202&radius=40");
+    assert_eq!(a.header("etag"), b.header("etag"));
+    assert_ne!(a.header("etag"), c.header("etag"));
+}
+
+#[test]
+fn a_new_generation_changes_every_etag() {
+    let app = spawn_app(&denver_csv("a", 20));
+    let path = "/api/v1/search?near=80202";
+    let before = app.get(path).header("etag").map(str::to_string);
+    import(
+        &app.index_dir(),
+        &denver_csv("b", 20),
+        &ImportOptions::default(),
+    );
+    app.wait_for_generation(2, std::time::Duration::from_secs(5));
+    let after = app.get(path);
+    assert_ne!(after.header("etag").map(str::to_string), before);
+    let stale = app.request(
+        "GET",
+        path,
+        &[("If-None-Match", before.as_deref().unwrap_or(""))],
+    );
+    assert_eq!(stale.status, 200);
+}
+
+#[test]
+fn other_methods_are_405_problems() {
+    for (method, path) in [
+        ("POST", "/api/v1/search"),
+        ("DELETE", "/api/v1/providers/p-000001"),
+        ("PUT", "/api/v1/vocabulary"),
+    ] {
+        let reply = app().request(method, path, &[]);
+        assert_eq!(reply.status, 405, "{method} {path}");
+        assert_eq!(reply.content_type, "application/problem+json");
+        assert_eq!(reply.header("allow"), Some("GET"));
+        assert_eq!(reply.json()["status"], 405);
+    }
+}
+
+#[test]
+fn the_vocabulary_lists_labels_and_synonyms() {
+    let body = app().get_json("/api/v1/vocabulary");
+    let treatments = body["treatments"].as_array().expect("treatments");
+    assert_eq!(treatments.len(), 5);
+    let esketamine = treatments
+        .iter()
+        .find(|t| t["slug"] == "esketamine_nasal")
+        .expect("esketamine_nasal");
+    assert!(
+        esketamine["label"]
+            .as_str()
+            .is_some_and(|l| l.contains("Spravato"))
+    );
+    assert!(
+        esketamine["synonyms"]
+            .as_array()
+            .is_some_and(|s| s.iter().any(|v| v == "spravato"))
+    );
+    assert_eq!(body["conditions"].as_array().map(Vec::len), Some(12));
+}
+
+#[test]
+fn the_export_streams_every_provider_as_ndjson() {
+    let reply = app().get("/api/v1/providers?format=ndjson");
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.content_type, "application/x-ndjson");
+    let lines: Vec<serde_json::Value> = reply
+        .body
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("one JSON object per line"))
+        .collect();
+    assert_eq!(lines.len(), 2000);
+    let ids: HashSet<&str> = lines.iter().filter_map(|p| p["id"].as_str()).collect();
+    assert_eq!(ids.len(), 2000);
+    // The same shape as /providers/{id}.
+    let one = app().get_json("/api/v1/providers/p-000001");
+    let exported = lines
+        .iter()
+        .find(|p| p["id"] == "p-000001")
+        .expect("p-000001 is exported");
+    assert_eq!(exported, &one);
+
+    let recent = app().get("/api/v1/providers?format=ndjson&updated_since=2026-06-01");
+    let recent: Vec<serde_json::Value> = recent
+        .body
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("JSON line"))
+        .collect();
+    assert!(
+        !recent.is_empty() && recent.len() < 2000,
+        "{}",
+        recent.len()
+    );
+    assert!(recent.iter().all(|p| {
+        p["last_verified"]
+            .as_str()
+            .is_some_and(|d| d >= "2026-06-01")
+    }));
+}
+
+#[test]
+fn the_export_rejects_bad_parameters() {
+    for query in [
+        "",
+        "format=csv",
+        "format=ndjson&updated_since=2026-13-01",
+        "format=ndjson&updated_since=yesterday",
+    ] {
+        let reply = app().get(&format!("/api/v1/providers?{query}"));
+        assert_eq!(reply.status, 400, "{query}");
+        assert_eq!(reply.content_type, "application/problem+json");
+    }
+}
