@@ -14,8 +14,10 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::index::{Generation, ImportOptions, IndexDir, IndexError, import_csv};
 use crate::ingest::{self, IngestError};
+use crate::routes::caching::CachePolicy;
+use crate::routes::rate_limit::{KeysFileError, RateLimitSettings};
 use crate::search::{self, SearchError, SearchRequest, SearchResponse};
-use crate::startup::{self, ServeSettings, StartupError};
+use crate::startup::{self, HttpSettings, ServeSettings, StartupError};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -62,6 +64,15 @@ pub struct ServeArgs {
     /// `Cache-Control: max-age` of API answers, in seconds.
     #[arg(long, env = "KETADIR_CACHE_MAX_AGE", default_value_t = 60)]
     pub cache_max_age: u32,
+    /// API requests per minute per client IP (0: no limit).
+    #[arg(long, env = "KETADIR_RATE_LIMIT", default_value_t = 600)]
+    pub rate_limit: u32,
+    /// File of `KEY REQUESTS_PER_MINUTE` lines: partners' API keys.
+    #[arg(long, env = "KETADIR_API_KEYS")]
+    pub api_keys: Option<PathBuf>,
+    /// Limit loopback clients too (they are exempt by default).
+    #[arg(long, env = "KETADIR_RATE_LIMIT_LOOPBACK")]
+    pub rate_limit_loopback: bool,
 }
 
 impl Default for ServeArgs {
@@ -70,6 +81,9 @@ impl Default for ServeArgs {
             addr: "127.0.0.1:8080".into(),
             data: PathBuf::from("data/providers.csv"),
             cache_max_age: 60,
+            rate_limit: 600,
+            api_keys: None,
+            rate_limit_loopback: false,
         }
     }
 }
@@ -206,6 +220,8 @@ pub enum CliError {
     Ingest(#[from] IngestError),
     #[error(transparent)]
     Startup(#[from] StartupError),
+    #[error(transparent)]
+    Keys(#[from] KeysFileError),
     #[error("{0}")]
     Search(String),
     #[error("cannot write the output: {0}")]
@@ -254,11 +270,24 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
 }
 
 fn serve(index_dir: &std::path::Path, args: ServeArgs) -> Result<ExitCode, CliError> {
+    let keys = match &args.api_keys {
+        Some(path) => RateLimitSettings::read_keys(path)?,
+        None => Default::default(),
+    };
     startup::serve(&ServeSettings {
         addr: args.addr,
         index_dir: index_dir.to_path_buf(),
         data: args.data,
-        cache_max_age: args.cache_max_age,
+        http: HttpSettings {
+            cache: CachePolicy {
+                max_age_seconds: args.cache_max_age,
+            },
+            rate_limits: RateLimitSettings {
+                per_ip_per_minute: args.rate_limit,
+                keys,
+                limit_loopback: args.rate_limit_loopback,
+            },
+        },
     })?;
     Ok(ExitCode::SUCCESS)
 }

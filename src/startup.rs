@@ -19,6 +19,7 @@ use crate::geo::gazetteer::Gazetteer;
 use crate::index::{Generation, ImportOptions, IndexDir, IndexError, import_csv};
 use crate::routes;
 use crate::routes::caching::CachePolicy;
+use crate::routes::rate_limit::{RateLimitSettings, RateLimits};
 
 /// How often a server checks for a newly published generation.
 pub const PICKUP_INTERVAL: Duration = Duration::from_secs(1);
@@ -30,8 +31,7 @@ pub struct ServeSettings {
     pub index_dir: PathBuf,
     /// CSV to build the first generation from when the index is empty.
     pub data: PathBuf,
-    /// `Cache-Control: max-age` of API answers, in seconds.
-    pub cache_max_age: u32,
+    pub http: HttpSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -164,26 +164,36 @@ pub fn ensure_index(index_dir: &IndexDir, data: &std::path::Path) -> Result<(), 
     Ok(())
 }
 
-/// Starts the HTTP server on a bound listener (port 0 in tests).
-pub fn run(listener: TcpListener, state: Arc<AppState>) -> Result<Server, StartupError> {
-    run_with(listener, state, CachePolicy::default())
+/// HTTP behaviour that operators tune.
+#[derive(Debug, Clone, Default)]
+pub struct HttpSettings {
+    pub cache: CachePolicy,
+    pub rate_limits: RateLimitSettings,
 }
 
-/// [`run`] with explicit caching settings.
+/// Starts the HTTP server on a bound listener (port 0 in tests).
+pub fn run(listener: TcpListener, state: Arc<AppState>) -> Result<Server, StartupError> {
+    run_with(listener, state, HttpSettings::default())
+}
+
+/// [`run`] with explicit HTTP settings.
 pub fn run_with(
     listener: TcpListener,
     state: Arc<AppState>,
-    cache: CachePolicy,
+    settings: HttpSettings,
 ) -> Result<Server, StartupError> {
     // Parse the embedded place files now rather than in the first request
     // that names a place.
     Gazetteer::get();
     let data = web::Data::from(state);
-    let cache = web::Data::new(cache);
+    let cache = web::Data::new(settings.cache);
+    // One set of buckets for all workers.
+    let limits = web::Data::new(RateLimits::new(settings.rate_limits));
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
             .app_data(cache.clone())
+            .app_data(limits.clone())
             .configure(routes::configure)
     })
     .listen(listener)?
@@ -203,10 +213,7 @@ pub fn serve(settings: &ServeSettings) -> Result<(), StartupError> {
     })?;
     tracing::info!(addr = %listener.local_addr()?, "listening");
     actix_web::rt::System::new().block_on(async move {
-        let cache = CachePolicy {
-            max_age_seconds: settings.cache_max_age,
-        };
-        let server = run_with(listener, Arc::clone(&state), cache)?;
+        let server = run_with(listener, Arc::clone(&state), settings.http.clone())?;
         server.await?;
         state.stop_watching();
         Ok(())

@@ -5,8 +5,11 @@ mod api;
 pub mod caching;
 pub mod errors;
 mod health;
+mod openapi;
+pub mod rate_limit;
 
 use actix_cors::Cors;
+use actix_web::middleware::from_fn;
 use actix_web::{Route, web};
 
 /// A GET-only API resource; other methods get a 405 problem.
@@ -28,12 +31,15 @@ pub fn configure(config: &mut web::ServiceConfig) {
     config
         .service(
             web::scope("/api/v1")
+                // The last `wrap` runs first: CORS headers go on 429s too.
+                .wrap(from_fn(rate_limit::limit))
                 .wrap(cors)
                 .service(get_only("/search", web::get().to(api::search)))
                 .service(get_only("/providers", web::get().to(api::export)))
                 .service(get_only("/providers/{id}", web::get().to(api::provider)))
                 .service(get_only("/places", web::get().to(api::places)))
                 .service(get_only("/vocabulary", web::get().to(api::vocabulary)))
+                .service(get_only("/openapi.json", web::get().to(openapi::document)))
                 .default_service(web::to(errors::api_not_found)),
         )
         .route("/healthz", web::get().to(health::healthz))

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ketadir::index::{ImportOptions, ImportOutcome, IndexDir, import_csv};
-use ketadir::startup::{AppState, run};
+use ketadir::startup::{AppState, HttpSettings, run_with};
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -151,6 +151,22 @@ pub fn spawn_app(csv: &str) -> TestApp {
 
 /// Starts a server on an existing index directory under `root`.
 pub fn spawn_on(root: TempDir) -> TestApp {
+    spawn_on_with(root, HttpSettings::default())
+}
+
+/// [`spawn_app`] with explicit HTTP settings (rate limits, caching).
+pub fn spawn_app_with(csv: &str, settings: HttpSettings) -> TestApp {
+    let root = tempfile::tempdir().expect("temp dir");
+    let outcome = import(
+        &IndexDir::new(index_path(root.path())),
+        csv,
+        &ImportOptions::default(),
+    );
+    assert!(outcome.generation.is_some(), "{:?}", outcome.rejection);
+    spawn_on_with(root, settings)
+}
+
+fn spawn_on_with(root: TempDir, settings: HttpSettings) -> TestApp {
     let state = AppState::open(IndexDir::new(index_path(root.path()))).expect("state opens");
     state.watch();
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
@@ -158,7 +174,7 @@ pub fn spawn_on(root: TempDir) -> TestApp {
     let server_state = Arc::clone(&state);
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            run(listener, server_state)
+            run_with(listener, server_state, settings)
                 .expect("server starts")
                 .await
                 .expect("server runs")

@@ -1,12 +1,14 @@
 //! What partner sites rely on: CORS, HTTP caching, method errors, the
 //! vocabulary and the bulk export.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 use ketadir::index::ImportOptions;
+use ketadir::routes::rate_limit::RateLimitSettings;
+use ketadir::startup::HttpSettings;
 
-use super::helpers::{TestApp, denver_csv, import, sample_csv, spawn_app};
+use super::helpers::{TestApp, denver_csv, import, sample_csv, spawn_app, spawn_app_with};
 
 fn app() -> &'static TestApp {
     static APP: OnceLock<TestApp> = OnceLock::new();
@@ -186,4 +188,53 @@ fn the_export_rejects_bad_parameters() {
         assert_eq!(reply.status, 400, "{query}");
         assert_eq!(reply.content_type, "application/problem+json");
     }
+}
+
+#[test]
+fn over_the_limit_is_a_429_problem_with_retry_after() {
+    let key = "partner-key-0123456789";
+    let settings = HttpSettings {
+        rate_limits: RateLimitSettings {
+            per_ip_per_minute: 3,
+            keys: HashMap::from([(key.to_string(), 5)]),
+            limit_loopback: true,
+        },
+        ..HttpSettings::default()
+    };
+    let app = spawn_app_with(&denver_csv("r", 10), settings);
+    for remaining in ["2", "1", "0"] {
+        let reply = app.get("/api/v1/search?near=80202");
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.header("ratelimit-limit"), Some("3"));
+        assert_eq!(reply.header("ratelimit-remaining"), Some(remaining));
+    }
+    let limited = app.request(
+        "GET",
+        "/api/v1/search?near=80202",
+        &[("Origin", "https://partner.example.org")],
+    );
+    assert_eq!(limited.status, 429);
+    assert_eq!(limited.content_type, "application/problem+json");
+    assert_eq!(limited.json()["status"], 429);
+    let retry: u64 = limited
+        .header("retry-after")
+        .and_then(|s| s.parse().ok())
+        .expect("Retry-After in seconds");
+    assert!((1..=21).contains(&retry), "{retry}");
+    assert_eq!(limited.header("ratelimit-remaining"), Some("0"));
+    assert_eq!(limited.header("access-control-allow-origin"), Some("*"));
+
+    // A partner's key has its own, larger bucket.
+    for _ in 0..5 {
+        let reply = app.request("GET", "/api/v1/vocabulary", &[("X-API-Key", key)]);
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.header("ratelimit-limit"), Some("5"));
+    }
+    let over = app.request("GET", "/api/v1/vocabulary", &[("X-API-Key", key)]);
+    assert_eq!(over.status, 429);
+    let unknown = app.request("GET", "/api/v1/vocabulary", &[("X-API-Key", "not-a-key")]);
+    assert_eq!(unknown.status, 401);
+    assert_eq!(unknown.content_type, "application/problem+json");
+    // Health checks are never limited.
+    assert_eq!(app.get("/healthz").status, 200);
 }
