@@ -26,7 +26,13 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .send_wildcard()
         .allowed_methods(["GET"])
         .allow_any_header()
-        .expose_headers(["ETag"])
+        .expose_headers([
+            "ETag",
+            "Retry-After",
+            "RateLimit-Limit",
+            "RateLimit-Remaining",
+            "RateLimit-Reset",
+        ])
         .max_age(86_400);
     config
         .service(

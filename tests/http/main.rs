@@ -4,5 +4,6 @@
 mod api;
 mod generations;
 mod helpers;
+mod openapi;
 mod partner;
 mod places;
