@@ -6,14 +6,16 @@
 
 use std::fs::File;
 use std::io::{BufReader, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::index::{Generation, ImportOptions, IndexDir, IndexError, import_csv};
 use crate::ingest::{self, IngestError};
+use crate::routes::admin::AdminSettings;
 use crate::routes::caching::CachePolicy;
 use crate::routes::rate_limit::{KeysFileError, RateLimitSettings};
 use crate::search::{self, SearchError, SearchRequest, SearchResponse};
@@ -34,9 +36,31 @@ pub struct Cli {
         global = true
     )]
     pub index_dir: PathBuf,
+    /// Log lines on stderr as text or as one JSON object per line.
+    #[arg(
+        long,
+        env = "KETADIR_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text,
+        global = true
+    )]
+    pub log_format: LogFormat,
+    /// `serve`'s options, for when no command is given.
+    #[command(flatten)]
+    pub serve: ServeArgs,
     /// What to do; `serve` when omitted.
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// How `main` formats log lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -73,19 +97,13 @@ pub struct ServeArgs {
     /// Limit loopback clients too (they are exempt by default).
     #[arg(long, env = "KETADIR_RATE_LIMIT_LOOPBACK")]
     pub rate_limit_loopback: bool,
-}
-
-impl Default for ServeArgs {
-    fn default() -> Self {
-        ServeArgs {
-            addr: "127.0.0.1:8080".into(),
-            data: PathBuf::from("data/providers.csv"),
-            cache_max_age: 60,
-            rate_limit: 600,
-            api_keys: None,
-            rate_limit_loopback: false,
-        }
-    }
+    /// Bearer token of `/admin`; without one `/admin` does not exist.
+    /// Set it in the environment, not on the command line.
+    #[arg(long, env = "KETADIR_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+    /// Largest CSV upload to `/admin/reindex`, in bytes.
+    #[arg(long, env = "KETADIR_MAX_UPLOAD_BYTES", default_value_t = 50 * 1024 * 1024)]
+    pub max_upload_bytes: u64,
 }
 
 #[derive(Debug, Args)]
@@ -256,7 +274,7 @@ fn open(path: &PathBuf) -> Result<BufReader<File>, CliError> {
 pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     let index_dir = IndexDir::new(&cli.index_dir);
     match cli.command {
-        None => serve(&cli.index_dir, ServeArgs::default()),
+        None => serve(&cli.index_dir, cli.serve),
         Some(Command::Serve(args)) => serve(&cli.index_dir, args),
         Some(Command::Index(args)) => index(&index_dir, &args),
         Some(Command::Check(args)) => check(&args),
@@ -287,6 +305,10 @@ fn serve(index_dir: &std::path::Path, args: ServeArgs) -> Result<ExitCode, CliEr
                 keys,
                 limit_loopback: args.rate_limit_loopback,
             },
+            admin: AdminSettings {
+                token: args.admin_token.filter(|t| !t.is_empty()),
+                max_upload_bytes: args.max_upload_bytes,
+            },
         },
     })?;
     Ok(ExitCode::SUCCESS)
@@ -294,8 +316,9 @@ fn serve(index_dir: &std::path::Path, args: ServeArgs) -> Result<ExitCode, CliEr
 
 fn index(index_dir: &IndexDir, args: &IndexArgs) -> Result<ExitCode, CliError> {
     let input = open(&args.csv)?;
+    // Unknown size (a pipe, a special file) just means no progress shown.
     let total_bytes = std::fs::metadata(&args.csv).map(|m| m.len()).unwrap_or(0);
-    let show_progress = std::io::stderr().is_terminal();
+    let mut progress = ImportProgress::new(&args.csv, total_bytes, std::io::stderr().is_terminal());
     let options = ImportOptions {
         skip_invalid: args.skip_invalid,
         allow_shrink: args.allow_shrink,
@@ -304,15 +327,13 @@ fn index(index_dir: &IndexDir, args: &IndexArgs) -> Result<ExitCode, CliError> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned()),
     };
-    let outcome = import_csv(index_dir, input, &options, |bytes| {
-        if show_progress && total_bytes > 0 {
-            let percent = bytes.saturating_mul(100) / total_bytes;
-            eprint!("\rreading {}: {percent:>3} %", args.csv.display());
-        }
-    })?;
-    if show_progress {
-        eprintln!();
-    }
+    // Counted like the server's imports, though nothing scrapes this
+    // short-lived process: the registry is per process.
+    let outcome = crate::metrics::track_import(|| {
+        import_csv(index_dir, input, &options, |bytes| progress.update(bytes))
+    });
+    progress.finish();
+    let outcome = outcome?;
     let mut out = std::io::stdout().lock();
     if args.json {
         serde_json::to_writer_pretty(&mut out, &outcome).map_err(std::io::Error::other)?;
@@ -334,6 +355,93 @@ fn index(index_dir: &IndexDir, args: &IndexArgs) -> Result<ExitCode, CliError> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// How far `ketadir index` has read its CSV: a bar with rate and ETA on a
+/// terminal; otherwise (logs, CI) a plain line at each tenth of the file.
+enum ImportProgress {
+    Bar(ProgressBar),
+    Lines {
+        name: String,
+        total: u64,
+        tenths_shown: u64,
+    },
+    /// The file's size is unknown: there is nothing to measure against.
+    Silent,
+}
+
+impl ImportProgress {
+    fn new(path: &Path, total: u64, terminal: bool) -> ImportProgress {
+        let name = path.display().to_string();
+        if total == 0 {
+            return ImportProgress::Silent;
+        }
+        if !terminal {
+            return ImportProgress::Lines {
+                name,
+                total,
+                tenths_shown: 0,
+            };
+        }
+        // `wide_bar` takes what the terminal width leaves, so the line
+        // never wraps; the file name (not its path) keeps the rest short.
+        let style = ProgressStyle::with_template(
+            "reading {msg} [{wide_bar}] {binary_bytes}/{binary_total_bytes} \
+             {binary_bytes_per_sec}, {eta} left",
+        )
+        // The template is a constant; should it ever be refused, the
+        // default bar still shows progress.
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+        let file_name = path
+            .file_name()
+            .map_or(name, |n| n.to_string_lossy().into_owned());
+        let bar = ProgressBar::new(total)
+            .with_style(style)
+            .with_message(file_name);
+        ImportProgress::Bar(bar)
+    }
+
+    /// `bytes`: how much of the file the import has read so far.
+    fn update(&mut self, bytes: u64) {
+        match self {
+            ImportProgress::Bar(bar) => bar.set_position(bytes),
+            ImportProgress::Lines {
+                name,
+                total,
+                tenths_shown,
+            } => {
+                if let Some(line) = progress_line(name, bytes, *total, tenths_shown) {
+                    eprintln!("{line}");
+                }
+            }
+            ImportProgress::Silent => {}
+        }
+    }
+
+    /// Clears the bar, so the report starts on a clean line.
+    fn finish(self) {
+        if let ImportProgress::Bar(bar) = self {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// The plain progress line for `bytes` read of `total`, when it completes a
+/// tenth of the file not shown yet.
+fn progress_line(name: &str, bytes: u64, total: u64, tenths_shown: &mut u64) -> Option<String> {
+    let tenths = (u128::from(bytes) * 10 / u128::from(total.max(1))).min(10) as u64;
+    if tenths <= *tenths_shown {
+        return None;
+    }
+    *tenths_shown = tenths;
+    const MIB: f64 = 1024.0 * 1024.0;
+    Some(format!(
+        "reading {name}: {} % ({:.1} of {:.1} MiB)",
+        tenths * 10,
+        bytes as f64 / MIB,
+        total as f64 / MIB
+    ))
 }
 
 fn check(args: &CheckArgs) -> Result<ExitCode, CliError> {
@@ -430,5 +538,38 @@ mod tests {
     #[test]
     fn verify_cli() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn plain_progress_prints_each_tenth_once() {
+        let mut shown = 0;
+        let total = 10 * 1024 * 1024;
+        assert_eq!(progress_line("a.csv", 1024, total, &mut shown), None);
+        assert_eq!(
+            progress_line("a.csv", 1024 * 1024, total, &mut shown).as_deref(),
+            Some("reading a.csv: 10 % (1.0 of 10.0 MiB)")
+        );
+        assert_eq!(
+            progress_line("a.csv", 1024 * 1024 + 5, total, &mut shown),
+            None
+        );
+        // A jump over several tenths prints one line, at the reached tenth.
+        let line = progress_line("a.csv", 7 * 1024 * 1024, total, &mut shown);
+        assert!(line.is_some_and(|l| l.contains(": 70 %")));
+        // More than the size (the file grew while read) stops at 100 %.
+        let line = progress_line("a.csv", 2 * total, total, &mut shown);
+        assert!(line.is_some_and(|l| l.contains(": 100 %")));
+        assert_eq!(progress_line("a.csv", 3 * total, total, &mut shown), None);
+    }
+
+    #[test]
+    fn log_format_comes_from_the_flag_before_or_after_the_command() {
+        let cli = Cli::try_parse_from(["ketadir", "--log-format", "json", "check", "x.csv"])
+            .expect("parses");
+        assert_eq!(cli.log_format, LogFormat::Json);
+        let cli = Cli::try_parse_from(["ketadir", "check", "x.csv", "--log-format", "text"])
+            .expect("parses");
+        assert_eq!(cli.log_format, LogFormat::Text);
+        assert!(Cli::try_parse_from(["ketadir", "--log-format", "xml"]).is_err());
     }
 }

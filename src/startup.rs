@@ -18,6 +18,7 @@ use arc_swap::ArcSwapOption;
 use crate::geo::gazetteer::Gazetteer;
 use crate::index::{Generation, ImportOptions, IndexDir, IndexError, import_csv};
 use crate::routes;
+use crate::routes::admin::AdminSettings;
 use crate::routes::caching::CachePolicy;
 use crate::routes::rate_limit::{RateLimitSettings, RateLimits};
 
@@ -150,6 +151,7 @@ pub fn ensure_index(index_dir: &IndexDir, data: &std::path::Path) -> Result<(), 
         }
         other => other?,
     };
+    crate::metrics::record_outcome(&outcome);
     if let Some(rejection) = outcome.rejection {
         return Err(StartupError::FirstImportRejected {
             path: data.display().to_string(),
@@ -169,6 +171,7 @@ pub fn ensure_index(index_dir: &IndexDir, data: &std::path::Path) -> Result<(), 
 pub struct HttpSettings {
     pub cache: CachePolicy,
     pub rate_limits: RateLimitSettings,
+    pub admin: AdminSettings,
 }
 
 /// Starts the HTTP server on a bound listener (port 0 in tests).
@@ -189,13 +192,19 @@ pub fn run_with(
     let cache = web::Data::new(settings.cache);
     // One set of buckets for all workers.
     let limits = web::Data::new(RateLimits::new(settings.rate_limits));
+    let admin = web::Data::new(settings.admin);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
             .app_data(cache.clone())
             .app_data(limits.clone())
+            .app_data(admin.clone())
             .configure(routes::configure)
+            .wrap(actix_web::middleware::from_fn(routes::metrics::observe))
+            .wrap(tracing_actix_web::TracingLogger::default())
     })
+    .shutdown_signal(crate::shutdown::signal())
+    .shutdown_timeout(crate::shutdown::TIMEOUT_SECONDS)
     .listen(listener)?
     .run();
     Ok(server)

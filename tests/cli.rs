@@ -283,3 +283,103 @@ fn search_near_a_zip_a_city_or_a_state_and_unknown_places() {
         "{stderr}"
     );
 }
+
+/// A server process that is killed if the test ends (or panics) first.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+#[test]
+fn sigterm_lets_the_running_export_finish_then_exits_cleanly() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let index = dir.path().join("index");
+    // Bigger than the socket buffers, so the export is still being written
+    // when the signal comes.
+    let data = big_csv(dir.path(), 8);
+    let mut server = Command::new(env!("CARGO_BIN_EXE_ketadir"))
+        .arg("--index-dir")
+        .arg(&index)
+        .args(["serve", "--addr", "127.0.0.1:0", "--data", &data])
+        .env("KETADIR_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("server starts");
+    let stderr = server.stderr.take().expect("stderr");
+    let mut server = Running(server);
+    let (sender, log) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = sender.send(line);
+        }
+    });
+    let address = loop {
+        let line = log
+            .recv_timeout(Duration::from_secs(120))
+            .expect("the server logs its address");
+        if let Some(at) = line.find("listening addr=") {
+            break line[at + 15..].trim().to_string();
+        }
+    };
+
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let response = agent
+        .get(format!("http://{address}/api/v1/providers?format=ndjson"))
+        .call()
+        .expect("export starts");
+    assert_eq!(response.status(), 200);
+    let request_id = response
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .expect("x-request-id")
+        .to_string();
+    let mut body = BufReader::new(response.into_body().into_reader());
+    let mut first = String::new();
+    body.read_line(&mut first).expect("first provider");
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &server.0.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    // The rest of the export still arrives, in full.
+    let rest = body.lines().map_while(Result::ok).count();
+    assert_eq!(1 + rest, 16_000, "the export was cut short");
+
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = server.0.try_wait().expect("poll") {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the server did not exit within 10 s of SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status}");
+    let lines: Vec<String> = log.try_iter().collect();
+    let stop = lines
+        .iter()
+        .position(|l| l.contains("stop signal received") && l.contains("SIGTERM"));
+    let stop = stop.unwrap_or_else(|| panic!("no shutdown log: {lines:#?}"));
+    // The access log line of the export carries the id the client saw, and
+    // comes after the signal: the export was in flight when it came.
+    let export = lines
+        .iter()
+        .position(|l| l.contains(&request_id) && l.contains("http.status_code=200"));
+    let export = export.unwrap_or_else(|| panic!("no log of request {request_id}: {lines:#?}"));
+    assert!(stop < export, "{lines:#?}");
+}

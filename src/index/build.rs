@@ -8,11 +8,12 @@ use std::path::Path;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 use tantivy::store::Compressor;
 use tantivy::{Index, IndexSettings, IndexSortByField, IndexWriter, Order, TantivyDocument};
 
 use super::generation::GenerationMeta;
-use super::generations::IndexDir;
+use super::generations::{ImportLock, ImportLogEntry, IndexDir};
 use super::ranks::{self, RankInput};
 use super::records::RecordWriter;
 use super::schema::{self, GEO_ORDER_FIELD, TEXT_TOKENIZER, build_schema, text_analyzer};
@@ -88,11 +89,15 @@ struct CountingReader<R, F> {
     bytes: u64,
     next_report: u64,
     on_progress: F,
+    /// SHA-256 of everything read, kept in the generation's metadata so an
+    /// admin can tell which file is served.
+    digest: Sha256,
 }
 
 impl<R: Read, F: FnMut(u64)> Read for CountingReader<R, F> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
+        self.digest.update(&buf[..n]);
         self.bytes += n as u64;
         if self.bytes >= self.next_report {
             (self.on_progress)(self.bytes);
@@ -152,15 +157,69 @@ pub fn import_csv(
     options: &ImportOptions,
     on_progress: impl FnMut(u64),
 ) -> Result<ImportOutcome, IndexError> {
-    let started = Instant::now();
     let lock = dir.lock_imports()?;
-    let (generation, building) = dir.start_build(&lock)?;
+    import_csv_locked(dir, &lock, input, options, on_progress)
+}
+
+/// [`import_csv`] for a caller that already holds the import lock (an
+/// upload takes it before receiving the file, so a second upload is
+/// refused at once). Every outcome is appended to the import log.
+pub fn import_csv_locked(
+    dir: &IndexDir,
+    lock: &ImportLock,
+    input: impl Read,
+    options: &ImportOptions,
+    on_progress: impl FnMut(u64),
+) -> Result<ImportOutcome, IndexError> {
+    let started = Instant::now();
+    let result = import_under_lock(dir, lock, input, options, on_progress);
+    let seconds = started.elapsed().as_secs_f64();
+    let (outcome, detail) = match &result {
+        Ok(outcome) if outcome.generation.is_some() => ("published", None),
+        Ok(outcome) => (
+            "rejected",
+            outcome.rejection.as_ref().map(|r| r.to_string()),
+        ),
+        Err(error) => ("failed", Some(error.to_string())),
+    };
+    let entry = ImportLogEntry {
+        at: format_utc(unix_now()),
+        outcome: outcome.into(),
+        generation: result.as_ref().ok().and_then(|o| o.generation),
+        source: options.source.clone(),
+        rows_read: result.as_ref().map_or(0, |o| o.report.rows_read),
+        valid: result.as_ref().map_or(0, |o| o.report.valid),
+        invalid: result.as_ref().map_or(0, |o| o.report.invalid),
+        seconds,
+        detail,
+    };
+    if let Err(error) = dir.append_import_log(&entry, lock) {
+        tracing::warn!(%error, "could not record the import in the import log");
+    }
+    result.map(|outcome| ImportOutcome { seconds, ..outcome })
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn import_under_lock(
+    dir: &IndexDir,
+    lock: &ImportLock,
+    input: impl Read,
+    options: &ImportOptions,
+    on_progress: impl FnMut(u64),
+) -> Result<ImportOutcome, IndexError> {
+    let (generation, building) = dir.start_build(lock)?;
     let result = build_into(dir, &building, generation, input, options, on_progress);
     let outcome = match result {
         Ok(BuildResult::Built(outcome_report, documents)) => {
             dir.finish_build(&building, generation)?;
-            dir.publish(generation, &lock)?;
-            dir.prune(&lock)?;
+            dir.publish(generation, lock)?;
+            dir.prune(lock)?;
             ImportOutcome {
                 report: outcome_report,
                 generation: Some(generation),
@@ -184,10 +243,7 @@ pub fn import_csv(
             return Err(error);
         }
     };
-    Ok(ImportOutcome {
-        seconds: started.elapsed().as_secs_f64(),
-        ..outcome
-    })
+    Ok(outcome)
 }
 
 fn remove_quietly(path: &Path) {
@@ -235,14 +291,15 @@ fn build_into(
     let mut rank_inputs: Vec<RankInput> = Vec::new();
     let mut insurance = InsuranceDictionary::default();
     let mut indexing_error: Option<IndexError> = None;
-    let counting = CountingReader {
+    let mut counting = CountingReader {
         inner: input,
         bytes: 0,
         next_report: 0,
         on_progress,
+        digest: Sha256::new(),
     };
     let mut keep_indexing = true;
-    let report = ingest::read_providers_with(counting, |provider, report| {
+    let report = ingest::read_providers_with(&mut counting, |provider, report| {
         // Once a row is invalid and invalid rows are not skipped, the import
         // is rejected: keep reading for the report, stop building.
         if report.invalid > 0 && !options.skip_invalid {
@@ -299,14 +356,18 @@ fn build_into(
         source,
     })?;
 
-    let built_at = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let source_sha256: String = counting
+        .digest
+        .finalize()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
     let meta = GenerationMeta {
         generation,
         documents: rank_inputs.len() as u64,
-        built_at: format_utc(built_at),
+        built_at: format_utc(unix_now()),
+        source_sha256: Some(source_sha256),
+        source_bytes: counting.bytes,
         mean_rating,
         rated_providers,
         source: options.source.clone(),

@@ -35,6 +35,11 @@ pub struct GenerationMeta {
     pub mean_rating: f64,
     pub rated_providers: u64,
     pub source: Option<String>,
+    /// SHA-256 (hex) and size of the CSV the generation was built from.
+    #[serde(default)]
+    pub source_sha256: Option<String>,
+    #[serde(default)]
+    pub source_bytes: u64,
     pub rows_read: u64,
     pub invalid_rows_skipped: u64,
     /// Display names of the insurers, by ord (first spelling seen).

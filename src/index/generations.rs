@@ -25,8 +25,28 @@ use super::IndexError;
 pub const GENERATIONS_KEPT: usize = 3;
 
 const POINTER: &str = "CURRENT";
+/// One JSON line per import, newest last (`ketadir` and every server).
+const IMPORT_LOG: &str = "imports.jsonl";
+/// The import log is cut back to this many entries.
+const IMPORT_LOG_KEPT: usize = 100;
 const LOCK: &str = "import.lock";
 const BUILDING_SUFFIX: &str = ".building";
+
+/// What became of one import, as the import log records it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ImportLogEntry {
+    pub at: String,
+    /// `published`, `rejected` or `failed`.
+    pub outcome: String,
+    pub generation: Option<u64>,
+    pub source: Option<String>,
+    pub rows_read: u64,
+    pub valid: u64,
+    pub invalid: u64,
+    pub seconds: f64,
+    /// Why it was rejected or failed.
+    pub detail: Option<String>,
+}
 
 #[derive(Debug, Clone)]
 pub struct IndexDir {
@@ -207,6 +227,41 @@ impl IndexDir {
             removed.push(generation);
         }
         Ok(removed)
+    }
+
+    /// Appends an import's outcome to the import log, keeping the newest
+    /// [`IMPORT_LOG_KEPT`] (rewritten by rename, like `CURRENT`).
+    pub fn append_import_log(
+        &self,
+        entry: &ImportLogEntry,
+        _lock: &ImportLock,
+    ) -> Result<(), IndexError> {
+        let mut entries = self.recent_imports(IMPORT_LOG_KEPT - 1);
+        entries.push(entry.clone());
+        let path = self.root.join(IMPORT_LOG);
+        let temporary = self.root.join(format!("{IMPORT_LOG}.tmp"));
+        let write = || -> std::io::Result<()> {
+            let mut file = File::create(&temporary)?;
+            for entry in &entries {
+                serde_json::to_writer(&mut file, entry)?;
+                file.write_all(b"\n")?;
+            }
+            file.sync_all()?;
+            fs::rename(&temporary, &path)
+        };
+        write().map_err(io_error(format!("writing {}", path.display())))
+    }
+
+    /// The newest `count` entries of the import log, oldest first. A
+    /// damaged line is skipped: the log is informative, not authoritative.
+    pub fn recent_imports(&self, count: usize) -> Vec<ImportLogEntry> {
+        let text = fs::read_to_string(self.root.join(IMPORT_LOG)).unwrap_or_default();
+        let entries: Vec<ImportLogEntry> = text
+            .lines()
+            .filter_map(|line| serde_json::from_str(line).ok())
+            .collect();
+        let skip = entries.len().saturating_sub(count);
+        entries.into_iter().skip(skip).collect()
     }
 
     /// Switches `CURRENT` to the newest generation older than the served one.

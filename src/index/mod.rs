@@ -11,12 +11,12 @@ pub mod ranks;
 mod records;
 pub mod schema;
 
-pub use build::{ImportOptions, ImportOutcome, Rejection, import_csv};
+pub use build::{ImportOptions, ImportOutcome, Rejection, import_csv, import_csv_locked};
 pub use generation::{
     Generation, GenerationMeta, INSURANCE_FACET_SETS, INSURANCE_OVERFLOW_BIT, RankArray,
     SegmentColumns,
 };
-pub use generations::IndexDir;
+pub use generations::{ImportLock, ImportLogEntry, IndexDir};
 
 use crate::ingest::IngestError;
 

@@ -19,6 +19,18 @@ pub enum ApiError {
     NotFound(String),
     #[error("no index is loaded yet; try again shortly")]
     NotReady,
+    #[error("missing or wrong credentials: send Authorization: Bearer <admin token>")]
+    Unauthorized,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the upload is larger than the limit of {0} bytes")]
+    PayloadTooLarge(u64),
+    #[error(
+        "content type {0:?} is not accepted: send text/csv or multipart/form-data with a field named file"
+    )]
+    UnsupportedMediaType(String),
+    #[error("{0}")]
+    BadRequest(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -122,6 +134,36 @@ impl ApiError {
                 StatusCode::SERVICE_UNAVAILABLE,
                 self.to_string(),
             ),
+            ApiError::Unauthorized => simple(
+                "/problems/unauthorized",
+                "Unauthorized",
+                StatusCode::UNAUTHORIZED,
+                self.to_string(),
+            ),
+            ApiError::Conflict(detail) => simple(
+                "/problems/conflict",
+                "Conflict",
+                StatusCode::CONFLICT,
+                detail.clone(),
+            ),
+            ApiError::PayloadTooLarge(_) => simple(
+                "/problems/payload-too-large",
+                "Payload too large",
+                StatusCode::PAYLOAD_TOO_LARGE,
+                self.to_string(),
+            ),
+            ApiError::UnsupportedMediaType(_) => simple(
+                "/problems/unsupported-media-type",
+                "Unsupported media type",
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                self.to_string(),
+            ),
+            ApiError::BadRequest(detail) => simple(
+                "/problems/bad-request",
+                "Bad request",
+                StatusCode::BAD_REQUEST,
+                detail.clone(),
+            ),
             ApiError::Internal(_) => simple(
                 "/problems/internal",
                 "Internal error",
@@ -141,7 +183,14 @@ impl ResponseError for ApiError {
         if let ApiError::Internal(cause) = self {
             tracing::error!(%cause, "internal error");
         }
-        problem_response(&self.problem())
+        let mut response = problem_response(&self.problem());
+        if matches!(self, ApiError::Unauthorized) {
+            response.headers_mut().insert(
+                actix_web::http::header::WWW_AUTHENTICATE,
+                actix_web::http::header::HeaderValue::from_static("Bearer"),
+            );
+        }
+        response
     }
 }
 

@@ -1,10 +1,12 @@
 //! HTTP routes: the only code that knows actix-web. Handlers parse, call the
 //! library off the event loop, and map errors once (see [`errors`]).
 
+pub mod admin;
 mod api;
 pub mod caching;
 pub mod errors;
 mod health;
+pub mod metrics;
 mod openapi;
 pub mod rate_limit;
 
@@ -32,6 +34,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
             "RateLimit-Limit",
             "RateLimit-Remaining",
             "RateLimit-Reset",
+            "X-Request-Id",
         ])
         .max_age(86_400);
     config
@@ -48,7 +51,16 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .service(get_only("/openapi.json", web::get().to(openapi::document)))
                 .default_service(web::to(errors::api_not_found)),
         )
+        // No CORS and no rate limit: admins authenticate with a token.
+        .service(
+            web::scope("/admin")
+                .route("/reindex", web::post().to(admin::reindex))
+                .route("/status", web::get().to(admin::status))
+                .route("/rollback", web::post().to(admin::rollback))
+                .default_service(web::to(errors::not_found)),
+        )
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
+        .route("/metrics", web::get().to(metrics::scrape))
         .default_service(web::to(errors::not_found));
 }

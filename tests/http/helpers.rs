@@ -77,12 +77,23 @@ impl TestApp {
 
     /// Any method, with extra request headers.
     pub fn request(&self, method: &str, path_and_query: &str, headers: &[(&str, &str)]) -> Reply {
+        self.send(method, path_and_query, headers, &[])
+    }
+
+    /// Any method, with headers and a body.
+    pub fn send(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Reply {
         let url = format!("{}{path_and_query}", self.address);
         let mut builder = ureq::http::Request::builder().method(method).uri(&url);
         for (name, value) in headers {
             builder = builder.header(*name, *value);
         }
-        let request = builder.body(()).expect("a valid test request");
+        let request = builder.body(body.to_vec()).expect("a valid test request");
         let mut response = self
             .agent
             .run(request)

@@ -1,9 +1,11 @@
 //! End-to-end HTTP tests: each test builds a real index from a CSV in a
 //! temporary directory and starts the real server on a random port.
 
+mod admin;
 mod api;
 mod generations;
 mod helpers;
+mod metrics;
 mod openapi;
 mod partner;
 mod places;

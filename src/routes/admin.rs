@@ -1,0 +1,294 @@
+//! Admin over HTTP (SPEC §7): re-import from CSV, status, rollback.
+//!
+//! Every route needs `Authorization: Bearer <KETADIR_ADMIN_TOKEN>`; with no
+//! token configured the whole `/admin` tree answers 404, as if it did not
+//! exist. An upload takes the import lock *before* its body is read (a
+//! second import is refused at once with 409), is streamed to a temporary
+//! file (never whole in memory, cut off with 413 past the limit), and is
+//! then imported with the same rules as the CLI (`index::import_csv_locked`).
+
+use std::io::{Seek, Write};
+
+use actix_multipart::Multipart;
+use actix_web::http::header;
+use actix_web::web::Bytes;
+use actix_web::{HttpRequest, HttpResponse, web};
+use futures_util::{Stream, StreamExt};
+use serde::Serialize;
+
+use super::errors::ApiError;
+use crate::index::{
+    Generation, GenerationMeta, ImportLock, ImportLogEntry, ImportOptions, IndexError,
+    import_csv_locked,
+};
+use crate::startup::AppState;
+
+/// Who may administer, and how big an upload may be.
+#[derive(Debug, Clone)]
+pub struct AdminSettings {
+    /// The bearer token; `None` hides `/admin` entirely.
+    pub token: Option<String>,
+    pub max_upload_bytes: u64,
+}
+
+impl Default for AdminSettings {
+    fn default() -> Self {
+        AdminSettings {
+            token: None,
+            max_upload_bytes: 50 * 1024 * 1024,
+        }
+    }
+}
+
+/// Compares in time that depends only on the lengths, so the token cannot
+/// be guessed byte by byte from response times.
+fn constant_time_equal(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
+}
+
+/// 404 without a configured token, 401 without the right one.
+fn authorize(request: &HttpRequest, settings: &AdminSettings) -> Result<(), ApiError> {
+    let Some(token) = &settings.token else {
+        return Err(ApiError::NotFound(format!("no route {}", request.path())));
+    };
+    let presented = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim);
+    match presented {
+        Some(presented) if constant_time_equal(presented.as_bytes(), token.as_bytes()) => Ok(()),
+        _ => Err(ApiError::Unauthorized),
+    }
+}
+
+fn flag(request: &HttpRequest, name: &str) -> Result<bool, ApiError> {
+    let value = form_urlencoded::parse(request.query_string().as_bytes())
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.trim().to_ascii_lowercase());
+    match value.as_deref() {
+        None | Some("") | Some("false") | Some("0") | Some("no") | Some("off") => Ok(false),
+        Some("true") | Some("1") | Some("yes") | Some("on") => Ok(true),
+        Some(_) => Err(ApiError::InvalidParams(vec![crate::search::InvalidParam {
+            name: name.into(),
+            reason: "must be true or false".into(),
+        }])),
+    }
+}
+
+/// Takes the import lock, or answers 409.
+async fn take_lock(state: &web::Data<AppState>) -> Result<ImportLock, ApiError> {
+    let dir = state.index_dir.clone();
+    match web::block(move || dir.lock_imports()).await? {
+        Ok(lock) => Ok(lock),
+        Err(IndexError::ImportInProgress) => {
+            Err(ApiError::Conflict(IndexError::ImportInProgress.to_string()))
+        }
+        Err(error) => Err(ApiError::Internal(error.to_string())),
+    }
+}
+
+/// Writes a body stream to a temporary file, at most `limit` bytes.
+async fn spool<S, E>(mut body: S, limit: u64) -> Result<std::fs::File, ApiError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    let mut file = web::block(tempfile::tempfile)
+        .await?
+        .map_err(|e| ApiError::Internal(format!("cannot create a temporary file: {e}")))?;
+    let mut written = 0u64;
+    while let Some(chunk) = body.next().await {
+        let chunk =
+            chunk.map_err(|e| ApiError::BadRequest(format!("the upload broke off: {e}")))?;
+        written += chunk.len() as u64;
+        if written > limit {
+            return Err(ApiError::PayloadTooLarge(limit));
+        }
+        // File writes are blocking work: off the event loop, in order.
+        file = web::block(move || file.write_all(&chunk).map(|()| file))
+            .await?
+            .map_err(|e| ApiError::Internal(format!("cannot write the upload: {e}")))?;
+    }
+    Ok(file)
+}
+
+#[derive(Serialize)]
+struct ReindexAnswer {
+    generation: Option<u64>,
+    documents: u64,
+    seconds: f64,
+    rejection: Option<String>,
+    report: crate::ingest::Report,
+}
+
+/// `POST /admin/reindex[?skip_invalid=true][&allow_shrink=true]`, body the
+/// CSV (`text/csv`) or a multipart form with the CSV in field `file`.
+pub async fn reindex(
+    request: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+    settings: web::Data<AdminSettings>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&request, &settings)?;
+    let options = ImportOptions {
+        skip_invalid: flag(&request, "skip_invalid")?,
+        allow_shrink: flag(&request, "allow_shrink")?,
+        source: None,
+    };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > settings.max_upload_bytes) {
+        return Err(ApiError::PayloadTooLarge(settings.max_upload_bytes));
+    }
+    let lock = take_lock(&state).await?;
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let (file, source) = if content_type.starts_with("multipart/form-data") {
+        let mut form = Multipart::new(request.headers(), payload);
+        let mut upload = None;
+        while let Some(field) = form.next().await {
+            let field =
+                field.map_err(|e| ApiError::BadRequest(format!("bad multipart body: {e}")))?;
+            if field.name() != Some("file") {
+                continue;
+            }
+            let name = field
+                .content_disposition()
+                .and_then(|d| d.get_filename())
+                .map(str::to_string);
+            upload = Some((spool(field, settings.max_upload_bytes).await?, name));
+            break;
+        }
+        upload.ok_or_else(|| {
+            ApiError::BadRequest("the multipart form has no field named \"file\"".into())
+        })?
+    } else if content_type.is_empty()
+        || content_type.starts_with("text/csv")
+        || content_type.starts_with("text/plain")
+    {
+        (spool(payload, settings.max_upload_bytes).await?, None)
+    } else {
+        return Err(ApiError::UnsupportedMediaType(content_type));
+    };
+    let options = ImportOptions {
+        source: Some(source.unwrap_or_else(|| "upload".into())),
+        ..options
+    };
+    let dir = state.index_dir.clone();
+    let outcome = web::block(move || {
+        let mut file = file;
+        file.rewind()?;
+        let reader = std::io::BufReader::with_capacity(1 << 20, file);
+        crate::metrics::track_import(|| import_csv_locked(&dir, &lock, reader, &options, |_| {}))
+            .map_err(|e| std::io::Error::other(e.to_string()))
+    })
+    .await?
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    if outcome.generation.is_some()
+        && let Err(error) = state.refresh()
+    {
+        tracing::error!(%error, "the new generation could not be opened");
+    }
+    let answer = ReindexAnswer {
+        generation: outcome.generation,
+        documents: outcome.documents,
+        seconds: outcome.seconds,
+        rejection: outcome.rejection.as_ref().map(|r| r.to_string()),
+        report: outcome.report,
+    };
+    Ok(if answer.generation.is_some() {
+        HttpResponse::Ok().json(answer)
+    } else {
+        HttpResponse::UnprocessableEntity().json(answer)
+    })
+}
+
+#[derive(Serialize)]
+struct Status {
+    generation: u64,
+    documents: u64,
+    built_at: String,
+    source: Option<String>,
+    source_sha256: Option<String>,
+    source_bytes: u64,
+    generations_on_disk: Vec<u64>,
+    recent_imports: Vec<ImportLogEntry>,
+}
+
+impl Status {
+    fn of(generation: &Generation, on_disk: Vec<u64>, imports: Vec<ImportLogEntry>) -> Status {
+        let meta: &GenerationMeta = &generation.meta;
+        Status {
+            generation: meta.generation,
+            documents: meta.documents,
+            built_at: meta.built_at.clone(),
+            source: meta.source.clone(),
+            source_sha256: meta.source_sha256.clone(),
+            source_bytes: meta.source_bytes,
+            generations_on_disk: on_disk,
+            recent_imports: imports,
+        }
+    }
+}
+
+/// `GET /admin/status`.
+pub async fn status(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    settings: web::Data<AdminSettings>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&request, &settings)?;
+    let generation = state.generation().ok_or(ApiError::NotReady)?;
+    let dir = state.index_dir.clone();
+    let (on_disk, imports) = web::block(move || {
+        (
+            dir.generations().unwrap_or_default(),
+            dir.recent_imports(20),
+        )
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Status::of(&generation, on_disk, imports)))
+}
+
+/// `POST /admin/rollback`: serve the previous generation again.
+pub async fn rollback(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    settings: web::Data<AdminSettings>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&request, &settings)?;
+    let dir = state.index_dir.clone();
+    let generation = match web::block(move || dir.rollback()).await? {
+        Ok(generation) => generation,
+        Err(error @ (IndexError::ImportInProgress | IndexError::NothingToRollBackTo)) => {
+            return Err(ApiError::Conflict(error.to_string()));
+        }
+        Err(error) => return Err(ApiError::Internal(error.to_string())),
+    };
+    if let Err(error) = state.refresh() {
+        tracing::error!(%error, "the rolled-back generation could not be opened");
+    }
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "generation": generation })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_compare_whole() {
+        assert!(constant_time_equal(b"secret-token", b"secret-token"));
+        assert!(!constant_time_equal(b"secret-token", b"secret-tokeN"));
+        assert!(!constant_time_equal(b"secret", b"secret-token"));
+        assert!(!constant_time_equal(b"", b"x"));
+    }
+}
