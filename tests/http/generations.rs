@@ -152,3 +152,58 @@ fn two_servers_on_one_directory_follow_an_import() {
         assert_eq!(app.get_json(SEARCH)["total"], 22);
     }
 }
+
+#[test]
+fn an_import_killed_mid_build_leaves_both_servers_serving() {
+    let first = spawn_app(&denver_csv("a", 30));
+    let root = tempfile::tempdir().expect("temp dir");
+    std::os::unix::fs::symlink(first.root.path().join("index"), root.path().join("index"))
+        .expect("symlink");
+    let second = spawn_on(root);
+    let before = first.get(SEARCH).body;
+    assert_eq!(second.get(SEARCH).body, before);
+
+    // A file big enough that the import is still building when killed.
+    let big_path = first.root.path().join("big.csv");
+    std::fs::write(&big_path, denver_csv("big", 200_000)).expect("write big CSV");
+    let index = first.root.path().join("index");
+    let mut cli_import = std::process::Command::new(env!("CARGO_BIN_EXE_ketadir"))
+        .arg("--index-dir")
+        .arg(&index)
+        .arg("index")
+        .arg(&big_path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the CLI import starts");
+    let building = index.join("gen-0000000002.building");
+    let started = std::time::Instant::now();
+    while std::fs::read_dir(&building).map_or(0, |d| d.count()) < 3 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the import never started"
+        );
+        assert!(
+            cli_import.try_wait().expect("poll").is_none(),
+            "the import ended too soon"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    cli_import.kill().expect("SIGKILL");
+    cli_import.wait().expect("reaped");
+
+    std::thread::sleep(Duration::from_millis(1500));
+    for app in [&first, &second] {
+        assert_eq!(app.get(SEARCH).body, before);
+    }
+    let outcome = import(
+        &first.index_dir(),
+        &denver_csv("c", 31),
+        &ImportOptions::default(),
+    );
+    assert_eq!(outcome.generation, Some(2));
+    for app in [&first, &second] {
+        app.wait_for_generation(2, Duration::from_secs(5));
+        assert_eq!(app.get_json(SEARCH)["total"], 31);
+    }
+}
