@@ -15,8 +15,10 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpResponse, web};
+use governor::NotUntil;
+use governor::clock::QuantaInstant;
 use governor::clock::{Clock, DefaultClock};
-use governor::middleware::StateInformationMiddleware;
+use governor::middleware::{StateInformationMiddleware, StateSnapshot};
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::state::{InMemoryState, NotKeyed};
 use governor::{Quota, RateLimiter};
@@ -142,16 +144,7 @@ impl RateLimits {
                 return Admission::UnknownKey;
             };
             let limit = self.settings.keys.get(key).copied().unwrap_or(0);
-            return match limiter.check() {
-                Ok(state) => Admission::Allowed(Some((limit, state.remaining_burst_capacity()))),
-                Err(denied) => Admission::Denied {
-                    limit,
-                    wait_seconds: denied
-                        .wait_time_from(DefaultClock::default().now())
-                        .as_secs()
-                        + 1,
-                },
-            };
+            return Admission::of(limiter.check(), limit);
         }
         let (Some(limiter), Some(client)) = (&self.by_ip, client) else {
             return Admission::Allowed(None);
@@ -162,17 +155,7 @@ impl RateLimits {
         if self.requests.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
             limiter.retain_recent();
         }
-        let limit = self.settings.per_ip_per_minute;
-        match limiter.check_key(&client) {
-            Ok(state) => Admission::Allowed(Some((limit, state.remaining_burst_capacity()))),
-            Err(denied) => Admission::Denied {
-                limit,
-                wait_seconds: denied
-                    .wait_time_from(DefaultClock::default().now())
-                    .as_secs()
-                    + 1,
-            },
-        }
+        Admission::of(limiter.check_key(&client), self.settings.per_ip_per_minute)
     }
 }
 
@@ -180,6 +163,23 @@ enum Admission {
     Allowed(Option<(u32, u32)>),
     Denied { limit: u32, wait_seconds: u64 },
     UnknownKey,
+}
+
+impl Admission {
+    /// A bucket's answer, for a bucket of `limit` requests per minute.
+    fn of(checked: Result<StateSnapshot, NotUntil<QuantaInstant>>, limit: u32) -> Admission {
+        match checked {
+            Ok(state) => Admission::Allowed(Some((limit, state.remaining_burst_capacity()))),
+            Err(denied) => Admission::Denied {
+                limit,
+                // Rounded up: a client that waits this long gets a token.
+                wait_seconds: denied
+                    .wait_time_from(DefaultClock::default().now())
+                    .as_secs()
+                    + 1,
+            },
+        }
+    }
 }
 
 fn set_header(response: &mut HttpResponse<impl MessageBody>, name: &'static str, value: String) {
