@@ -6,6 +6,11 @@
 //! second import is refused at once with 409), is streamed to a temporary
 //! file (never whole in memory, cut off with 413 past the limit), and is
 //! then imported with the same rules as the CLI (`index::import_csv_locked`).
+//!
+//! The HTML admin page (`admin_page`) signs in differently but uploads,
+//! reads the status and rolls back through the functions here
+//! (`import_upload`, `current_status`, `roll_back`), so both front ends
+//! keep the same rules.
 
 use std::io::{Seek, Write};
 
@@ -18,8 +23,8 @@ use serde::Serialize;
 
 use super::errors::ApiError;
 use crate::index::{
-    Generation, GenerationMeta, ImportLock, ImportLogEntry, ImportOptions, IndexError,
-    import_csv_locked,
+    Generation, GenerationMeta, ImportLock, ImportLogEntry, ImportOptions, ImportOutcome,
+    IndexError, import_csv_locked,
 };
 use crate::startup::AppState;
 
@@ -42,7 +47,7 @@ impl Default for AdminSettings {
 
 /// Compares in time that depends only on the lengths, so the token cannot
 /// be guessed byte by byte from response times.
-fn constant_time_equal(a: &[u8], b: &[u8]) -> bool {
+pub(super) fn constant_time_equal(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
 }
 
@@ -114,29 +119,51 @@ where
     Ok(file)
 }
 
-#[derive(Serialize)]
-struct ReindexAnswer {
-    generation: Option<u64>,
-    documents: u64,
-    seconds: f64,
-    rejection: Option<String>,
-    report: crate::ingest::Report,
+/// The small text fields of a multipart upload besides `file` (the admin
+/// page's CSRF token and checkboxes), as (name, value).
+pub(super) type FormFields = Vec<(String, String)>;
+
+/// At most this many small fields, each at most [`MAX_FIELD_BYTES`], so the
+/// parts of a form that are not the file cannot grow without bound either.
+const MAX_FIELDS: usize = 32;
+const MAX_FIELD_BYTES: usize = 4096;
+
+/// Reads one small multipart field whole, or refuses it with 400.
+async fn small_field(mut field: actix_multipart::Field) -> Result<String, ApiError> {
+    let mut value = Vec::new();
+    while let Some(chunk) = field.next().await {
+        let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("bad multipart body: {e}")))?;
+        if value.len() + chunk.len() > MAX_FIELD_BYTES {
+            return Err(ApiError::BadRequest(format!(
+                "a form field other than \"file\" is longer than {MAX_FIELD_BYTES} bytes"
+            )));
+        }
+        value.extend_from_slice(&chunk);
+    }
+    String::from_utf8(value)
+        .map_err(|_| ApiError::BadRequest("a form field is not UTF-8 text".into()))
 }
 
-/// `POST /admin/reindex[?skip_invalid=true][&allow_shrink=true]`, body the
-/// CSV (`text/csv`) or a multipart form with the CSV in field `file`.
-pub async fn reindex(
-    request: HttpRequest,
+/// Imports an uploaded CSV with the rules of SPEC §7, for the JSON API and
+/// the admin page alike: refuses a declared length over the limit (413),
+/// takes the import lock before reading the body (409), streams the CSV to
+/// a temporary file (413 past the limit), then asks `options` for the
+/// import options given the form's other fields (where the page checks its
+/// CSRF token: nothing is imported until it has answered), imports, and
+/// switches this server to a published generation at once.
+///
+/// The body is the CSV (`text/csv`, `text/plain` or no type) or a
+/// `multipart/form-data` form with the CSV in field `file`.
+pub(super) async fn import_upload<F>(
+    request: &HttpRequest,
     payload: web::Payload,
-    state: web::Data<AppState>,
-    settings: web::Data<AdminSettings>,
-) -> Result<HttpResponse, ApiError> {
-    authorize(&request, &settings)?;
-    let options = ImportOptions {
-        skip_invalid: flag(&request, "skip_invalid")?,
-        allow_shrink: flag(&request, "allow_shrink")?,
-        source: None,
-    };
+    state: &web::Data<AppState>,
+    settings: &AdminSettings,
+    options: F,
+) -> Result<ImportOutcome, ApiError>
+where
+    F: FnOnce(&FormFields) -> Result<ImportOptions, ApiError>,
+{
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -145,28 +172,42 @@ pub async fn reindex(
     if declared.is_some_and(|length| length > settings.max_upload_bytes) {
         return Err(ApiError::PayloadTooLarge(settings.max_upload_bytes));
     }
-    let lock = take_lock(&state).await?;
+    let lock = take_lock(state).await?;
     let content_type = request
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_ascii_lowercase();
+    let mut fields = FormFields::new();
     let (file, source) = if content_type.starts_with("multipart/form-data") {
         let mut form = Multipart::new(request.headers(), payload);
         let mut upload = None;
+        // Read to the end: a browser may send the checkboxes after the file.
         while let Some(field) = form.next().await {
             let field =
                 field.map_err(|e| ApiError::BadRequest(format!("bad multipart body: {e}")))?;
-            if field.name() != Some("file") {
-                continue;
+            let name = field.name().unwrap_or_default().to_string();
+            if name == "file" {
+                if upload.is_some() {
+                    return Err(ApiError::BadRequest(
+                        "the multipart form has more than one field named \"file\"".into(),
+                    ));
+                }
+                let filename = field
+                    .content_disposition()
+                    .and_then(|d| d.get_filename())
+                    .map(str::to_string);
+                upload = Some((spool(field, settings.max_upload_bytes).await?, filename));
+            } else {
+                if fields.len() >= MAX_FIELDS {
+                    return Err(ApiError::BadRequest(format!(
+                        "the multipart form has more than {MAX_FIELDS} fields"
+                    )));
+                }
+                let value = small_field(field).await?;
+                fields.push((name, value));
             }
-            let name = field
-                .content_disposition()
-                .and_then(|d| d.get_filename())
-                .map(str::to_string);
-            upload = Some((spool(field, settings.max_upload_bytes).await?, name));
-            break;
         }
         upload.ok_or_else(|| {
             ApiError::BadRequest("the multipart form has no field named \"file\"".into())
@@ -179,6 +220,7 @@ pub async fn reindex(
     } else {
         return Err(ApiError::UnsupportedMediaType(content_type));
     };
+    let options = options(&fields)?;
     let options = ImportOptions {
         source: Some(source.unwrap_or_else(|| "upload".into())),
         ..options
@@ -198,6 +240,34 @@ pub async fn reindex(
     {
         tracing::error!(%error, "the new generation could not be opened");
     }
+    Ok(outcome)
+}
+
+#[derive(Serialize)]
+struct ReindexAnswer {
+    generation: Option<u64>,
+    documents: u64,
+    seconds: f64,
+    rejection: Option<String>,
+    report: crate::ingest::Report,
+}
+
+/// `POST /admin/reindex[?skip_invalid=true][&allow_shrink=true]`, body the
+/// CSV (`text/csv`) or a multipart form with the CSV in field `file`.
+pub async fn reindex(
+    request: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+    settings: web::Data<AdminSettings>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&request, &settings)?;
+    // Parsed before the lock is taken: a bad flag is a 400, not a 409.
+    let options = ImportOptions {
+        skip_invalid: flag(&request, "skip_invalid")?,
+        allow_shrink: flag(&request, "allow_shrink")?,
+        source: None,
+    };
+    let outcome = import_upload(&request, payload, &state, &settings, |_| Ok(options)).await?;
     let answer = ReindexAnswer {
         generation: outcome.generation,
         documents: outcome.documents,
@@ -213,15 +283,15 @@ pub async fn reindex(
 }
 
 #[derive(Serialize)]
-struct Status {
-    generation: u64,
-    documents: u64,
-    built_at: String,
-    source: Option<String>,
-    source_sha256: Option<String>,
-    source_bytes: u64,
-    generations_on_disk: Vec<u64>,
-    recent_imports: Vec<ImportLogEntry>,
+pub(super) struct Status {
+    pub(super) generation: u64,
+    pub(super) documents: u64,
+    pub(super) built_at: String,
+    pub(super) source: Option<String>,
+    pub(super) source_sha256: Option<String>,
+    pub(super) source_bytes: u64,
+    pub(super) generations_on_disk: Vec<u64>,
+    pub(super) recent_imports: Vec<ImportLogEntry>,
 }
 
 impl Status {
@@ -240,13 +310,8 @@ impl Status {
     }
 }
 
-/// `GET /admin/status`.
-pub async fn status(
-    request: HttpRequest,
-    state: web::Data<AppState>,
-    settings: web::Data<AdminSettings>,
-) -> Result<HttpResponse, ApiError> {
-    authorize(&request, &settings)?;
+/// The served generation and the import log, for the API and the page.
+pub(super) async fn current_status(state: &web::Data<AppState>) -> Result<Status, ApiError> {
     let generation = state.generation().ok_or(ApiError::NotReady)?;
     let dir = state.index_dir.clone();
     let (on_disk, imports) = web::block(move || {
@@ -256,16 +321,22 @@ pub async fn status(
         )
     })
     .await?;
-    Ok(HttpResponse::Ok().json(Status::of(&generation, on_disk, imports)))
+    Ok(Status::of(&generation, on_disk, imports))
 }
 
-/// `POST /admin/rollback`: serve the previous generation again.
-pub async fn rollback(
+/// `GET /admin/status`.
+pub async fn status(
     request: HttpRequest,
     state: web::Data<AppState>,
     settings: web::Data<AdminSettings>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&request, &settings)?;
+    Ok(HttpResponse::Ok().json(current_status(&state).await?))
+}
+
+/// Serves the previous generation again and returns its number; 409 when
+/// an import runs or there is nothing older.
+pub(super) async fn roll_back(state: &web::Data<AppState>) -> Result<u64, ApiError> {
     let dir = state.index_dir.clone();
     let generation = match web::block(move || dir.rollback()).await? {
         Ok(generation) => generation,
@@ -277,6 +348,17 @@ pub async fn rollback(
     if let Err(error) = state.refresh() {
         tracing::error!(%error, "the rolled-back generation could not be opened");
     }
+    Ok(generation)
+}
+
+/// `POST /admin/rollback`: serve the previous generation again.
+pub async fn rollback(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    settings: web::Data<AdminSettings>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&request, &settings)?;
+    let generation = roll_back(&state).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "generation": generation })))
 }
 

@@ -21,6 +21,9 @@ pub enum ApiError {
     NotReady,
     #[error("missing or wrong credentials: send Authorization: Bearer <admin token>")]
     Unauthorized,
+    /// A signed-in form without its CSRF token, or without a session.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0}")]
     Conflict(String),
     #[error("the upload is larger than the limit of {0} bytes")]
@@ -139,6 +142,12 @@ impl ApiError {
                 "Unauthorized",
                 StatusCode::UNAUTHORIZED,
                 self.to_string(),
+            ),
+            ApiError::Forbidden(detail) => simple(
+                "/problems/forbidden",
+                "Forbidden",
+                StatusCode::FORBIDDEN,
+                detail.clone(),
             ),
             ApiError::Conflict(detail) => simple(
                 "/problems/conflict",

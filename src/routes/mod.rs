@@ -2,6 +2,7 @@
 //! library off the event loop, and map errors once (see [`errors`]).
 
 pub mod admin;
+mod admin_page;
 mod api;
 pub mod caching;
 pub mod errors;
@@ -51,9 +52,16 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .service(get_only("/openapi.json", web::get().to(openapi::document)))
                 .default_service(web::to(errors::api_not_found)),
         )
-        // No CORS and no rate limit: admins authenticate with a token.
+        // No CORS and no rate limit: admins authenticate with a token (the
+        // JSON routes) or a session cookie made from it (the page).
         .service(
             web::scope("/admin")
+                .route("", web::get().to(admin_page::page))
+                .route("/login", web::post().to(admin_page::login))
+                .route("/upload", web::post().to(admin_page::upload))
+                .route("/rollback-form", web::post().to(admin_page::rollback_form))
+                .route("/logout", web::post().to(admin_page::logout))
+                .route("/admin.css", web::get().to(admin_page::stylesheet))
                 .route("/reindex", web::post().to(admin::reindex))
                 .route("/status", web::get().to(admin::status))
                 .route("/rollback", web::post().to(admin::rollback))

@@ -2,6 +2,7 @@
 //! temporary directory and starts the real server on a random port.
 
 mod admin;
+mod admin_page;
 mod api;
 mod generations;
 mod helpers;
