@@ -3,8 +3,9 @@
 //! roll back, sign out.
 //!
 //! Sessions are stateless so that every replica configured with the same
-//! token accepts them: the cookie is `<nonce>.<mac>` with a random nonce and
-//! `mac = SHA-256("session\0" token "\0" nonce)`, and the CSRF token of the
+//! token accepts them: the cookie is `<nonce>.<expires>.<mac>` with a random
+//! nonce, the Unix time it expires (8 hours on; checked here, not only by the
+//! browser) and `mac = SHA-256("session\0" token "\0" nonce "\0" expires)`, and the CSRF token of the
 //! forms is `SHA-256("csrf\0" token "\0" nonce)`. Changing the admin token
 //! therefore signs everyone out. The cookie is `HttpOnly; SameSite=Strict`
 //! and limited to `/admin`; every POST except sign-in must carry the CSRF
@@ -54,8 +55,21 @@ fn hex_sha256(parts: &[&[u8]]) -> String {
     hex(&digest.finalize())
 }
 
-fn session_mac(token: &str, nonce: &str) -> String {
-    hex_sha256(&[b"session\0", token.as_bytes(), b"\0", nonce.as_bytes()])
+fn session_mac(token: &str, nonce: &str, expires: &str) -> String {
+    hex_sha256(&[
+        b"session\0",
+        token.as_bytes(),
+        b"\0",
+        nonce.as_bytes(),
+        b"\0",
+        expires.as_bytes(),
+    ])
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 fn csrf_token(token: &str, nonce: &str) -> String {
@@ -101,12 +115,18 @@ struct Session {
 impl Session {
     /// The session of a valid cookie; a missing or forged one is `None`.
     fn of(request: &HttpRequest, token: &str) -> Option<Session> {
-        let (nonce, mac) = cookie(request, COOKIE)?.split_once('.')?;
+        let value = cookie(request, COOKIE)?;
+        let mut parts = value.splitn(3, '.');
+        let (nonce, expires, mac) = (parts.next()?, parts.next()?, parts.next()?);
         let well_formed = nonce.len() == 32 && nonce.bytes().all(|b| b.is_ascii_hexdigit());
-        (well_formed && constant_time_equal(mac.as_bytes(), session_mac(token, nonce).as_bytes()))
-            .then(|| Session {
-                csrf: csrf_token(token, nonce),
-            })
+        let current = expires.parse::<u64>().is_ok_and(|at| unix_now() < at);
+        let signed = constant_time_equal(
+            mac.as_bytes(),
+            session_mac(token, nonce, expires).as_bytes(),
+        );
+        (well_formed && current && signed).then(|| Session {
+            csrf: csrf_token(token, nonce),
+        })
     }
 
     /// A form's POST needs a session: without one there is nothing to
@@ -298,7 +318,8 @@ pub async fn login(
             );
         }
         let nonce = new_nonce()?;
-        let value = format!("{nonce}.{}", session_mac(token, &nonce));
+        let expires = (unix_now() + SESSION_SECONDS).to_string();
+        let value = format!("{nonce}.{expires}.{}", session_mac(token, &nonce, &expires));
         let mut response = back_to_admin();
         response.headers_mut().insert(
             header::SET_COOKIE,
@@ -411,9 +432,10 @@ mod tests {
     #[test]
     fn session_and_csrf_tokens_differ_and_depend_on_the_token() {
         let nonce = "00112233445566778899aabbccddeeff";
-        assert_eq!(session_mac("t", nonce).len(), 64);
-        assert_ne!(session_mac("t", nonce), csrf_token("t", nonce));
-        assert_ne!(session_mac("t", nonce), session_mac("u", nonce));
+        assert_eq!(session_mac("t", nonce, "1").len(), 64);
+        assert_ne!(session_mac("t", nonce, "1"), csrf_token("t", nonce));
+        assert_ne!(session_mac("t", nonce, "1"), session_mac("u", nonce, "1"));
+        assert_ne!(session_mac("t", nonce, "1"), session_mac("t", nonce, "2"));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use ketadir::routes::admin::AdminSettings;
 use ketadir::startup::HttpSettings;
+use sha2::{Digest, Sha256};
 
 use super::helpers::{HEADER, Reply, TestApp, denver_csv, spawn_app, spawn_app_with};
 
@@ -172,8 +173,42 @@ fn the_page_shows_the_status_and_forms_for_a_session() {
 
     // A cookie of the right shape that was not made from the token.
     let forged = format!(
-        "ketadir_admin=00112233445566778899aabbccddeeff.{}",
+        "ketadir_admin=00112233445566778899aabbccddeeff.9999999999.{}",
         "0".repeat(64)
+    );
+    // Correctly signed cookies: accepted while current, refused once expired.
+    let signed = |expires: &str| {
+        let nonce = "00112233445566778899aabbccddeeff";
+        let mut digest = Sha256::new();
+        let parts = [
+            b"session\0".as_slice(),
+            TOKEN.as_bytes(),
+            b"\0",
+            nonce.as_bytes(),
+            b"\0",
+            expires.as_bytes(),
+        ];
+        for part in parts {
+            digest.update(part);
+        }
+        let mac: String = digest
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        format!("ketadir_admin={nonce}.{expires}.{mac}")
+    };
+    let current = signed("9999999999");
+    let reply = app.request("GET", "/admin", &[("Cookie", current.as_str())]);
+    assert!(
+        !is_sign_in_form(&reply),
+        "a current signed session is accepted"
+    );
+    let expired = signed("1000");
+    let reply = app.request("GET", "/admin", &[("Cookie", expired.as_str())]);
+    assert!(
+        is_sign_in_form(&reply),
+        "an expired session must sign in again"
     );
     let reply = app.request("GET", "/admin", &[("Cookie", forged.as_str())]);
     assert_eq!(reply.status, 200);
