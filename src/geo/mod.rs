@@ -43,6 +43,27 @@ impl LatLon {
     }
 }
 
+/// A plain decimal number: Rust's parser also takes "inf", "NaN" and
+/// "infinity", which no coordinate (or other parameter) may be.
+pub fn parse_plain_decimal(value: &str) -> Option<f64> {
+    let plain = !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'));
+    value.parse::<f64>().ok().filter(|n| plain && n.is_finite())
+}
+
+/// Parses "lat,lon": `None` when the text is not two numbers, an error
+/// when they are out of range.
+pub fn parse_point(value: &str) -> Option<Result<LatLon, String>> {
+    let (lat, lon) = value.split_once(',')?;
+    let lat = parse_plain_decimal(lat.trim())?;
+    let lon = parse_plain_decimal(lon.trim())?;
+    Some(LatLon::new(lat, lon).ok_or_else(|| {
+        "latitude must be between -90 and 90 and longitude between -180 and 180".into()
+    }))
+}
+
 /// Haversine distance in miles.
 pub fn distance_miles(a: LatLon, b: LatLon) -> f64 {
     EARTH.distance(Point::new(a.lon, a.lat), Point::new(b.lon, b.lat))

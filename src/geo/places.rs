@@ -18,7 +18,7 @@ use super::LatLon;
 use super::gazetteer::{
     Gazetteer, State, Town, ZipPlace, letter_mask, name_key, name_key_unfinished,
 };
-use crate::search::parse_point;
+use super::parse_point;
 
 /// Most suggestions an unknown place gets.
 pub const MAX_SUGGESTIONS: usize = 3;

@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use crate::geo::LatLon;
+use crate::geo::{LatLon, parse_plain_decimal as parse_finite};
 use crate::provider::{Condition, Treatment, list_key, parse_state_code};
 
 /// Longest accepted `q`, in characters.
@@ -136,15 +136,6 @@ const SCALARS: [&str; 12] = [
 ];
 const REPEATABLE: [&str; 4] = ["treatment", "condition", "insurance", "language"];
 
-/// A plain decimal: Rust's parser also takes "inf", "NaN" and "infinity".
-fn parse_finite(value: &str) -> Option<f64> {
-    let plain = !value.is_empty()
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'));
-    value.parse::<f64>().ok().filter(|n| plain && n.is_finite())
-}
-
 fn parse_whole(value: &str, min: u32, max: u32) -> Option<u32> {
     if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -161,16 +152,6 @@ fn parse_flag(value: &str) -> Option<bool> {
         "false" | "0" | "no" | "off" => Some(false),
         _ => None,
     }
-}
-
-/// Parses "lat,lon" (used by `near` too).
-pub fn parse_point(value: &str) -> Option<Result<LatLon, String>> {
-    let (lat, lon) = value.split_once(',')?;
-    let lat = parse_finite(lat.trim())?;
-    let lon = parse_finite(lon.trim())?;
-    Some(LatLon::new(lat, lon).ok_or_else(|| {
-        "latitude must be between -90 and 90 and longitude between -180 and 180".into()
-    }))
 }
 
 struct Collected<'a> {
