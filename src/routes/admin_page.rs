@@ -320,19 +320,29 @@ pub async fn login(
         let nonce = new_nonce()?;
         let expires = (unix_now() + SESSION_SECONDS).to_string();
         let value = format!("{nonce}.{expires}.{}", session_mac(token, &nonce, &expires));
-        let mut response = back_to_admin();
-        response.headers_mut().insert(
-            header::SET_COOKIE,
-            header::HeaderValue::from_str(&cookie_header(&request, &value, SESSION_SECONDS))
-                .map_err(|e| ApiError::Internal(format!("bad cookie header: {e}")))?,
-        );
-        Ok(response)
+        back_to_admin_with_cookie(&request, &value, SESSION_SECONDS)
     })())
 }
 
+/// The redirect to `/admin` that sets (or, with max-age 0, clears) the
+/// session cookie.
+fn back_to_admin_with_cookie(
+    request: &HttpRequest,
+    value: &str,
+    max_age: u64,
+) -> Result<HttpResponse, ApiError> {
+    let mut response = back_to_admin();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        header::HeaderValue::from_str(&cookie_header(request, value, max_age))
+            .map_err(|e| ApiError::Internal(format!("bad cookie header: {e}")))?,
+    );
+    Ok(response)
+}
+
 /// `POST /admin/logout`, form field `csrf`: forgets the cookie. The session
-/// value itself stays valid until the token changes (sessions are
-/// stateless); the browser just no longer has it.
+/// value itself stays valid until it expires or the token changes
+/// (sessions are stateless); the browser just no longer has it.
 pub async fn logout(
     request: HttpRequest,
     body: web::Bytes,
@@ -341,13 +351,7 @@ pub async fn logout(
     respond((|| {
         let token = configured(&request, &settings)?;
         Session::required(&request, token)?.check_csrf(form_value(&body, "csrf").as_deref())?;
-        let mut response = back_to_admin();
-        response.headers_mut().insert(
-            header::SET_COOKIE,
-            header::HeaderValue::from_str(&cookie_header(&request, "", 0))
-                .map_err(|e| ApiError::Internal(format!("bad cookie header: {e}")))?,
-        );
-        Ok(response)
+        back_to_admin_with_cookie(&request, "", 0)
     })())
 }
 
