@@ -25,12 +25,8 @@ use crate::index::{ImportOutcome, IndexError};
 /// The `Content-Type` of [`render`]'s output.
 pub const CONTENT_TYPE: &str = prometheus::TEXT_FORMAT;
 
-/// `outcome` label: the import was published as a new generation.
-pub const PUBLISHED: &str = "published";
-/// `outcome` label: the import ran and a rule of SPEC §3 refused it.
-pub const REJECTED: &str = "rejected";
-/// `outcome` label: the import stopped on an error (I/O, tantivy…).
-pub const FAILED: &str = "failed";
+/// The `outcome` label values: the import log's (see `index`).
+pub use crate::index::{FAILED, PUBLISHED, REJECTED};
 const OUTCOMES: [&str; 3] = [PUBLISHED, REJECTED, FAILED];
 
 /// Latency buckets of HTTP requests, 0.5 ms to 5 s: a search answers in a
@@ -183,10 +179,9 @@ pub fn track_import(
 /// The `outcome` label of an import's result; `None` when it never ran.
 fn outcome_label(result: &Result<ImportOutcome, IndexError>) -> Option<&'static str> {
     match result {
-        Ok(outcome) if outcome.generation.is_some() => Some(PUBLISHED),
-        Ok(_) => Some(REJECTED),
+        // Refused before it started: not an import.
         Err(IndexError::ImportInProgress) => None,
-        Err(_) => Some(FAILED),
+        other => Some(crate::index::outcome_label(other)),
     }
 }
 

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufWriter, Read};
 use std::path::Path;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -17,7 +17,7 @@ use super::generations::{ImportLock, ImportLogEntry, IndexDir};
 use super::ranks::{self, RankInput};
 use super::records::RecordWriter;
 use super::schema::{self, GEO_ORDER_FIELD, TEXT_TOKENIZER, build_schema, text_analyzer};
-use super::{IndexError, format_utc};
+use super::{IndexError, format_utc, unix_now};
 use crate::ingest::{self, Report};
 use crate::provider::{Provider, list_key};
 
@@ -36,6 +36,22 @@ pub struct ImportOptions {
     pub allow_shrink: bool,
     /// Where the CSV came from (file name or "upload"), kept in the metadata.
     pub source: Option<String>,
+}
+
+/// What became of an import, as the import log and the metrics name it.
+pub const PUBLISHED: &str = "published";
+/// The import ran and a rule of SPEC §3 refused it.
+pub const REJECTED: &str = "rejected";
+/// The import stopped on an error (I/O, tantivy…).
+pub const FAILED: &str = "failed";
+
+/// [`PUBLISHED`], [`REJECTED`] or [`FAILED`].
+pub fn outcome_label(result: &Result<ImportOutcome, IndexError>) -> &'static str {
+    match result {
+        Ok(outcome) if outcome.generation.is_some() => PUBLISHED,
+        Ok(_) => REJECTED,
+        Err(_) => FAILED,
+    }
 }
 
 /// Why an import was not published.
@@ -174,13 +190,10 @@ pub fn import_csv_locked(
     let started = Instant::now();
     let result = import_under_lock(dir, lock, input, options, on_progress);
     let seconds = started.elapsed().as_secs_f64();
-    let (outcome, detail) = match &result {
-        Ok(outcome) if outcome.generation.is_some() => ("published", None),
-        Ok(outcome) => (
-            "rejected",
-            outcome.rejection.as_ref().map(|r| r.to_string()),
-        ),
-        Err(error) => ("failed", Some(error.to_string())),
+    let outcome = outcome_label(&result);
+    let detail = match &result {
+        Ok(outcome) => outcome.rejection.as_ref().map(|r| r.to_string()),
+        Err(error) => Some(error.to_string()),
     };
     let entry = ImportLogEntry {
         at: format_utc(unix_now()),
@@ -197,13 +210,6 @@ pub fn import_csv_locked(
         tracing::warn!(%error, "could not record the import in the import log");
     }
     result.map(|outcome| ImportOutcome { seconds, ..outcome })
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }
 
 fn import_under_lock(

@@ -153,7 +153,6 @@ pub struct Generation {
     /// Bit position (0..63) of each insurer ord, if it has one.
     pub insurance_bit_of_ord: Vec<Option<u8>>,
     records: RecordStore,
-    pub index: Index,
     _reader: IndexReader,
 }
 
@@ -249,7 +248,6 @@ impl Generation {
             segments,
             insurance_bit_of_ord,
             records,
-            index,
             _reader: reader,
         })
     }

@@ -11,7 +11,10 @@ pub mod ranks;
 mod records;
 pub mod schema;
 
-pub use build::{ImportOptions, ImportOutcome, Rejection, import_csv, import_csv_locked};
+pub use build::{
+    FAILED, ImportOptions, ImportOutcome, PUBLISHED, REJECTED, Rejection, import_csv,
+    import_csv_locked, outcome_label,
+};
 pub use generation::{
     Generation, GenerationMeta, INSURANCE_FACET_SETS, INSURANCE_OVERFLOW_BIT, RankArray,
     SegmentColumns,
@@ -40,6 +43,13 @@ pub enum IndexError {
     Tantivy(#[from] tantivy::TantivyError),
     #[error(transparent)]
     Ingest(#[from] IngestError),
+}
+
+/// Seconds since the Unix epoch now (0 if the clock is before 1970).
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// Seconds since the Unix epoch as `YYYY-MM-DDTHH:MM:SSZ`.

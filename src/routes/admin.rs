@@ -26,6 +26,7 @@ use crate::index::{
     Generation, GenerationMeta, ImportLock, ImportLogEntry, ImportOptions, ImportOutcome,
     IndexError, import_csv_locked,
 };
+use crate::search::parse_flag;
 use crate::startup::AppState;
 
 /// Who may administer, and how big an upload may be.
@@ -71,14 +72,15 @@ fn authorize(request: &HttpRequest, settings: &AdminSettings) -> Result<(), ApiE
 fn flag(request: &HttpRequest, name: &str) -> Result<bool, ApiError> {
     let value = form_urlencoded::parse(request.query_string().as_bytes())
         .find(|(n, _)| n == name)
-        .map(|(_, v)| v.trim().to_ascii_lowercase());
+        .map(|(_, v)| v.trim().to_string());
     match value.as_deref() {
-        None | Some("") | Some("false") | Some("0") | Some("no") | Some("off") => Ok(false),
-        Some("true") | Some("1") | Some("yes") | Some("on") => Ok(true),
-        Some(_) => Err(ApiError::InvalidParams(vec![crate::search::InvalidParam {
-            name: name.into(),
-            reason: "must be true or false".into(),
-        }])),
+        None | Some("") => Ok(false),
+        Some(value) => parse_flag(value).ok_or_else(|| {
+            ApiError::InvalidParams(vec![crate::search::InvalidParam {
+                name: name.into(),
+                reason: "must be true or false".into(),
+            }])
+        }),
     }
 }
 

@@ -25,7 +25,7 @@ use sha2::{Digest, Sha256};
 
 use super::admin::{self, AdminSettings, FormFields, Status, constant_time_equal};
 use super::errors::ApiError;
-use crate::index::ImportOptions;
+use crate::index::{ImportOptions, unix_now};
 use crate::ingest::Report;
 use crate::startup::AppState;
 
@@ -64,12 +64,6 @@ fn session_mac(token: &str, nonce: &str, expires: &str) -> String {
         b"\0",
         expires.as_bytes(),
     ])
-}
-
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 fn csrf_token(token: &str, nonce: &str) -> String {

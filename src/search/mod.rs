@@ -19,14 +19,13 @@ use tantivy::schema::IndexRecordOption;
 pub use collector::RadiusFilter;
 use collector::{Plan, RankArray, RankBy, SearchCollector};
 use geo_query::GeoRangesQuery;
-pub use request::{InvalidParam, LocationInput, SearchRequest, SortOrder};
+pub use request::{InvalidParam, LocationInput, SearchRequest, SortOrder, parse_flag};
 pub use response::{Facets, Hit, ResolvedLocation, SearchResponse};
 
 use crate::geo::places::{PlaceError, resolve_near};
 use crate::geo::{LatLon, distance_miles, zorder};
 use crate::index::schema::flag;
 use crate::index::{Generation, IndexError};
-use crate::provider::{Provider, adjusted_rating};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
@@ -242,13 +241,4 @@ pub fn find_provider(generation: &Generation, id: &str) -> Result<Option<Hit>, S
     };
     let provider = generation.provider(address.segment_ord, address.doc_id)?;
     Ok(Some(Hit::new(provider, None, generation.meta.mean_rating)))
-}
-
-/// Adjusted rating of a provider in a generation (also used by pages).
-pub fn adjusted_rating_in(generation: &Generation, provider: &Provider) -> f64 {
-    adjusted_rating(
-        provider.rating,
-        provider.review_count,
-        generation.meta.mean_rating,
-    )
 }

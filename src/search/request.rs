@@ -146,7 +146,8 @@ fn parse_whole(value: &str, min: u32, max: u32) -> Option<u32> {
         .filter(|n| (min..=max).contains(n))
 }
 
-fn parse_flag(value: &str) -> Option<bool> {
+/// `true/1/yes/on` or `false/0/no/off`, any case.
+pub fn parse_flag(value: &str) -> Option<bool> {
     match value.to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" | "on" => Some(true),
         "false" | "0" | "no" | "off" => Some(false),
