@@ -8,6 +8,7 @@ pub mod geo;
 pub mod index;
 pub mod ingest;
 pub mod metrics;
+pub mod pages;
 pub mod provider;
 pub mod routes;
 pub mod search;

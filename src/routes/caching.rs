@@ -63,7 +63,11 @@ fn client_has(request: &HttpRequest, tag: &str) -> bool {
         .any(|candidate| candidate == tag || candidate == "*")
 }
 
-fn with_cache_headers(mut response: HttpResponse, tag: &str, policy: &CachePolicy) -> HttpResponse {
+pub fn with_cache_headers(
+    mut response: HttpResponse,
+    tag: &str,
+    policy: &CachePolicy,
+) -> HttpResponse {
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(tag) {
         headers.insert(header::ETAG, value);

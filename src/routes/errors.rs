@@ -1,12 +1,14 @@
 //! Library errors mapped to HTTP, once: `application/problem+json`
-//! (RFC 9457) for the API. An unexpected error shows an opaque message and
-//! logs its cause.
+//! (RFC 9457) for the API, and [`PageError`] for the patient pages: the
+//! same status and message in the site's layout, with what to try instead.
+//! An unexpected error shows an opaque message and logs its cause.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use serde::Serialize;
 
 use crate::geo::places::PlaceError;
+use crate::pages::{self, ErrorView, Link, RenderError, SearchForm};
 use crate::search::{InvalidParam, SearchError};
 
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +54,12 @@ impl From<SearchError> for ApiError {
             SearchError::UnknownPlace(place) => ApiError::UnknownPlace(place),
             SearchError::Index(error) => ApiError::Internal(error.to_string()),
         }
+    }
+}
+
+impl From<RenderError> for ApiError {
+    fn from(error: RenderError) -> Self {
+        ApiError::Internal(error.to_string())
     }
 }
 
@@ -231,6 +239,172 @@ pub async fn method_not_allowed(request: HttpRequest) -> HttpResponse {
         actix_web::http::header::HeaderValue::from_static("GET"),
     );
     response
+}
+
+/// An error of a patient page: the API's error plus what the page needs to
+/// help (the form as the visitor filled it, links to try instead).
+#[derive(Debug, thiserror::Error)]
+#[error("{error}")]
+pub struct PageError {
+    error: ApiError,
+    suggestions: Vec<Link>,
+    form: Option<SearchForm>,
+    /// Overrides the API's wording where a page can say it better.
+    message: Option<String>,
+}
+
+impl From<ApiError> for PageError {
+    fn from(error: ApiError) -> Self {
+        PageError {
+            error,
+            suggestions: Vec::new(),
+            form: None,
+            message: None,
+        }
+    }
+}
+
+/// `/?<pairs>` with `near` replaced.
+fn search_href_with_near(pairs: &[(String, String)], near: &str) -> String {
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(
+            pairs
+                .iter()
+                .filter(|(name, _)| name != "near" && name != "page")
+                .map(|(n, v)| (n.as_str(), v.as_str())),
+        )
+        .append_pair("near", near)
+        .finish();
+    format!("/?{query}")
+}
+
+impl PageError {
+    /// A failed search, shown with the form as it was sent.
+    pub fn search(error: ApiError, pairs: &[(String, String)], form: &SearchForm) -> PageError {
+        let suggestions = match &error {
+            ApiError::UnknownPlace(PlaceError::NotFound { suggestions, .. }) => suggestions
+                .iter()
+                .take(5)
+                .map(|place| Link {
+                    label: format!("Search near {place}"),
+                    href: search_href_with_near(pairs, place),
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let message = match &error {
+            ApiError::UnknownPlace(PlaceError::NotFound { query, .. }) => Some(format!(
+                "We could not find the place “{query}”. Try a 5-digit ZIP code, a city and \
+                 state such as “Denver, CO”, or a state name."
+            )),
+            ApiError::InvalidParams(_) => Some(
+                "Part of this search could not be understood. Change the value below and \
+                 search again."
+                    .into(),
+            ),
+            _ => None,
+        };
+        PageError {
+            error,
+            suggestions,
+            form: Some(form.clone()),
+            message,
+        }
+    }
+
+    pub fn unknown_provider(id: &str) -> PageError {
+        PageError {
+            message: Some(format!(
+                "There is no provider with the id “{}”. It may have left the directory \
+                 in the latest update. Search again to find providers near you.",
+                id.chars().take(100).collect::<String>()
+            )),
+            ..PageError::from(ApiError::NotFound("unknown provider".into()))
+        }
+    }
+
+    pub fn unknown_path(path: &str) -> PageError {
+        PageError {
+            message: Some(format!(
+                "There is no page at “{}”. Use the search below, or start from the home page.",
+                path.chars().take(200).collect::<String>()
+            )),
+            form: Some(SearchForm::from_pairs(&[])),
+            ..PageError::from(ApiError::NotFound("unknown page".into()))
+        }
+    }
+
+    fn view(&self) -> ErrorView {
+        let status = self.error.status_code();
+        let details = match &self.error {
+            ApiError::InvalidParams(params) => params
+                .iter()
+                .map(|p| format!("{}: {}", field_label(&p.name), p.reason))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let title = match (&self.error, status) {
+            (ApiError::UnknownPlace(_), _) => "Place not found",
+            (ApiError::InvalidParams(_), _) => "Please check your search",
+            (_, StatusCode::NOT_FOUND) => "Page not found",
+            (_, StatusCode::SERVICE_UNAVAILABLE) => "The directory is starting",
+            _ => "Something went wrong",
+        };
+        let message = match &self.error {
+            ApiError::Internal(_) => {
+                "Something went wrong on our side. Please try again in a moment.".to_string()
+            }
+            ApiError::NotReady => {
+                "The directory is loading its data. Please try again in a few seconds.".into()
+            }
+            other => self.message.clone().unwrap_or_else(|| other.to_string()),
+        };
+        ErrorView {
+            status: status.as_u16(),
+            title: title.into(),
+            message,
+            details,
+            suggestions: self.suggestions.clone(),
+            form: self.form.clone(),
+        }
+    }
+}
+
+/// The form's name for a query parameter.
+fn field_label(name: &str) -> &str {
+    match name {
+        "q" => "What",
+        "near" | "lat" | "lon" => "Where",
+        "radius" => "Within",
+        "min_rating" => "Minimum rating",
+        "max_price" => "Maximum price",
+        "sort" => "Sort by",
+        "treatment" => "Treatment",
+        "condition" => "Condition",
+        "insurance" => "Insurance",
+        "telehealth" => "Telehealth",
+        "accepting" => "Accepting new patients",
+        "page" | "per_page" => "Page",
+        other => other,
+    }
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        self.error.status_code()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let ApiError::Internal(cause) = &self.error {
+            tracing::error!(%cause, "internal error");
+        }
+        let view = self.view();
+        let status = self.status_code();
+        match pages::render_error(&view) {
+            Ok(body) => super::pages::html(status, body),
+            Err(error) => ApiError::from(error).error_response(),
+        }
+    }
 }
 
 pub async fn not_found() -> HttpResponse {

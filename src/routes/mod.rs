@@ -9,6 +9,7 @@ pub mod errors;
 mod health;
 pub mod metrics;
 mod openapi;
+mod pages;
 pub mod rate_limit;
 
 use actix_cors::Cors;
@@ -67,8 +68,15 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .route("/rollback", web::post().to(admin::rollback))
                 .default_service(web::to(errors::not_found)),
         )
+        // The patient pages: public, cached by ETag like the API, no CORS.
+        .route("/", web::get().to(pages::search_page))
+        .route("/providers/{id}", web::get().to(pages::profile_page))
+        .route("/how-we-rank", web::get().to(pages::how_we_rank_page))
+        .route("/static/site.css", web::get().to(pages::stylesheet))
+        .route("/static/site.js", web::get().to(pages::script))
+        .route("/static/favicon.svg", web::get().to(pages::favicon))
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .route("/metrics", web::get().to(metrics::scrape))
-        .default_service(web::to(errors::not_found));
+        .default_service(web::to(pages::not_found_page));
 }

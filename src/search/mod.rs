@@ -19,7 +19,7 @@ use tantivy::schema::IndexRecordOption;
 pub use collector::RadiusFilter;
 use collector::{Plan, RankArray, RankBy, SearchCollector};
 use geo_query::GeoRangesQuery;
-pub use request::{InvalidParam, LocationInput, SearchRequest, SortOrder, parse_flag};
+pub use request::{InvalidParam, LocationInput, MAX_PAGE, SearchRequest, SortOrder, parse_flag};
 pub use response::{Facets, Hit, ResolvedLocation, SearchResponse};
 
 use crate::geo::places::{PlaceError, resolve_near};

@@ -387,6 +387,76 @@ impl SearchRequest {
         SearchRequest::from_pairs(pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())))
     }
 
+    /// The request as canonical query parameters (slugs for vocabularies,
+    /// defaults left out): what a link to the same search carries. Parsing
+    /// them gives the same request back.
+    pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = Vec::new();
+        if let Some(text) = &self.text {
+            pairs.push(("q", text.clone()));
+        }
+        match &self.location {
+            Some(LocationInput::Near(near)) => pairs.push(("near", near.clone())),
+            Some(LocationInput::Point(point)) => {
+                pairs.push(("lat", point.lat.to_string()));
+                pairs.push(("lon", point.lon.to_string()));
+            }
+            None => {}
+        }
+        if self.location.is_some() {
+            pairs.push(("radius", self.radius_miles.to_string()));
+        }
+        pairs.extend(
+            self.treatments
+                .iter()
+                .map(|t| ("treatment", t.slug().to_string())),
+        );
+        pairs.extend(
+            self.conditions
+                .iter()
+                .map(|c| ("condition", c.slug().to_string())),
+        );
+        pairs.extend(self.insurance.iter().map(|i| ("insurance", i.clone())));
+        pairs.extend(self.languages.iter().map(|l| ("language", l.clone())));
+        if let Some(state) = self.state {
+            pairs.push(("state", state.to_string()));
+        }
+        if self.telehealth {
+            pairs.push(("telehealth", "true".into()));
+        }
+        if self.accepting {
+            pairs.push(("accepting", "true".into()));
+        }
+        if let Some(rating) = self.min_rating {
+            pairs.push(("min_rating", rating.to_string()));
+        }
+        if let Some(price) = self.max_price {
+            pairs.push(("max_price", price.to_string()));
+        }
+        if self.sort != SortOrder::Rating {
+            pairs.push(("sort", self.sort.as_str().into()));
+        }
+        if self.page != 1 {
+            pairs.push(("page", self.page.to_string()));
+        }
+        if self.per_page != DEFAULT_PER_PAGE {
+            pairs.push(("per_page", self.per_page.to_string()));
+        }
+        pairs
+    }
+
+    /// [`SearchRequest::to_pairs`] as a percent-encoded query string.
+    pub fn to_query_string(&self) -> String {
+        form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(self.to_pairs())
+            .finish()
+    }
+
+    /// True for the name of a search parameter (others are ignored).
+    pub fn is_parameter(name: &str) -> bool {
+        SCALARS.contains(&name) || REPEATABLE.contains(&name) || name == "per_page"
+    }
+
     /// Offset of the first result of the requested page.
     pub fn offset(&self) -> usize {
         (self.page as usize - 1) * self.per_page as usize
@@ -463,6 +533,21 @@ mod tests {
         assert_eq!(request.conditions, vec![Condition::Crps]);
         assert_eq!(request.insurance, vec!["aetna", "cigna"]);
         assert!(request.telehealth);
+    }
+
+    #[test]
+    fn canonical_pairs_parse_back_to_the_same_request() {
+        for query in [
+            "",
+            "q=knee%20pain&near=Denver,%20CO&radius=12.5&treatment=Spravato&condition=RSD",
+            "lat=-33.25&lon=151.125&sort=distance&page=3&per_page=7",
+            "insurance=Aetna&insurance=Self-pay&language=Spanish&state=co&telehealth=yes",
+            "accepting=1&min_rating=4.5&max_price=300&sort=price&q=%3Cb%3E%26",
+        ] {
+            let request = SearchRequest::from_query_string(query).expect(query);
+            let again = SearchRequest::from_query_string(&request.to_query_string());
+            assert_eq!(again.as_ref(), Ok(&request), "{query}");
+        }
     }
 
     #[test]

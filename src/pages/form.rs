@@ -1,0 +1,222 @@
+//! The search form's state, filled from the query string as the visitor
+//! sent it: after a bad value the form still shows what they typed, so
+//! they can correct it rather than start again.
+
+use crate::provider::{Condition, Treatment};
+use crate::search::SortOrder;
+
+use super::view::RADIUS_STEPS;
+
+/// An `<option>` of a `<select>`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SelectOption {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// A checkbox of a vocabulary.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckOption {
+    pub id: String,
+    pub value: &'static str,
+    pub label: &'static str,
+    pub checked: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchForm {
+    pub q: String,
+    pub near: String,
+    pub radius: Vec<SelectOption>,
+    pub treatments: Vec<CheckOption>,
+    pub conditions: Vec<CheckOption>,
+    pub insurance: String,
+    pub telehealth: bool,
+    pub accepting: bool,
+    pub min_rating: Vec<SelectOption>,
+    pub sort: Vec<SelectOption>,
+    /// Parameters the form has no control for (`language`, `state`, …),
+    /// carried along so that a new submission keeps them.
+    pub hidden: Vec<(&'static str, String)>,
+    /// Open the "more filters" section when one of its filters is set.
+    pub filters_open: bool,
+}
+
+const HIDDEN: [&str; 4] = ["language", "state", "max_price", "per_page"];
+
+fn options(values: impl IntoIterator<Item = (String, String)>, chosen: &str) -> Vec<SelectOption> {
+    let mut options: Vec<SelectOption> = values
+        .into_iter()
+        .map(|(value, label)| SelectOption {
+            selected: value == chosen,
+            value,
+            label,
+        })
+        .collect();
+    // A value typed into the URL that the list lacks is still shown.
+    if !chosen.is_empty() && !options.iter().any(|o| o.selected) {
+        options.push(SelectOption {
+            value: chosen.to_string(),
+            label: chosen.to_string(),
+            selected: true,
+        });
+    }
+    options
+}
+
+impl SearchForm {
+    /// The form for decoded query-string pairs (blank values count as absent).
+    pub fn from_pairs(pairs: &[(String, String)]) -> SearchForm {
+        let values = |name: &'static str| {
+            pairs
+                .iter()
+                .filter(move |(n, _)| n == name)
+                .map(|(_, v)| v.trim())
+                .filter(|v| !v.is_empty())
+        };
+        let first = |name: &'static str| values(name).next().unwrap_or("").to_string();
+        let is_true = |name: &'static str| {
+            values(name).any(|v| crate::search::parse_flag(v).unwrap_or(false))
+        };
+
+        let mut near = first("near");
+        let mut hidden: Vec<(&'static str, String)> = Vec::new();
+        let (lat, lon) = (first("lat"), first("lon"));
+        if near.is_empty() && !lat.is_empty() && !lon.is_empty() {
+            // `near` reads "lat,lon" too, and one box is easier to edit.
+            near = format!("{lat},{lon}");
+        }
+        for name in HIDDEN {
+            hidden.extend(values(name).map(|v| (name, v.to_string())));
+        }
+        let mut insurers = values("insurance");
+        let insurance = insurers.next().unwrap_or("").to_string();
+        hidden.extend(insurers.map(|v| ("insurance", v.to_string())));
+
+        let chosen_treatments: Vec<Treatment> = values("treatment")
+            .filter_map(Treatment::parse_lenient)
+            .collect();
+        let chosen_conditions: Vec<Condition> = values("condition")
+            .filter_map(Condition::parse_lenient)
+            .collect();
+        let treatments = Treatment::ALL
+            .iter()
+            .map(|t| CheckOption {
+                id: format!("treatment-{}", t.slug()),
+                value: t.slug(),
+                label: t.label(),
+                checked: chosen_treatments.contains(t),
+            })
+            .collect();
+        let conditions = Condition::ALL
+            .iter()
+            .map(|c| CheckOption {
+                id: format!("condition-{}", c.slug()),
+                value: c.slug(),
+                label: c.label(),
+                checked: chosen_conditions.contains(c),
+            })
+            .collect();
+
+        let radius = first("radius");
+        let radius = if radius.is_empty() {
+            "25".to_string()
+        } else {
+            radius
+        };
+        let min_rating = first("min_rating");
+        let sort = first("sort").to_ascii_lowercase();
+        let telehealth = is_true("telehealth");
+        let accepting = is_true("accepting");
+        let filters_open = !chosen_treatments.is_empty()
+            || !chosen_conditions.is_empty()
+            || !insurance.is_empty()
+            || telehealth
+            || accepting
+            || !min_rating.is_empty();
+        SearchForm {
+            q: first("q"),
+            near,
+            radius: options(
+                RADIUS_STEPS
+                    .iter()
+                    .map(|step| (step.to_string(), format!("{step} miles"))),
+                &radius,
+            ),
+            treatments,
+            conditions,
+            insurance,
+            telehealth,
+            accepting,
+            min_rating: options(
+                [
+                    ("", "Any rating"),
+                    ("3", "3 ★ and up"),
+                    ("4", "4 ★ and up"),
+                    ("4.5", "4.5 ★ and up"),
+                ]
+                .map(|(v, l)| (v.to_string(), l.to_string())),
+                &min_rating,
+            ),
+            sort: options(
+                SortOrder::ALL.iter().map(|s| {
+                    let label = match s {
+                        SortOrder::Rating => "Best rated",
+                        SortOrder::Distance => "Nearest (needs a place)",
+                        SortOrder::Relevance => "Best match (needs search words)",
+                        SortOrder::Reviews => "Most reviewed",
+                        SortOrder::Price => "Lowest price",
+                    };
+                    (s.as_str().to_string(), label.to_string())
+                }),
+                if sort.is_empty() { "rating" } else { &sort },
+            ),
+            hidden,
+            filters_open,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(query: &str) -> Vec<(String, String)> {
+        form_urlencoded::parse(query.as_bytes())
+            .map(|(n, v)| (n.into_owned(), v.into_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn keeps_what_the_visitor_typed_even_when_it_is_invalid() {
+        let form = SearchForm::from_pairs(&pairs(
+            "q=knee&near=Nowhere&radius=7&min_rating=9&treatment=Spravato&language=Spanish",
+        ));
+        assert_eq!(form.q, "knee");
+        assert_eq!(form.near, "Nowhere");
+        let chosen: Vec<&str> = form
+            .radius
+            .iter()
+            .filter(|o| o.selected)
+            .map(|o| o.value.as_str())
+            .collect();
+        assert_eq!(chosen, ["7"]);
+        assert!(form.min_rating.iter().any(|o| o.selected && o.value == "9"));
+        assert!(
+            form.treatments
+                .iter()
+                .any(|t| t.checked && t.value == "esketamine_nasal")
+        );
+        assert_eq!(form.hidden, vec![("language", "Spanish".to_string())]);
+        assert!(form.filters_open);
+    }
+
+    #[test]
+    fn a_point_shows_in_the_place_box() {
+        let form = SearchForm::from_pairs(&pairs("lat=39.7&lon=-104.9"));
+        assert_eq!(form.near, "39.7,-104.9");
+        assert!(!form.filters_open);
+        assert!(form.radius.iter().any(|o| o.selected && o.value == "25"));
+    }
+}

@@ -1,0 +1,334 @@
+//! The patient pages (SPEC §6): search, results, profile, "how we rank" and
+//! error pages, rendered from askama templates in `templates/`.
+//!
+//! This module turns search results into HTML and knows nothing of HTTP;
+//! `routes::pages` calls it. Every provider string reaches the HTML through
+//! askama's escaping; the one exception, the JSON-LD block, is escaped here
+//! for a `<script>` element (see [`json_ld`]).
+
+pub mod form;
+pub mod view;
+
+use std::sync::LazyLock;
+
+use askama::Template;
+use sha2::{Digest, Sha256};
+
+pub use form::SearchForm;
+pub use view::{Link, ResultsView};
+
+use crate::provider::Provider;
+use crate::search::{Hit, SearchRequest, SearchResponse};
+use view::{RatingView, price_range, tel_href, web_href};
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot render the page: {0}")]
+pub struct RenderError(#[from] askama::Error);
+
+/// The site's stylesheet and script, compiled into the binary.
+pub const CSS: &str = include_str!("../../static/site.css");
+pub const JS: &str = include_str!("../../static/site.js");
+
+fn content_hash(content: &str) -> String {
+    let digest = Sha256::digest(content.as_bytes());
+    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Asset URLs name their content, so browsers may cache them for a year and
+/// still fetch a new build at once.
+pub static CSS_HREF: LazyLock<String> =
+    LazyLock::new(|| format!("/static/site.css?v={}", content_hash(CSS)));
+pub static JS_HREF: LazyLock<String> =
+    LazyLock::new(|| format!("/static/site.js?v={}", content_hash(JS)));
+
+/// Shared by every page: asset URLs and the page title.
+pub struct Layout {
+    pub title: String,
+    pub css: &'static str,
+    pub js: &'static str,
+}
+
+impl Layout {
+    fn new(title: impl Into<String>) -> Layout {
+        Layout {
+            title: title.into(),
+            css: CSS_HREF.as_str(),
+            js: JS_HREF.as_str(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct SearchPage<'a> {
+    layout: Layout,
+    form: &'a SearchForm,
+    results: Option<&'a ResultsView>,
+}
+
+/// `/` without a search: the form and a few words on what the site is.
+pub fn render_home(form: &SearchForm) -> Result<String, RenderError> {
+    let page = SearchPage {
+        layout: Layout::new("Find a ketamine therapy provider — ketadir"),
+        form,
+        results: None,
+    };
+    Ok(page.render()?)
+}
+
+/// `/` with a search: the form, the results, facets and pagination.
+pub fn render_results(
+    form: &SearchForm,
+    request: &SearchRequest,
+    response: &SearchResponse,
+) -> Result<String, RenderError> {
+    let results = ResultsView::new(request, response);
+    let mut title = results.heading.clone();
+    if request.page > 1 {
+        title.push_str(&format!(" (page {})", request.page));
+    }
+    let page = SearchPage {
+        layout: Layout::new(format!("{title} — ketadir")),
+        form,
+        results: Some(&results),
+    };
+    Ok(page.render()?)
+}
+
+/// A profile field as a label and a value.
+pub struct Fact {
+    pub label: &'static str,
+    pub value: String,
+}
+
+#[derive(Template)]
+#[template(path = "profile.html")]
+struct ProfilePage<'a> {
+    layout: Layout,
+    provider: &'a Provider,
+    rating: RatingView,
+    facts: Vec<Fact>,
+    treatments: Vec<&'static str>,
+    conditions: Vec<&'static str>,
+    paragraphs: Vec<&'a str>,
+    phone_href: Option<String>,
+    website_href: Option<String>,
+    email_href: Option<String>,
+    map_href: String,
+    address: String,
+    last_verified: Option<&'a str>,
+    verified_long_ago: bool,
+    json_ld: String,
+}
+
+/// True when `date` (`YYYY-MM-DD`) is more than 12 months before `today`.
+/// Dates compare as strings once the year is moved back by one.
+pub fn more_than_a_year_before(date: &str, today: &str) -> bool {
+    let (Some(year), Some(rest)) = (
+        today.get(..4).and_then(|y| y.parse::<u32>().ok()),
+        today.get(4..10),
+    ) else {
+        return false;
+    };
+    let a_year_ago = format!("{:04}{rest}", year.saturating_sub(1));
+    date < a_year_ago.as_str()
+}
+
+/// The provider as schema.org JSON-LD, safe inside `<script>`: `<`, `>` and
+/// `&` are written as `\u003c` etc., so no value can close the element.
+pub fn json_ld(provider: &Provider, url: &str) -> String {
+    let kind = if provider.organization.is_none() && !provider.credentials.is_empty() {
+        "Physician"
+    } else {
+        "MedicalClinic"
+    };
+    let mut value = serde_json::json!({
+        "@context": "https://schema.org",
+        "@type": kind,
+        "name": provider.name,
+        "url": url,
+        "address": {
+            "@type": "PostalAddress",
+            "streetAddress": provider.address,
+            "addressLocality": provider.city,
+            "addressRegion": provider.state,
+            "postalCode": provider.zip,
+            "addressCountry": "US",
+        },
+        "geo": {
+            "@type": "GeoCoordinates",
+            "latitude": provider.latitude,
+            "longitude": provider.longitude,
+        },
+        "telephone": provider.phone,
+        "email": provider.email,
+        "sameAs": provider.website.as_deref().and_then(web_href),
+        "description": provider.description,
+        "medicalSpecialty": "https://schema.org/Anesthesia",
+    });
+    if let (Some(rating), true) = (provider.rating, provider.review_count > 0) {
+        value["aggregateRating"] = serde_json::json!({
+            "@type": "AggregateRating",
+            "ratingValue": rating,
+            "reviewCount": provider.review_count,
+            "bestRating": 5,
+            "worstRating": 0,
+        });
+    }
+    if let Some(object) = value.as_object_mut() {
+        object.retain(|_, v| !v.is_null());
+    }
+    value
+        .to_string()
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+}
+
+fn yes_no(value: bool) -> String {
+    if value { "Yes" } else { "No" }.to_string()
+}
+
+/// `/providers/{id}`: every field, the map link, JSON-LD and the safety box.
+/// `today` is `YYYY-MM-DD`, for the "verified long ago" flag.
+pub fn render_profile(hit: &Hit, today: &str) -> Result<String, RenderError> {
+    let provider = &hit.provider;
+    let mut facts = Vec::new();
+    let mut fact = |label: &'static str, value: Option<String>| {
+        if let Some(value) = value.filter(|v| !v.is_empty()) {
+            facts.push(Fact { label, value });
+        }
+    };
+    fact("Organization", provider.organization.clone());
+    fact("Credentials", Some(provider.credentials.join(", ")));
+    fact("Price", price_range(provider));
+    fact("Telehealth", Some(yes_no(provider.telehealth)));
+    fact(
+        "Accepting new patients",
+        Some(yes_no(provider.accepting_new_patients)),
+    );
+    fact("Insurance", Some(provider.insurance.join(", ")));
+    fact("Languages", Some(provider.languages.join(", ")));
+    fact("NPI number", provider.npi.clone());
+
+    let mut address: Vec<String> = provider.address.iter().cloned().collect();
+    address.push(format!(
+        "{}, {}{}",
+        provider.city,
+        provider.state,
+        provider
+            .zip
+            .as_deref()
+            .map(|z| format!(" {z}"))
+            .unwrap_or_default()
+    ));
+    let (lat, lon) = (provider.latitude, provider.longitude);
+    let last_verified = provider.last_verified.as_deref();
+    let page = ProfilePage {
+        layout: Layout::new(format!("{} — ketadir", provider.name)),
+        provider,
+        rating: RatingView::new(provider, hit.adjusted_rating),
+        facts,
+        treatments: provider.treatments.iter().map(|t| t.label()).collect(),
+        conditions: provider.conditions.iter().map(|c| c.label()).collect(),
+        paragraphs: provider
+            .description
+            .as_deref()
+            .map(|d| d.lines().map(str::trim).filter(|l| !l.is_empty()).collect())
+            .unwrap_or_default(),
+        phone_href: provider.phone.as_deref().and_then(tel_href),
+        website_href: provider.website.as_deref().and_then(web_href),
+        email_href: provider.email.as_ref().map(|e| format!("mailto:{e}")),
+        map_href: format!(
+            "https://www.openstreetmap.org/?mlat={lat:.5}&mlon={lon:.5}#map=15/{lat:.5}/{lon:.5}"
+        ),
+        address: address.join(", "),
+        last_verified,
+        verified_long_ago: last_verified.is_some_and(|d| more_than_a_year_before(d, today)),
+        json_ld: json_ld(provider, &hit.url),
+    };
+    Ok(page.render()?)
+}
+
+#[derive(Template)]
+#[template(path = "how_we_rank.html")]
+struct HowWeRankPage {
+    layout: Layout,
+    mean_rating: String,
+    rated_providers: String,
+    weight: String,
+}
+
+/// `/how-we-rank`, with the current directory-wide mean.
+pub fn render_how_we_rank(mean_rating: f64, rated_providers: u64) -> Result<String, RenderError> {
+    let page = HowWeRankPage {
+        layout: Layout::new("How we rank providers — ketadir"),
+        mean_rating: format!("{mean_rating:.2}"),
+        rated_providers: view::thousands(rated_providers),
+        weight: format!("{:.0}", crate::provider::RATING_PRIOR_WEIGHT),
+    };
+    Ok(page.render()?)
+}
+
+/// What an error page says: the problem, the details, and what to try.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ErrorView {
+    pub status: u16,
+    pub title: String,
+    pub message: String,
+    pub details: Vec<String>,
+    pub suggestions: Vec<Link>,
+    /// The search form as the visitor filled it, to correct and resend.
+    pub form: Option<SearchForm>,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    layout: Layout,
+    error: &'a ErrorView,
+}
+
+pub fn render_error(error: &ErrorView) -> Result<String, RenderError> {
+    let page = ErrorPage {
+        layout: Layout::new(format!("{} — ketadir", error.title)),
+        error,
+    };
+    Ok(page.render()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verified_dates_older_than_a_year_are_flagged() {
+        assert!(more_than_a_year_before("2025-11-30", "2026-12-01"));
+        assert!(!more_than_a_year_before("2025-12-01", "2026-12-01"));
+        assert!(!more_than_a_year_before("2026-06-01", "2026-12-01"));
+        assert!(!more_than_a_year_before("2020-01-01", "garbage"));
+    }
+
+    #[test]
+    fn json_ld_cannot_close_its_script_element() {
+        let provider: Provider = serde_json::from_value(serde_json::json!({
+            "id": "x", "name": "</script><script>alert(1)</script>", "organization": null,
+            "credentials": [], "npi": null, "address": null, "city": "A&B", "state": "CO",
+            "zip": null, "latitude": 1.0, "longitude": 2.0, "location_approximate": false,
+            "phone": null, "website": "javascript:alert(1)", "email": null, "treatments": [],
+            "conditions": [], "insurance": [], "price_min": null, "price_max": null,
+            "telehealth": false, "accepting_new_patients": false, "languages": [],
+            "rating": null, "review_count": 0, "description": null, "last_verified": null
+        }))
+        .expect("provider");
+        let ld = json_ld(&provider, "/providers/x");
+        assert!(
+            !ld.contains('<') && !ld.contains('>') && !ld.contains('&'),
+            "{ld}"
+        );
+        assert!(!ld.contains("javascript"), "{ld}");
+        let parsed: serde_json::Value = serde_json::from_str(&ld).expect("still JSON");
+        assert_eq!(parsed["name"], "</script><script>alert(1)</script>");
+        assert_eq!(parsed["@type"], "MedicalClinic");
+    }
+}

@@ -1,0 +1,579 @@
+//! View models: search results and providers turned into the strings and
+//! links the templates print. Everything here is plain data; the templates
+//! escape it, so no function builds markup.
+
+use crate::provider::{Condition, Provider, Treatment, list_key};
+use crate::search::{Hit, SearchRequest, SearchResponse, SortOrder};
+
+/// A link: what it says and where it goes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Link {
+    pub label: String,
+    pub href: String,
+}
+
+/// `/?<query>` for a request (page 1 unless the request says otherwise).
+pub fn search_href(request: &SearchRequest) -> String {
+    let query = request.to_query_string();
+    if query.is_empty() {
+        "/?sort=rating".into()
+    } else {
+        format!("/?{query}")
+    }
+}
+
+/// 1234567 → "1,234,567".
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// "1 provider", "2,000 providers".
+pub fn count_noun(n: u64, singular: &str, plural: &str) -> String {
+    format!(
+        "{} {}",
+        thousands(n),
+        if n == 1 { singular } else { plural }
+    )
+}
+
+/// 25.0 → "25", 12.5 → "12.5".
+fn miles(value: f64) -> String {
+    if value.fract() == 0.0 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.1}")
+    }
+}
+
+/// A provider's rating as the pages show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RatingView {
+    /// Five stars, filled to the rounded raw rating ("★★★★☆"); decorative.
+    pub stars: String,
+    /// "4.8 ★ · 1 review", or "No reviews yet".
+    pub summary: String,
+    /// Read by screen readers instead of the stars.
+    pub spoken: String,
+    /// The adjusted rating the directory ranks by, "4.31".
+    pub adjusted: String,
+    pub rated: bool,
+}
+
+impl RatingView {
+    pub fn new(provider: &Provider, adjusted_rating: f64) -> RatingView {
+        let reviews = count_noun(u64::from(provider.review_count), "review", "reviews");
+        match provider.rating {
+            Some(rating) if provider.review_count > 0 => {
+                let filled = (rating.round() as usize).min(5);
+                RatingView {
+                    stars: "★".repeat(filled) + &"☆".repeat(5 - filled),
+                    summary: format!("{rating:.1} ★ · {reviews}"),
+                    spoken: format!("Rated {rating:.1} out of 5 from {reviews}"),
+                    adjusted: format!("{adjusted_rating:.2}"),
+                    rated: true,
+                }
+            }
+            _ => RatingView {
+                stars: "☆☆☆☆☆".into(),
+                summary: "No reviews yet".into(),
+                spoken: "No reviews yet".into(),
+                adjusted: format!("{adjusted_rating:.2}"),
+                rated: false,
+            },
+        }
+    }
+}
+
+/// "$400–$650 per session", "from $400 per session", or `None`.
+pub fn price_range(provider: &Provider) -> Option<String> {
+    match (provider.price_min, provider.price_max) {
+        (Some(min), Some(max)) if min == max => {
+            Some(format!("${} per session", thousands(min.into())))
+        }
+        (Some(min), Some(max)) => Some(format!(
+            "${}–${} per session",
+            thousands(min.into()),
+            thousands(max.into())
+        )),
+        (Some(min), None) => Some(format!("from ${} per session", thousands(min.into()))),
+        (None, Some(max)) => Some(format!("up to ${} per session", thousands(max.into()))),
+        (None, None) => None,
+    }
+}
+
+/// A `tel:` URL keeps only digits and a leading `+`: whatever the CSV held,
+/// the link can dial and do nothing else.
+pub fn tel_href(phone: &str) -> Option<String> {
+    let mut number = String::new();
+    for (i, c) in phone.trim().chars().enumerate() {
+        match c {
+            '+' if i == 0 => number.push('+'),
+            '0'..='9' => number.push(c),
+            _ => {}
+        }
+    }
+    (number.trim_start_matches('+').len() >= 3).then(|| format!("tel:{number}"))
+}
+
+/// A website link only for `http(s)://` URLs (ingest already refuses
+/// others; this keeps a `javascript:` URL inert should one ever get in).
+pub fn web_href(url: &str) -> Option<String> {
+    let lower = url.trim().to_ascii_lowercase();
+    (lower.starts_with("https://") || lower.starts_with("http://")).then(|| url.trim().to_string())
+}
+
+/// One result card.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Card {
+    pub name: String,
+    pub href: String,
+    pub organization: Option<String>,
+    pub credentials: String,
+    pub rating: RatingView,
+    pub distance: Option<String>,
+    pub place: String,
+    pub treatments: Vec<&'static str>,
+    pub conditions: Vec<&'static str>,
+    pub price: Option<String>,
+    pub telehealth: bool,
+    pub accepting: bool,
+    pub phone: Option<String>,
+    pub phone_href: Option<String>,
+    pub excerpt: Option<String>,
+}
+
+/// Longest description excerpt on a card, in characters.
+const EXCERPT_CHARS: usize = 160;
+
+fn excerpt(text: &str) -> String {
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.chars().count() <= EXCERPT_CHARS {
+        return text;
+    }
+    let cut: String = text.chars().take(EXCERPT_CHARS).collect();
+    let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head);
+    format!("{}…", cut.trim_end_matches([',', '.', ';', ':']))
+}
+
+impl Card {
+    pub fn new(hit: &Hit) -> Card {
+        let p = &hit.provider;
+        Card {
+            name: p.name.clone(),
+            href: hit.url.clone(),
+            organization: p.organization.clone(),
+            credentials: p.credentials.join(", "),
+            rating: RatingView::new(p, hit.adjusted_rating),
+            distance: hit.distance_miles.map(|d| format!("{d:.1} mi")),
+            place: format!("{}, {}", p.city, p.state),
+            treatments: p.treatments.iter().map(|t| t.label()).collect(),
+            conditions: p.conditions.iter().map(|c| c.label()).collect(),
+            price: price_range(p),
+            telehealth: p.telehealth,
+            accepting: p.accepting_new_patients,
+            phone: p.phone.clone(),
+            phone_href: p.phone.as_deref().and_then(tel_href),
+            excerpt: p.description.as_deref().map(excerpt),
+        }
+    }
+}
+
+/// A facet value: a link that adds (or, when active, removes) the filter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FacetLink {
+    pub label: String,
+    pub count: String,
+    pub href: String,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FacetGroup {
+    pub title: &'static str,
+    pub links: Vec<FacetLink>,
+}
+
+/// One page number (or a gap) of the pagination.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageLink {
+    pub number: u32,
+    pub href: String,
+    pub current: bool,
+    /// True for the "…" before this number.
+    pub gap_before: bool,
+}
+
+/// Everything the results part of the search page shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResultsView {
+    pub heading: String,
+    pub subheading: Option<String>,
+    pub cards: Vec<Card>,
+    pub facets: Vec<FacetGroup>,
+    /// Active filters, each a link that removes it.
+    pub active_filters: Vec<Link>,
+    /// What to change when nothing matched.
+    pub suggestions: Vec<Link>,
+    pub previous: Option<String>,
+    pub next: Option<String>,
+    pub pages: Vec<PageLink>,
+    pub page_summary: String,
+}
+
+/// Radius steps offered by the form and by "search a wider area".
+pub const RADIUS_STEPS: [u32; 7] = [5, 10, 25, 50, 100, 250, 500];
+
+fn first_page(request: &SearchRequest) -> SearchRequest {
+    SearchRequest {
+        page: 1,
+        ..request.clone()
+    }
+}
+
+/// The same search with one change, on its first page.
+fn changed(request: &SearchRequest, change: impl FnOnce(&mut SearchRequest)) -> String {
+    let mut next = first_page(request);
+    change(&mut next);
+    // A sort that needs what the change removed falls back to the default.
+    if (next.sort == SortOrder::Distance && next.location.is_none())
+        || (next.sort == SortOrder::Relevance && next.text.is_none())
+    {
+        next.sort = SortOrder::Rating;
+    }
+    search_href(&next)
+}
+
+fn toggle<T: PartialEq + Copy>(values: &mut Vec<T>, value: T) {
+    if let Some(at) = values.iter().position(|v| *v == value) {
+        values.remove(at);
+    } else {
+        values.push(value);
+    }
+}
+
+/// The insurer's display spelling from the facets, else the stored key.
+fn insurer_label(response: &SearchResponse, key: &str) -> String {
+    response
+        .facets
+        .insurance
+        .keys()
+        .find(|name| list_key(name) == key)
+        .cloned()
+        .unwrap_or_else(|| key.to_string())
+}
+
+impl ResultsView {
+    pub fn new(request: &SearchRequest, response: &SearchResponse) -> ResultsView {
+        let mut heading = count_noun(response.total, "provider", "providers");
+        if let Some(text) = &request.text {
+            heading.push_str(&format!(" matching “{text}”"));
+        }
+        if let Some(location) = &response.location {
+            match location.radius_miles {
+                Some(radius) => heading.push_str(&format!(
+                    " within {} miles of {}",
+                    miles(radius),
+                    location.label
+                )),
+                None => heading.push_str(&format!(" in {}", location.label)),
+            }
+        }
+        let subheading = match response.sort {
+            "distance" => "Nearest first",
+            "relevance" => "Best match first",
+            "reviews" => "Most reviewed first",
+            "price" => "Lowest price first",
+            _ => "Best rated first, by a rating that needs many reviews to count",
+        };
+
+        let active_filters = active_filters(request, response);
+        let suggestions = if response.total == 0 {
+            empty_state_suggestions(request, &active_filters)
+        } else {
+            Vec::new()
+        };
+        let last_page = last_page(response);
+        let previous = (request.page > 1 && request.page <= last_page + 1).then(|| {
+            search_href(&SearchRequest {
+                page: request.page - 1,
+                ..request.clone()
+            })
+        });
+        let next = (request.page < last_page).then(|| {
+            search_href(&SearchRequest {
+                page: request.page + 1,
+                ..request.clone()
+            })
+        });
+        let first_shown = request.offset() as u64 + 1;
+        let last_shown = request.offset() as u64 + response.results.len() as u64;
+        let page_summary = if response.results.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "Showing {}–{} of {}",
+                thousands(first_shown),
+                thousands(last_shown),
+                thousands(response.total)
+            )
+        };
+        ResultsView {
+            heading,
+            subheading: Some(subheading.to_string()),
+            cards: response.results.iter().map(Card::new).collect(),
+            facets: facet_groups(request, response),
+            active_filters,
+            suggestions,
+            previous,
+            next,
+            pages: page_links(request, last_page),
+            page_summary,
+        }
+    }
+}
+
+fn last_page(response: &SearchResponse) -> u32 {
+    let pages = response.total.div_ceil(u64::from(response.per_page.max(1)));
+    pages.min(u64::from(crate::search::MAX_PAGE)) as u32
+}
+
+/// Page numbers around the current one, plus the first and the last.
+fn page_links(request: &SearchRequest, last_page: u32) -> Vec<PageLink> {
+    if last_page <= 1 {
+        return Vec::new();
+    }
+    let mut numbers: Vec<u32> = vec![1, last_page];
+    let current = request.page.min(last_page);
+    numbers.extend(current.saturating_sub(2).max(1)..=(current + 2).min(last_page));
+    numbers.sort_unstable();
+    numbers.dedup();
+    let mut previous = 0;
+    numbers
+        .into_iter()
+        .map(|number| {
+            let link = PageLink {
+                number,
+                href: search_href(&SearchRequest {
+                    page: number,
+                    ..request.clone()
+                }),
+                current: number == request.page,
+                gap_before: number > previous + 1,
+            };
+            previous = number;
+            link
+        })
+        .collect()
+}
+
+fn facet_groups(request: &SearchRequest, response: &SearchResponse) -> Vec<FacetGroup> {
+    let facets = &response.facets;
+    let treatments = Treatment::ALL
+        .iter()
+        .map(|t| FacetLink {
+            label: t.label().to_string(),
+            count: thousands(facets.treatments.get(t.slug()).copied().unwrap_or(0)),
+            href: changed(request, |r| toggle(&mut r.treatments, *t)),
+            active: request.treatments.contains(t),
+        })
+        .collect();
+    let conditions = Condition::ALL
+        .iter()
+        .map(|c| FacetLink {
+            label: c.label().to_string(),
+            count: thousands(facets.conditions.get(c.slug()).copied().unwrap_or(0)),
+            href: changed(request, |r| toggle(&mut r.conditions, *c)),
+            active: request.conditions.contains(c),
+        })
+        .collect();
+    let insurance = facets
+        .insurance
+        .iter()
+        .map(|(name, count)| {
+            let key = list_key(name);
+            let active = request.insurance.contains(&key);
+            FacetLink {
+                label: name.clone(),
+                count: thousands(*count),
+                href: changed(request, |r| {
+                    if active {
+                        r.insurance.retain(|i| *i != key);
+                    } else {
+                        r.insurance.push(key.clone());
+                    }
+                }),
+                active,
+            }
+        })
+        .collect();
+    let options = vec![
+        FacetLink {
+            label: "Telehealth".into(),
+            count: thousands(facets.telehealth),
+            href: changed(request, |r| r.telehealth = !r.telehealth),
+            active: request.telehealth,
+        },
+        FacetLink {
+            label: "Accepting new patients".into(),
+            count: thousands(facets.accepting_new_patients),
+            href: changed(request, |r| r.accepting = !r.accepting),
+            active: request.accepting,
+        },
+    ];
+    vec![
+        FacetGroup {
+            title: "Options",
+            links: options,
+        },
+        FacetGroup {
+            title: "Treatments",
+            links: treatments,
+        },
+        FacetGroup {
+            title: "Conditions",
+            links: conditions,
+        },
+        FacetGroup {
+            title: "Insurance",
+            links: insurance,
+        },
+    ]
+}
+
+/// Each active filter as a link to the same search without it.
+fn active_filters(request: &SearchRequest, response: &SearchResponse) -> Vec<Link> {
+    let mut links = Vec::new();
+    let mut add = |label: String, change: &dyn Fn(&mut SearchRequest)| {
+        links.push(Link {
+            label,
+            href: changed(request, change),
+        })
+    };
+    if let Some(text) = &request.text {
+        add(format!("“{text}”"), &|r| r.text = None);
+    }
+    for t in &request.treatments {
+        add(t.label().into(), &|r| r.treatments.retain(|x| x != t));
+    }
+    for c in &request.conditions {
+        add(c.label().into(), &|r| r.conditions.retain(|x| x != c));
+    }
+    for i in &request.insurance {
+        add(insurer_label(response, i), &|r| {
+            r.insurance.retain(|x| x != i)
+        });
+    }
+    for l in &request.languages {
+        add(format!("Speaks {l}"), &|r| r.languages.retain(|x| x != l));
+    }
+    if let Some(state) = request.state {
+        add(format!("State: {state}"), &|r| r.state = None);
+    }
+    if request.telehealth {
+        add("Telehealth".into(), &|r| r.telehealth = false);
+    }
+    if request.accepting {
+        add("Accepting new patients".into(), &|r| r.accepting = false);
+    }
+    if let Some(rating) = request.min_rating {
+        add(format!("Rated {rating} or more"), &|r| r.min_rating = None);
+    }
+    if let Some(price) = request.max_price {
+        add(format!("Up to ${price} per session"), &|r| {
+            r.max_price = None
+        });
+    }
+    links
+}
+
+/// What to try when nothing matched: a wider radius, no place, or one
+/// filter fewer.
+fn empty_state_suggestions(request: &SearchRequest, active_filters: &[Link]) -> Vec<Link> {
+    let mut suggestions = Vec::new();
+    if request.location.is_some() {
+        if let Some(wider) = RADIUS_STEPS
+            .iter()
+            .map(|step| f64::from(*step))
+            .find(|step| *step > request.radius_miles)
+        {
+            suggestions.push(Link {
+                label: format!("Search within {} miles", miles(wider)),
+                href: changed(request, |r| r.radius_miles = wider),
+            });
+        }
+        suggestions.push(Link {
+            label: "Search everywhere (telehealth providers may still help)".into(),
+            href: changed(request, |r| r.location = None),
+        });
+    }
+    suggestions.extend(active_filters.iter().map(|filter| Link {
+        label: format!("Remove {}", filter.label),
+        href: filter.href.clone(),
+    }));
+    suggestions
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_read_like_prose() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(count_noun(1, "review", "reviews"), "1 review");
+        assert_eq!(count_noun(2000, "provider", "providers"), "2,000 providers");
+        assert_eq!(miles(25.0), "25");
+        assert_eq!(miles(12.5), "12.5");
+    }
+
+    #[test]
+    fn phone_links_dial_digits_only() {
+        assert_eq!(
+            tel_href("(303) 555-0100").as_deref(),
+            Some("tel:3035550100")
+        );
+        assert_eq!(
+            tel_href("+1 303 555 0100").as_deref(),
+            Some("tel:+13035550100")
+        );
+        assert_eq!(
+            tel_href("javascript:alert(1)//303").as_deref(),
+            Some("tel:1303")
+        );
+        assert_eq!(tel_href("call us"), None);
+    }
+
+    #[test]
+    fn only_http_websites_become_links() {
+        assert_eq!(
+            web_href("https://example.org/a").as_deref(),
+            Some("https://example.org/a")
+        );
+        assert_eq!(
+            web_href("HTTP://example.org").as_deref(),
+            Some("HTTP://example.org")
+        );
+        assert_eq!(web_href("javascript:alert(1)"), None);
+        assert_eq!(web_href(" data:text/html,x"), None);
+    }
+
+    #[test]
+    fn excerpts_cut_at_a_word() {
+        assert_eq!(excerpt("Short  text."), "Short text.");
+        let long = "word ".repeat(100);
+        let cut = excerpt(&long);
+        assert!(cut.ends_with("word…"), "{cut}");
+        assert!(cut.chars().count() <= EXCERPT_CHARS + 1);
+    }
+}

@@ -1,0 +1,167 @@
+//! The patient pages over HTTP: `/`, `/providers/{id}`, `/how-we-rank`,
+//! their assets under `/static`, and the HTML 404 for unknown paths.
+//!
+//! Handlers parse the query string into the same [`SearchRequest`] as the
+//! API, run search and rendering off the event loop, and send every page
+//! with the CSP and caching headers of [`html`]. Errors become pages in the
+//! site's layout through [`PageError`].
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::caching::{self, CachePolicy};
+use super::errors::{ApiError, PageError};
+use crate::index::{format_utc, unix_now};
+use crate::pages::{self, SearchForm};
+use crate::search::{self, SearchRequest};
+use crate::startup::AppState;
+
+/// No inline script or style, nothing from other origins, no framing.
+pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; \
+     frame-ancestors 'none'";
+
+/// A page with the headers every patient page carries. Searches are
+/// private: the referrer other sites see is at most our origin.
+pub fn html(status: StatusCode, body: String) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CONTENT_SECURITY_POLICY, CSP))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::REFERRER_POLICY, "same-origin"))
+        .insert_header((header::X_FRAME_OPTIONS, "DENY"))
+        .body(body)
+}
+
+/// A page that depends on the generation and the query: `ETag` + 304.
+fn cached_html(body: String, tag: &str, policy: &CachePolicy) -> HttpResponse {
+    caching::with_cache_headers(html(StatusCode::OK, body), tag, policy)
+}
+
+/// The tag of a page: the generation, the program (templates and assets
+/// are compiled in) and the request.
+fn page_tag(generation: u64, extra: &str, request: &HttpRequest) -> String {
+    caching::etag(
+        &format!("p{generation}-{}{extra}", env!("CARGO_PKG_VERSION")),
+        request,
+    )
+}
+
+fn decoded_pairs(query: &str) -> Vec<(String, String)> {
+    form_urlencoded::parse(query.as_bytes())
+        .map(|(name, value)| (name.into_owned(), value.into_owned()))
+        .collect()
+}
+
+/// True when the URL asks for a search: a search parameter with a value.
+/// (A submitted empty form sends `radius` and `sort`, and lists everyone.)
+fn asks_for_search(pairs: &[(String, String)]) -> bool {
+    pairs
+        .iter()
+        .any(|(name, value)| SearchRequest::is_parameter(name) && !value.trim().is_empty())
+}
+
+/// `GET /`: the search form, and the results when the URL holds a search.
+pub async fn search_page(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    policy: web::Data<CachePolicy>,
+) -> Result<HttpResponse, PageError> {
+    let pairs = decoded_pairs(request.query_string());
+    let form = SearchForm::from_pairs(&pairs);
+    if !asks_for_search(&pairs) {
+        let body = pages::render_home(&form).map_err(ApiError::from)?;
+        return Ok(html(StatusCode::OK, body));
+    }
+    let search_request = SearchRequest::from_pairs(
+        pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+    )
+    .map_err(|invalid| PageError::search(ApiError::InvalidParams(invalid), &pairs, &form))?;
+    let generation = state
+        .generation()
+        .ok_or_else(|| PageError::search(ApiError::NotReady, &pairs, &form))?;
+    let tag = page_tag(generation.number(), "", &request);
+    if let Some(response) = caching::not_modified(&request, &tag, &policy) {
+        return Ok(response);
+    }
+    let rendered = web::block(move || -> Result<String, ApiError> {
+        let response = search::search(&generation, &search_request)?;
+        Ok(pages::render_results(&form, &search_request, &response)?)
+    })
+    .await
+    .map_err(ApiError::from)?;
+    match rendered {
+        Ok(body) => Ok(cached_html(body, &tag, &policy)),
+        Err(error) => Err(PageError::search(
+            error,
+            &pairs,
+            &SearchForm::from_pairs(&pairs),
+        )),
+    }
+}
+
+/// `GET /providers/{id}`: the profile.
+pub async fn profile_page(
+    request: HttpRequest,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+    policy: web::Data<CachePolicy>,
+) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    let generation = state.generation().ok_or(ApiError::NotReady)?;
+    // The "verified more than a year ago" flag changes with the date.
+    let today = format_utc(unix_now())[..10].to_string();
+    let tag = page_tag(generation.number(), &today, &request);
+    if let Some(response) = caching::not_modified(&request, &tag, &policy) {
+        return Ok(response);
+    }
+    let lookup_id = id.clone();
+    let rendered = web::block(move || -> Result<Option<String>, ApiError> {
+        match search::find_provider(&generation, &lookup_id)? {
+            Some(hit) => Ok(Some(pages::render_profile(&hit, &today)?)),
+            None => Ok(None),
+        }
+    })
+    .await
+    .map_err(ApiError::from)??;
+    match rendered {
+        Some(body) => Ok(cached_html(body, &tag, &policy)),
+        None => Err(PageError::unknown_provider(&id)),
+    }
+}
+
+/// `GET /how-we-rank`: the adjusted rating in plain words.
+pub async fn how_we_rank_page(state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+    let generation = state.generation().ok_or(ApiError::NotReady)?;
+    let meta = &generation.meta;
+    let body = pages::render_how_we_rank(meta.mean_rating, meta.rated_providers)
+        .map_err(ApiError::from)?;
+    Ok(html(StatusCode::OK, body))
+}
+
+/// An asset whose URL carries its content hash: cacheable for a year.
+fn asset(content_type: &'static str, body: &'static str) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .body(body)
+}
+
+pub async fn stylesheet() -> HttpResponse {
+    asset("text/css; charset=utf-8", pages::CSS)
+}
+
+pub async fn script() -> HttpResponse {
+    asset("text/javascript; charset=utf-8", pages::JS)
+}
+
+pub async fn favicon() -> HttpResponse {
+    asset("image/svg+xml", include_str!("../../static/favicon.svg"))
+}
+
+/// Any other path: a 404 page in the site's layout.
+pub async fn not_found_page(request: HttpRequest) -> HttpResponse {
+    use actix_web::ResponseError;
+    PageError::unknown_path(request.path()).error_response()
+}
