@@ -8,6 +8,10 @@
 //! location + radius 10–100 mi + 0–2 filters sorted by rating; distance
 //! sort; text + location; text alone.
 //!
+//! Then the patient results page (20 results) for the same mix: rendering
+//! alone (form + view + template) and search + rendering, with the largest
+//! page's size.
+//!
 //! For iterating on query speed: `KETADIR_BENCH_INDEX=DIR` keeps the index
 //! in DIR and reuses it when it already holds a generation (no import), and
 //! `KETADIR_BENCH_KINDS=0,3` runs only some query kinds.
@@ -18,6 +22,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ketadir::index::{Generation, ImportOptions, IndexDir, import_csv};
+use ketadir::pages::{SearchForm, render_results};
 use ketadir::search::{SearchRequest, search};
 
 const QUERIES: usize = 4000;
@@ -303,5 +308,50 @@ fn run_size(rows: usize, csv: &Path, cities: &[City]) {
         "\nmean matches per query: {:.0}; peak RSS {:.0} MiB",
         matched as f64 / all.len() as f64,
         peak_rss_mib()
+    );
+    time_pages(&generation, &mix, &requests);
+}
+
+/// The results page for each query of the mix: what `GET /?…` costs on
+/// the server besides HTTP.
+fn time_pages(
+    generation: &Arc<Generation>,
+    mix: &[(usize, Vec<(String, String)>)],
+    requests: &[(usize, SearchRequest)],
+) {
+    let mut render = Vec::with_capacity(requests.len());
+    let mut whole = Vec::with_capacity(requests.len());
+    let mut largest = 0;
+    for (i, ((_, pairs), (_, request))) in mix.iter().zip(requests).enumerate() {
+        let started = Instant::now();
+        let response = search(generation, request).expect("search");
+        let searched = started.elapsed();
+        let form = SearchForm::from_pairs(pairs);
+        let page = render_results(&form, request, &response).expect("render");
+        let done = started.elapsed();
+        if i >= WARMUP.min(mix.len() / 10) {
+            render.push(done - searched);
+            whole.push(done);
+            largest = largest.max(page.len());
+        }
+    }
+    render.sort_unstable();
+    whole.sort_unstable();
+    println!(
+        "\n| results page (20 results) | n | p50 ms | p90 ms | p99 ms | max ms |\n|---|---|---|---|---|---|"
+    );
+    for (name, times) in [("render", &render), ("search + render", &whole)] {
+        println!(
+            "| {name} | {} | {:.3} | {:.3} | {:.3} | {:.3} |",
+            times.len(),
+            percentile(times, 0.5),
+            percentile(times, 0.9),
+            percentile(times, 0.99),
+            percentile(times, 1.0)
+        );
+    }
+    println!(
+        "\nlargest results page: {:.1} KB of HTML",
+        largest as f64 / 1024.0
     );
 }

@@ -5,7 +5,7 @@
 use crate::provider::{Condition, Treatment};
 use crate::search::SortOrder;
 
-use super::view::RADIUS_STEPS;
+use super::view::{RADIUS_STEPS, sort_label};
 
 /// An `<option>` of a `<select>`.
 #[derive(Debug, Clone, PartialEq)]
@@ -161,14 +161,12 @@ impl SearchForm {
             ),
             sort: options(
                 SortOrder::ALL.iter().map(|s| {
-                    let label = match s {
-                        SortOrder::Rating => "Best rated",
-                        SortOrder::Distance => "Nearest (needs a place)",
-                        SortOrder::Relevance => "Best match (needs search words)",
-                        SortOrder::Reviews => "Most reviewed",
-                        SortOrder::Price => "Lowest price",
+                    let needs = match s {
+                        SortOrder::Distance => " (needs a place)",
+                        SortOrder::Relevance => " (needs search words)",
+                        _ => "",
                     };
-                    (s.as_str().to_string(), label.to_string())
+                    (s.as_str().to_string(), format!("{}{needs}", sort_label(*s)))
                 }),
                 if sort.is_empty() { "rating" } else { &sort },
             ),

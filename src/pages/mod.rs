@@ -257,6 +257,8 @@ struct HowWeRankPage {
     mean_rating: String,
     rated_providers: String,
     weight: String,
+    /// The adjusted rating of one 5-star review, for the worked example.
+    one_five_star_review: String,
 }
 
 /// `/how-we-rank`, with the current directory-wide mean.
@@ -266,6 +268,10 @@ pub fn render_how_we_rank(mean_rating: f64, rated_providers: u64) -> Result<Stri
         mean_rating: format!("{mean_rating:.2}"),
         rated_providers: view::thousands(rated_providers),
         weight: format!("{:.0}", crate::provider::RATING_PRIOR_WEIGHT),
+        one_five_star_review: format!(
+            "{:.2}",
+            crate::provider::adjusted_rating(Some(5.0), 1, mean_rating)
+        ),
     };
     Ok(page.render()?)
 }

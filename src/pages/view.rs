@@ -218,6 +218,8 @@ pub struct ResultsView {
     pub subheading: Option<String>,
     pub cards: Vec<Card>,
     pub facets: Vec<FacetGroup>,
+    /// The orders this search can be sorted by, the current one active.
+    pub sorts: Vec<FacetLink>,
     /// Active filters, each a link that removes it.
     pub active_filters: Vec<Link>,
     /// What to change when nothing matched.
@@ -286,12 +288,12 @@ impl ResultsView {
                 None => heading.push_str(&format!(" in {}", location.label)),
             }
         }
-        let subheading = match response.sort {
-            "distance" => "Nearest first",
-            "relevance" => "Best match first",
-            "reviews" => "Most reviewed first",
-            "price" => "Lowest price first",
-            _ => "Best rated first, by a rating that needs many reviews to count",
+        let subheading = match request.sort {
+            SortOrder::Rating => "Best rated first, by a rating that needs many reviews to count",
+            SortOrder::Distance => "Nearest first",
+            SortOrder::Relevance => "Best match first",
+            SortOrder::Reviews => "Most reviewed first",
+            SortOrder::Price => "Lowest price first",
         };
 
         let active_filters = active_filters(request, response);
@@ -330,6 +332,7 @@ impl ResultsView {
             subheading: Some(subheading.to_string()),
             cards: response.results.iter().map(Card::new).collect(),
             facets: facet_groups(request, response),
+            sorts: sort_links(request),
             active_filters,
             suggestions,
             previous,
@@ -337,6 +340,36 @@ impl ResultsView {
             pages: page_links(request, last_page),
             page_summary,
         }
+    }
+}
+
+/// Links to the same search in each order it allows: distance needs a
+/// place, relevance needs words.
+fn sort_links(request: &SearchRequest) -> Vec<FacetLink> {
+    SortOrder::ALL
+        .iter()
+        .filter(|sort| match sort {
+            SortOrder::Distance => request.location.is_some(),
+            SortOrder::Relevance => request.text.is_some(),
+            _ => true,
+        })
+        .map(|sort| FacetLink {
+            label: sort_label(*sort).to_string(),
+            count: String::new(),
+            href: changed(request, |r| r.sort = *sort),
+            active: request.sort == *sort,
+        })
+        .collect()
+}
+
+/// How the pages name a sort order.
+pub fn sort_label(sort: SortOrder) -> &'static str {
+    match sort {
+        SortOrder::Rating => "Best rated",
+        SortOrder::Distance => "Nearest",
+        SortOrder::Relevance => "Best match",
+        SortOrder::Reviews => "Most reviewed",
+        SortOrder::Price => "Lowest price",
     }
 }
 

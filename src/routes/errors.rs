@@ -264,16 +264,20 @@ impl From<ApiError> for PageError {
     }
 }
 
-/// `/?<pairs>` with `near` replaced.
-fn search_href_with_near(pairs: &[(String, String)], near: &str) -> String {
+/// `/?<pairs>` without the parameters in `drop` (and `page`), plus `add`.
+fn search_href_changed(
+    pairs: &[(String, String)],
+    drop: &[&str],
+    add: Option<(&str, &str)>,
+) -> String {
     let query = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(
             pairs
                 .iter()
-                .filter(|(name, _)| name != "near" && name != "page")
+                .filter(|(name, _)| name != "page" && !drop.contains(&name.as_str()))
                 .map(|(n, v)| (n.as_str(), v.as_str())),
         )
-        .append_pair("near", near)
+        .extend_pairs(add)
         .finish();
     format!("/?{query}")
 }
@@ -281,17 +285,30 @@ fn search_href_with_near(pairs: &[(String, String)], near: &str) -> String {
 impl PageError {
     /// A failed search, shown with the form as it was sent.
     pub fn search(error: ApiError, pairs: &[(String, String)], form: &SearchForm) -> PageError {
-        let suggestions = match &error {
-            ApiError::UnknownPlace(PlaceError::NotFound { suggestions, .. }) => suggestions
-                .iter()
-                .take(5)
-                .map(|place| Link {
+        let mut suggestions: Vec<Link> = Vec::new();
+        match &error {
+            ApiError::UnknownPlace(PlaceError::NotFound {
+                suggestions: places,
+                ..
+            }) => {
+                suggestions.extend(places.iter().take(5).map(|place| Link {
                     label: format!("Search near {place}"),
-                    href: search_href_with_near(pairs, place),
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
+                    href: search_href_changed(pairs, &["near"], Some(("near", place))),
+                }));
+                suggestions.push(Link {
+                    label: "Search everywhere instead (many providers offer telehealth)".into(),
+                    href: search_href_changed(pairs, &["near", "radius", "sort"], None),
+                });
+            }
+            ApiError::InvalidParams(params) => {
+                let names: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
+                suggestions.push(Link {
+                    label: "Search again without the values we could not read".into(),
+                    href: search_href_changed(pairs, &names, None),
+                });
+            }
+            _ => {}
+        }
         let message = match &error {
             ApiError::UnknownPlace(PlaceError::NotFound { query, .. }) => Some(format!(
                 "We could not find the place “{query}”. Try a 5-digit ZIP code, a city and \
