@@ -2,8 +2,9 @@
 # HTTP throughput of the search API under the standard query mix, with wrk
 # (Debian package `wrk`), keep-alive, at 100k and 1M providers.
 #
-#   bash benches/http_throughput.sh [SIZES] [DURATION] [CONNECTIONS]
+#   bash benches/http_throughput.sh [SIZES] [DURATION] [CONNECTIONS] [api|pages]
 #   bash benches/http_throughput.sh "100000 1000000" 20s 16
+#   bash benches/http_throughput.sh 100000 20s 16 pages    # the HTML results page
 #
 # It builds the release binary, generates the CSVs (deterministic, seed 1)
 # and their indexes under target/, starts `ketadir serve` on a free local
@@ -15,11 +16,16 @@ cd "$(dirname "$0")/.."
 sizes=${1:-"100000 1000000"}
 duration=${2:-20s}
 connections=${3:-16}
+case ${4:-api} in
+  api) prefix='/api/v1/search?' ;;
+  pages) prefix='/?' ;;
+  *) echo "the 4th argument is api or pages" >&2; exit 1 ;;
+esac
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 
 cargo build --release --quiet --bin ketadir --example generate
 mkdir -p target/bench-data
-python3 benches/query_paths.py data/us_cities.csv 10000 > target/bench-data/paths.txt
+python3 benches/query_paths.py data/us_cities.csv 10000 "$prefix" > target/bench-data/paths.txt
 
 for rows in $sizes; do
   csv=target/bench-data/providers-$rows.csv

@@ -21,6 +21,8 @@ FILTERS = [("treatment", "iv_infusion"), ("treatment", "esketamine_nasal"),
 
 def main() -> None:
     cities_path, count = sys.argv[1], int(sys.argv[2])
+    # "/api/v1/search?" (the partner API, default) or "/?" (the results page).
+    prefix = sys.argv[3] if len(sys.argv) > 3 else "/api/v1/search?"
     with open(cities_path, newline="") as f:
         cities = [(float(r["lat"]), float(r["lon"]), float(r["population"]))
                   for r in csv.DictReader(f)]
@@ -41,7 +43,7 @@ def main() -> None:
             pairs.append(("sort", "distance"))
         else:
             pairs.append(("q", rng.choice(WORDS)))
-        print("/api/v1/search?" + urlencode(pairs))
+        print(prefix + urlencode(pairs))
 
 
 if __name__ == "__main__":

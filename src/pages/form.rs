@@ -68,16 +68,18 @@ fn options(values: impl IntoIterator<Item = (String, String)>, chosen: &str) -> 
 impl SearchForm {
     /// The form for decoded query-string pairs (blank values count as absent).
     pub fn from_pairs(pairs: &[(String, String)]) -> SearchForm {
+        // Control characters are dropped as the search does, so the form
+        // never echoes them into the page.
         let values = |name: &'static str| {
             pairs
                 .iter()
                 .filter(move |(n, _)| n == name)
-                .map(|(_, v)| v.trim())
+                .map(|(_, v)| v.replace(char::is_control, " ").trim().to_string())
                 .filter(|v| !v.is_empty())
         };
-        let first = |name: &'static str| values(name).next().unwrap_or("").to_string();
+        let first = |name: &'static str| values(name).next().unwrap_or_default();
         let is_true = |name: &'static str| {
-            values(name).any(|v| crate::search::parse_flag(v).unwrap_or(false))
+            values(name).any(|v| crate::search::parse_flag(&v).unwrap_or(false))
         };
 
         let mut near = first("near");
@@ -88,17 +90,17 @@ impl SearchForm {
             near = format!("{lat},{lon}");
         }
         for name in HIDDEN {
-            hidden.extend(values(name).map(|v| (name, v.to_string())));
+            hidden.extend(values(name).map(|v| (name, v)));
         }
         let mut insurers = values("insurance");
-        let insurance = insurers.next().unwrap_or("").to_string();
-        hidden.extend(insurers.map(|v| ("insurance", v.to_string())));
+        let insurance = insurers.next().unwrap_or_default();
+        hidden.extend(insurers.map(|v| ("insurance", v)));
 
         let chosen_treatments: Vec<Treatment> = values("treatment")
-            .filter_map(Treatment::parse_lenient)
+            .filter_map(|v| Treatment::parse_lenient(&v))
             .collect();
         let chosen_conditions: Vec<Condition> = values("condition")
-            .filter_map(Condition::parse_lenient)
+            .filter_map(|v| Condition::parse_lenient(&v))
             .collect();
         let treatments = Treatment::ALL
             .iter()

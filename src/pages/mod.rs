@@ -83,6 +83,12 @@ pub fn render_results(
     response: &SearchResponse,
 ) -> Result<String, RenderError> {
     let results = ResultsView::new(request, response);
+    // The active filters show as chips above the results; an open filter
+    // panel would push the results below the fold on a phone.
+    let form = &SearchForm {
+        filters_open: false,
+        ..form.clone()
+    };
     let mut title = results.heading.clone();
     if request.page > 1 {
         title.push_str(&format!(" (page {})", request.page));

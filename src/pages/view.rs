@@ -58,12 +58,13 @@ fn miles(value: f64) -> String {
 pub struct RatingView {
     /// Five stars, filled to the rounded raw rating ("★★★★☆"); decorative.
     pub stars: String,
-    /// "4.8 ★ · 1 review", or "No reviews yet".
+    /// "4.8 · 1 review" (after the stars), or "No reviews yet".
     pub summary: String,
     /// Read by screen readers instead of the stars.
     pub spoken: String,
-    /// The adjusted rating the directory ranks by, "4.31".
-    pub adjusted: String,
+    /// The adjusted rating the directory ranks by, in words: "ranked as
+    /// 4.31", or for the unrated "ranked at the directory average, 4.39".
+    pub ranking: String,
     pub rated: bool,
 }
 
@@ -75,9 +76,9 @@ impl RatingView {
                 let filled = (rating.round() as usize).min(5);
                 RatingView {
                     stars: "★".repeat(filled) + &"☆".repeat(5 - filled),
-                    summary: format!("{rating:.1} ★ · {reviews}"),
+                    summary: format!("{rating:.1} · {reviews}"),
                     spoken: format!("Rated {rating:.1} out of 5 from {reviews}"),
-                    adjusted: format!("{adjusted_rating:.2}"),
+                    ranking: format!("ranked as {adjusted_rating:.2}"),
                     rated: true,
                 }
             }
@@ -85,7 +86,7 @@ impl RatingView {
                 stars: "☆☆☆☆☆".into(),
                 summary: "No reviews yet".into(),
                 spoken: "No reviews yet".into(),
-                adjusted: format!("{adjusted_rating:.2}"),
+                ranking: format!("ranked at the directory average, {adjusted_rating:.2}"),
                 rated: false,
             },
         }
@@ -224,6 +225,8 @@ pub struct ResultsView {
     pub active_filters: Vec<Link>,
     /// What to change when nothing matched.
     pub suggestions: Vec<Link>,
+    /// For a page number past the last page: the way back to the last one.
+    pub back_to_last_page: Option<Link>,
     pub previous: Option<String>,
     pub next: Option<String>,
     pub pages: Vec<PageLink>,
@@ -303,6 +306,13 @@ impl ResultsView {
             Vec::new()
         };
         let last_page = last_page(response);
+        let back_to_last_page = (response.results.is_empty() && response.total > 0).then(|| Link {
+            label: format!("Go to the last page of results (page {last_page})"),
+            href: search_href(&SearchRequest {
+                page: last_page.max(1),
+                ..request.clone()
+            }),
+        });
         let previous = (request.page > 1 && request.page <= last_page + 1).then(|| {
             search_href(&SearchRequest {
                 page: request.page - 1,
@@ -335,6 +345,7 @@ impl ResultsView {
             sorts: sort_links(request),
             active_filters,
             suggestions,
+            back_to_last_page,
             previous,
             next,
             pages: page_links(request, last_page),

@@ -23,6 +23,12 @@ fn get_only(path: &str, handler: Route) -> actix_web::Resource {
         .default_service(web::to(errors::method_not_allowed))
 }
 
+/// A page answers GET and HEAD (actix sends no body for HEAD); other
+/// methods fall through to the 404 page.
+fn page(path: &str, get: Route, head: Route) -> actix_web::Resource {
+    web::resource(path).route(get).route(head)
+}
+
 pub fn configure(config: &mut web::ServiceConfig) {
     // The data is public: any origin may GET it. `/admin` is not covered.
     let cors = Cors::default()
@@ -69,9 +75,21 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .default_service(web::to(errors::not_found)),
         )
         // The patient pages: public, cached by ETag like the API, no CORS.
-        .route("/", web::get().to(pages::search_page))
-        .route("/providers/{id}", web::get().to(pages::profile_page))
-        .route("/how-we-rank", web::get().to(pages::how_we_rank_page))
+        .service(page(
+            "/",
+            web::get().to(pages::search_page),
+            web::head().to(pages::search_page),
+        ))
+        .service(page(
+            "/providers/{id}",
+            web::get().to(pages::profile_page),
+            web::head().to(pages::profile_page),
+        ))
+        .service(page(
+            "/how-we-rank",
+            web::get().to(pages::how_we_rank_page),
+            web::head().to(pages::how_we_rank_page),
+        ))
         .route("/static/site.css", web::get().to(pages::stylesheet))
         .route("/static/site.js", web::get().to(pages::script))
         .route("/static/favicon.svg", web::get().to(pages::favicon))

@@ -155,6 +155,18 @@ pub fn parse_flag(value: &str) -> Option<bool> {
     }
 }
 
+/// A free-text value with control characters (NUL, escapes, line breaks)
+/// read as spaces, trimmed; `None` when nothing printable is left. Such
+/// characters are never meant, and pages would echo them into HTML.
+fn printable(value: &str) -> Option<String> {
+    let cleaned: String = value
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let cleaned = cleaned.trim();
+    (!cleaned.is_empty()).then(|| cleaned.to_string())
+}
+
 struct Collected<'a> {
     pairs: Vec<(&'a str, &'a str)>,
 }
@@ -202,20 +214,21 @@ impl SearchRequest {
         }
         let mut request = SearchRequest::default();
 
-        if let Some(q) = collected.scalar("q") {
+        let q_given = collected.scalar("q").and_then(printable).is_some();
+        if let Some(q) = collected.scalar("q").and_then(printable) {
             if q.chars().count() > MAX_QUERY_CHARS {
                 bad("q", format!("at most {MAX_QUERY_CHARS} characters"));
             } else if q.split_whitespace().count() > MAX_QUERY_TERMS {
                 bad("q", format!("at most {MAX_QUERY_TERMS} words"));
             } else {
-                request.text = Some(q.to_string());
+                request.text = Some(q);
             }
         }
 
         let lat = collected.scalar("lat");
         let lon = collected.scalar("lon");
-        let near = collected.scalar("near");
-        match (near, lat, lon) {
+        let near = collected.scalar("near").and_then(printable);
+        match (near.as_deref(), lat, lon) {
             (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
                 bad("near", "give either near or lat and lon, not both".into())
             }
@@ -351,7 +364,7 @@ impl SearchRequest {
                 "sort=distance needs a location: give near, or lat and lon".into(),
             );
         }
-        if request.sort == SortOrder::Relevance && collected.scalar("q").is_none() {
+        if request.sort == SortOrder::Relevance && !q_given {
             bad("sort", "sort=relevance needs a search text in q".into());
         }
         if let Some(value) = collected.scalar("page") {
@@ -555,6 +568,16 @@ mod tests {
         let long = "a".repeat(10_000);
         assert_eq!(parse(&format!("q={long}")), Err(vec!["q".into()]));
         assert!(parse("q=%00%01%FF%FE").is_ok());
+        // Control characters read as spaces: nothing printable is no text.
+        assert_eq!(parse("q=%00%1B").map(|r| r.text), Ok(None));
+        assert_eq!(
+            parse("q=a%00b&near=%0ADenver").map(|r| (r.text, r.location)),
+            Ok((
+                Some("a b".into()),
+                Some(LocationInput::Near("Denver".into()))
+            ))
+        );
+        assert_eq!(parse("q=%00&sort=relevance"), Err(vec!["sort".into()]));
         assert!(parse("q=%E2%28%A1").is_ok());
         assert!(parse("q=\"unbalanced AND (OR").is_ok());
         assert!(parse("%%%=%%%&&&==").is_ok());

@@ -11,6 +11,36 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 /// The bundled sample data (2,000 fictional providers).
+/// Every column the importer knows, in the order of `data/providers.csv`.
+pub const CSV_COLUMNS: [&str; 26] = [
+    "id",
+    "name",
+    "organization",
+    "credentials",
+    "npi",
+    "address",
+    "city",
+    "state",
+    "zip",
+    "latitude",
+    "longitude",
+    "phone",
+    "website",
+    "email",
+    "treatments",
+    "conditions",
+    "insurance",
+    "price_min",
+    "price_max",
+    "telehealth",
+    "accepting_new_patients",
+    "languages",
+    "rating",
+    "review_count",
+    "description",
+    "last_verified",
+];
+
 pub fn sample_csv() -> String {
     std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/data/providers.csv"))
         .expect("bundled data/providers.csv")

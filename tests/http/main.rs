@@ -8,5 +8,6 @@ mod generations;
 mod helpers;
 mod metrics;
 mod openapi;
+mod pages;
 mod partner;
 mod places;
