@@ -412,7 +412,9 @@ impl ImportProgress {
                 tenths_shown,
             } => {
                 if let Some(line) = progress_line(name, bytes, *total, tenths_shown) {
-                    eprintln!("{line}");
+                    // Progress is a courtesy: a closed stderr must not stop
+                    // the import (`eprintln!` would panic).
+                    let _ = writeln!(std::io::stderr(), "{line}");
                 }
             }
             ImportProgress::Silent => {}

@@ -28,6 +28,10 @@ fn init_logging(format: LogFormat) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // A log reader that went away must not take the server with it: by
+        // default the subscriber reports a failed write on stderr, and Rust's
+        // printing to a closed stderr panics.
+        .log_internal_errors(false)
         // The access log: the request span of tracing-actix-web (method,
         // route, status, request id) is written once, when it closes at the
         // end of the response, with its timings.

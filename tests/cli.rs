@@ -383,3 +383,48 @@ fn sigterm_lets_the_running_export_finish_then_exits_cleanly() {
     let export = export.unwrap_or_else(|| panic!("no log of request {request_id}: {lines:#?}"));
     assert!(stop < export, "{lines:#?}");
 }
+
+#[test]
+fn the_server_keeps_answering_after_its_log_reader_goes_away() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let index = dir.path().join("index");
+    let mut server = Running(
+        Command::new(env!("CARGO_BIN_EXE_ketadir"))
+            .arg("--index-dir")
+            .arg(&index)
+            .args(["serve", "--addr", "127.0.0.1:0", "--data", sample_csv()])
+            .env("KETADIR_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("server starts"),
+    );
+    // Read the log up to the address, then close the pipe: every later log
+    // line (one per request) is written into a closed pipe.
+    let stderr = server.0.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines().map_while(Result::ok);
+    let address = lines
+        .find_map(|line| {
+            line.find("listening addr=")
+                .map(|at| line[at + 15..].trim().to_string())
+        })
+        .expect("the server logs its address");
+    drop(lines);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .into();
+    for _ in 0..20 {
+        let status = agent
+            .get(format!("http://{address}/api/v1/search?near=80202"))
+            .call()
+            .map(|response| response.status().as_u16());
+        assert_eq!(status.ok(), Some(200), "the server stopped answering");
+    }
+    assert!(
+        matches!(server.0.try_wait(), Ok(None)),
+        "the server exited when its stderr closed"
+    );
+}
