@@ -308,6 +308,7 @@ fn serve(index_dir: &std::path::Path, args: ServeArgs) -> Result<ExitCode, CliEr
             admin: AdminSettings {
                 token: args.admin_token.filter(|t| !t.is_empty()),
                 max_upload_bytes: args.max_upload_bytes,
+                ..AdminSettings::default()
             },
         },
     })?;

@@ -13,6 +13,7 @@
 //! keep the same rules.
 
 use std::io::{Seek, Write};
+use std::sync::Arc;
 
 use actix_multipart::Multipart;
 use actix_web::http::header;
@@ -22,6 +23,7 @@ use futures_util::{Stream, StreamExt};
 use serde::Serialize;
 
 use super::errors::ApiError;
+use super::sign_in_limit::FailedSignIns;
 use crate::index::{
     Generation, GenerationMeta, ImportLock, ImportLogEntry, ImportOptions, ImportOutcome,
     IndexError, import_csv_locked,
@@ -35,6 +37,9 @@ pub struct AdminSettings {
     /// The bearer token; `None` hides `/admin` entirely.
     pub token: Option<String>,
     pub max_upload_bytes: u64,
+    /// Wrong tokens counted per client (shared by the JSON routes and the
+    /// sign-in form).
+    pub failed_sign_ins: Arc<FailedSignIns>,
 }
 
 impl Default for AdminSettings {
@@ -42,7 +47,30 @@ impl Default for AdminSettings {
         AdminSettings {
             token: None,
             max_upload_bytes: 50 * 1024 * 1024,
+            failed_sign_ins: Arc::default(),
         }
+    }
+}
+
+/// Compares a presented token with the configured one, unless the client
+/// has used up its wrong tokens (then 429 without comparing); counts a
+/// wrong one.
+pub(super) fn check_token(
+    request: &HttpRequest,
+    settings: &AdminSettings,
+    token: &str,
+    presented: &str,
+) -> Result<(), ApiError> {
+    let client = request.peer_addr().map(|address| address.ip());
+    settings
+        .failed_sign_ins
+        .check(client)
+        .map_err(ApiError::TooManyAttempts)?;
+    if constant_time_equal(presented.as_bytes(), token.as_bytes()) {
+        Ok(())
+    } else {
+        settings.failed_sign_ins.record_failure(client);
+        Err(ApiError::Unauthorized)
     }
 }
 
@@ -64,8 +92,8 @@ fn authorize(request: &HttpRequest, settings: &AdminSettings) -> Result<(), ApiE
         .and_then(|value| value.strip_prefix("Bearer "))
         .map(str::trim);
     match presented {
-        Some(presented) if constant_time_equal(presented.as_bytes(), token.as_bytes()) => Ok(()),
-        _ => Err(ApiError::Unauthorized),
+        Some(presented) => check_token(request, settings, token, presented),
+        None => Err(ApiError::Unauthorized),
     }
 }
 

@@ -259,7 +259,14 @@ fn respond(result: Result<HttpResponse, ApiError>) -> HttpResponse {
         title: status.canonical_reason().unwrap_or("Error"),
         message: &error.to_string(),
     };
-    html(status, &page).unwrap_or_else(|render_error| render_error.error_response())
+    let mut response =
+        html(status, &page).unwrap_or_else(|render_error| render_error.error_response());
+    if let Some(retry_after) = error.retry_after() {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, retry_after);
+    }
+    response
 }
 
 /// `GET /admin`: the sign-in form, or the page itself for a session.
@@ -301,15 +308,16 @@ pub async fn login(
 ) -> HttpResponse {
     respond((|| {
         let token = configured(&request, &settings)?;
-        let presented = form_value(&body, "token");
-        let right = presented
-            .as_deref()
-            .is_some_and(|p| constant_time_equal(p.trim().as_bytes(), token.as_bytes()));
-        if !right {
-            return login_page(
-                StatusCode::UNAUTHORIZED,
-                Some("That is not the admin token. Try again."),
-            );
+        let presented = form_value(&body, "token").unwrap_or_default();
+        match admin::check_token(&request, &settings, token, presented.trim()) {
+            Ok(()) => {}
+            Err(ApiError::Unauthorized) => {
+                return login_page(
+                    StatusCode::UNAUTHORIZED,
+                    Some("That is not the admin token. Try again."),
+                );
+            }
+            Err(other) => return Err(other),
         }
         let nonce = new_nonce()?;
         let expires = (unix_now() + SESSION_SECONDS).to_string();

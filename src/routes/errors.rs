@@ -28,6 +28,9 @@ pub enum ApiError {
     Forbidden(String),
     #[error("{0}")]
     Conflict(String),
+    /// Too many wrong admin tokens from this client; retry after N seconds.
+    #[error("too many wrong admin tokens from your address; try again in {0} seconds")]
+    TooManyAttempts(u64),
     #[error("the upload is larger than the limit of {0} bytes")]
     PayloadTooLarge(u64),
     #[error(
@@ -163,6 +166,12 @@ impl ApiError {
                 StatusCode::CONFLICT,
                 detail.clone(),
             ),
+            ApiError::TooManyAttempts(_) => simple(
+                "/problems/too-many-attempts",
+                "Too many attempts",
+                StatusCode::TOO_MANY_REQUESTS,
+                self.to_string(),
+            ),
             ApiError::PayloadTooLarge(_) => simple(
                 "/problems/payload-too-large",
                 "Payload too large",
@@ -191,6 +200,16 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// The `Retry-After` value of an error that has one.
+    pub fn retry_after(&self) -> Option<actix_web::http::header::HeaderValue> {
+        match self {
+            ApiError::TooManyAttempts(seconds) => Some((*seconds).into()),
+            _ => None,
+        }
+    }
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         StatusCode::from_u16(self.problem().status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
@@ -201,6 +220,11 @@ impl ResponseError for ApiError {
             tracing::error!(%cause, "internal error");
         }
         let mut response = problem_response(&self.problem());
+        if let Some(retry_after) = self.retry_after() {
+            response
+                .headers_mut()
+                .insert(actix_web::http::header::RETRY_AFTER, retry_after);
+        }
         if matches!(self, ApiError::Unauthorized) {
             response.headers_mut().insert(
                 actix_web::http::header::WWW_AUTHENTICATE,

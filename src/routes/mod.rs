@@ -11,6 +11,7 @@ pub mod metrics;
 mod openapi;
 mod pages;
 pub mod rate_limit;
+pub mod sign_in_limit;
 
 use actix_cors::Cors;
 use actix_web::middleware::from_fn;

@@ -3,7 +3,10 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use ketadir::routes::admin::AdminSettings;
+use ketadir::routes::sign_in_limit::FailedSignIns;
 use ketadir::startup::HttpSettings;
 
 use super::helpers::{TestApp, denver_csv, spawn_app, spawn_app_with};
@@ -18,6 +21,7 @@ fn admin_app(csv: &str, max_upload_bytes: u64) -> TestApp {
             admin: AdminSettings {
                 token: Some(TOKEN.into()),
                 max_upload_bytes,
+                ..AdminSettings::default()
             },
             ..HttpSettings::default()
         },
@@ -240,4 +244,41 @@ fn rollback_serves_the_previous_generation() {
     assert_eq!(reply.json()["generation"], 1);
     app.wait_for_generation(1, Duration::from_secs(5));
     assert_eq!(app.get_json(SEARCH)["total"], 10);
+}
+
+#[test]
+fn wrong_bearer_tokens_are_throttled_per_client() {
+    let app = spawn_app_with(
+        &denver_csv("p", 5),
+        HttpSettings {
+            admin: AdminSettings {
+                token: Some(TOKEN.into()),
+                failed_sign_ins: Arc::new(FailedSignIns::new(2)),
+                ..AdminSettings::default()
+            },
+            ..HttpSettings::default()
+        },
+    );
+    // No token at all is not a guess and does not count.
+    for _ in 0..5 {
+        assert_eq!(app.request("GET", "/admin/status", &[]).status, 401);
+    }
+    let right = bearer();
+    assert_eq!(
+        app.request("GET", "/admin/status", &[("Authorization", right.as_str())])
+            .status,
+        200
+    );
+    let wrong = format!("Bearer {TOKEN}-wrong");
+    for _ in 0..2 {
+        let reply = app.request("GET", "/admin/status", &[("Authorization", wrong.as_str())]);
+        assert_eq!(reply.status, 401);
+    }
+    for auth in [wrong.as_str(), right.as_str()] {
+        let reply = app.request("POST", "/admin/rollback", &[("Authorization", auth)]);
+        assert_eq!(reply.status, 429, "{}", reply.body);
+        assert_eq!(reply.content_type, "application/problem+json");
+        assert_eq!(reply.json()["type"], "/problems/too-many-attempts");
+        assert!(reply.header("retry-after").is_some());
+    }
 }

@@ -2,7 +2,10 @@
 //! whose report is shown escaped, forged cookies, and the page hidden
 //! without a configured token.
 
+use std::sync::Arc;
+
 use ketadir::routes::admin::AdminSettings;
+use ketadir::routes::sign_in_limit::FailedSignIns;
 use ketadir::startup::HttpSettings;
 use sha2::{Digest, Sha256};
 
@@ -19,6 +22,7 @@ fn admin_app(csv: &str) -> TestApp {
             admin: AdminSettings {
                 token: Some(TOKEN.into()),
                 max_upload_bytes: 1 << 20,
+                ..AdminSettings::default()
             },
             ..HttpSettings::default()
         },
@@ -342,4 +346,39 @@ fn without_a_configured_token_the_page_does_not_exist() {
         assert_eq!(reply.status, 404, "{method} {path}");
     }
     assert_eq!(login(&app, TOKEN).status, 404);
+}
+
+#[test]
+fn guessing_the_token_on_the_sign_in_form_is_slowed_down() {
+    let app = spawn_app_with(
+        &denver_csv("p", 5),
+        HttpSettings {
+            admin: AdminSettings {
+                token: Some(TOKEN.into()),
+                failed_sign_ins: Arc::new(FailedSignIns::new(3)),
+                ..AdminSettings::default()
+            },
+            ..HttpSettings::default()
+        },
+    );
+    for guess in ["guess-1", "guess-2", "guess-3"] {
+        assert_eq!(login(&app, guess).status, 401, "{guess}");
+    }
+    // Held back before the token is compared: the right one waits too.
+    for token in ["guess-4", TOKEN] {
+        let reply = login(&app, token);
+        assert_eq!(reply.status, 429, "{token}: {}", reply.body);
+        assert!(reply.content_type.starts_with("text/html"));
+        assert!(reply.body.contains("too many wrong admin tokens"));
+        let wait: u64 = reply
+            .header("retry-after")
+            .and_then(|v| v.parse().ok())
+            .expect("Retry-After in seconds");
+        assert!((1..=60).contains(&wait), "{wait}");
+        assert_eq!(
+            reply.header("set-cookie"),
+            None,
+            "no session while held back"
+        );
+    }
 }
