@@ -6,6 +6,7 @@
 
 use std::fs::File;
 use std::io::{BufReader, IsTerminal, Write};
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use crate::index::{Generation, ImportOptions, IndexDir, IndexError, import_csv};
 use crate::ingest::{self, IngestError};
 use crate::routes::admin::AdminSettings;
 use crate::routes::caching::CachePolicy;
+use crate::routes::client_ip::TrustedProxies;
 use crate::routes::rate_limit::{KeysFileError, RateLimitSettings};
 use crate::search::{self, SearchError, SearchRequest, SearchResponse};
 use crate::startup::{self, HttpSettings, ServeSettings, StartupError};
@@ -104,6 +106,14 @@ pub struct ServeArgs {
     /// Largest CSV upload to `/admin/reindex`, in bytes.
     #[arg(long, env = "KETADIR_MAX_UPLOAD_BYTES", default_value_t = 50 * 1024 * 1024)]
     pub max_upload_bytes: u64,
+    /// A proxy (IP address) whose `X-Forwarded-For` names the client, for
+    /// the per-client limits; repeatable, or comma-separated in the variable.
+    #[arg(
+        long = "trusted-proxy",
+        env = "KETADIR_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 #[derive(Debug, Args)]
@@ -310,6 +320,7 @@ fn serve(index_dir: &std::path::Path, args: ServeArgs) -> Result<ExitCode, CliEr
                 max_upload_bytes: args.max_upload_bytes,
                 ..AdminSettings::default()
             },
+            trusted_proxies: TrustedProxies(args.trusted_proxies.clone()),
         },
     })?;
     Ok(ExitCode::SUCCESS)

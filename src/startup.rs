@@ -20,6 +20,7 @@ use crate::index::{Generation, ImportOptions, IndexDir, IndexError, import_csv};
 use crate::routes;
 use crate::routes::admin::AdminSettings;
 use crate::routes::caching::CachePolicy;
+use crate::routes::client_ip::TrustedProxies;
 use crate::routes::rate_limit::{RateLimitSettings, RateLimits};
 
 /// How often a server checks for a newly published generation.
@@ -172,6 +173,8 @@ pub struct HttpSettings {
     pub cache: CachePolicy,
     pub rate_limits: RateLimitSettings,
     pub admin: AdminSettings,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// Starts the HTTP server on a bound listener (port 0 in tests).
@@ -193,12 +196,14 @@ pub fn run_with(
     // One set of buckets for all workers.
     let limits = web::Data::new(RateLimits::new(settings.rate_limits));
     let admin = web::Data::new(settings.admin);
+    let proxies = web::Data::new(settings.trusted_proxies);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
             .app_data(cache.clone())
             .app_data(limits.clone())
             .app_data(admin.clone())
+            .app_data(proxies.clone())
             .configure(routes::configure)
             .wrap(actix_web::middleware::from_fn(routes::metrics::observe))
             .wrap(tracing_actix_web::TracingLogger::default())

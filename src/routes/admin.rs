@@ -22,6 +22,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::{Stream, StreamExt};
 use serde::Serialize;
 
+use super::client_ip;
 use super::errors::ApiError;
 use super::sign_in_limit::FailedSignIns;
 use crate::index::{
@@ -61,7 +62,7 @@ pub(super) fn check_token(
     token: &str,
     presented: &str,
 ) -> Result<(), ApiError> {
-    let client = request.peer_addr().map(|address| address.ip());
+    let client = client_ip::of(request);
     settings
         .failed_sign_ins
         .check(client)

@@ -5,6 +5,7 @@ pub mod admin;
 mod admin_page;
 mod api;
 pub mod caching;
+pub mod client_ip;
 pub mod errors;
 mod health;
 pub mod metrics;

@@ -23,6 +23,7 @@ use governor::state::keyed::DefaultKeyedStateStore;
 use governor::state::{InMemoryState, NotKeyed};
 use governor::{Quota, RateLimiter};
 
+use super::client_ip;
 use super::errors::{Problem, problem_response};
 
 type ByIp =
@@ -203,7 +204,7 @@ pub async fn limit(
         .get(API_KEY_HEADER)
         .and_then(|value| value.to_str().ok())
         .map(str::to_string);
-    let client = request.peer_addr().map(|address| address.ip());
+    let client = client_ip::of(request.request());
     match limits.admit(key.as_deref(), client) {
         Admission::Allowed(state) => {
             let mut response = next.call(request).await?;

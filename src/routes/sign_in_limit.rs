@@ -4,9 +4,10 @@
 //! decided *before* the token is compared, so a throttled client learns
 //! nothing from its guesses. Right tokens do not count.
 //!
-//! Behind a proxy every client shares the proxy's address, so a guesser can
-//! lock the admin out for a minute at a time; that is the trade against
-//! unlimited guesses.
+//! Clients are told apart by `client_ip` (the peer, or what a trusted proxy
+//! forwarded). Behind an untrusted proxy every client shares its address,
+//! so a guesser can lock the admin out for a minute at a time; that is the
+//! trade against unlimited guesses.
 
 use std::collections::HashMap;
 use std::net::IpAddr;

@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 use ketadir::index::ImportOptions;
+use ketadir::routes::client_ip::TrustedProxies;
 use ketadir::routes::rate_limit::RateLimitSettings;
 use ketadir::startup::HttpSettings;
 
@@ -237,4 +238,43 @@ fn over_the_limit_is_a_429_problem_with_retry_after() {
     assert_eq!(unknown.content_type, "application/problem+json");
     // Health checks are never limited.
     assert_eq!(app.get("/healthz").status, 200);
+}
+
+#[test]
+fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_bucket() {
+    let limited = |trusted: Vec<std::net::IpAddr>| {
+        spawn_app_with(
+            &denver_csv("x", 5),
+            HttpSettings {
+                rate_limits: RateLimitSettings {
+                    per_ip_per_minute: 2,
+                    keys: HashMap::new(),
+                    limit_loopback: false,
+                },
+                trusted_proxies: TrustedProxies(trusted),
+                ..HttpSettings::default()
+            },
+        )
+    };
+    let search = |app: &TestApp, forwarded: &str| {
+        app.request(
+            "GET",
+            "/api/v1/search?near=80202",
+            &[("X-Forwarded-For", forwarded)],
+        )
+        .status
+    };
+    // The test client is the proxy, on loopback (exempt itself).
+    let app = limited(vec!["127.0.0.1".parse().expect("address")]);
+    assert_eq!(search(&app, "203.0.113.5"), 200);
+    // A client that writes its own header is still the address the proxy saw.
+    assert_eq!(search(&app, "198.51.100.1, 203.0.113.5"), 200);
+    assert_eq!(search(&app, "203.0.113.5"), 429);
+    assert_eq!(search(&app, "203.0.113.6"), 200, "another client");
+
+    // Without the setting the header is not believed: loopback stays exempt.
+    let app = limited(Vec::new());
+    for _ in 0..4 {
+        assert_eq!(search(&app, "203.0.113.5"), 200);
+    }
 }
