@@ -10,8 +10,9 @@ use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::query::{EnableScoring, Query};
-use tantivy::{DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
+use tantivy::query::{EnableScoring, Query, Weight};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocId, Score, Searcher, SegmentOrdinal, SegmentReader, Term};
 
 use crate::geo::{EARTH_RADIUS_MILES, LatLon, distance_miles};
 use crate::index::INSURANCE_OVERFLOW_BIT;
@@ -164,23 +165,35 @@ impl SearchCollector {
     pub fn collect_clauses(
         &self,
         searcher: &Searcher,
-        clauses: &[Box<dyn Query>],
+        clauses: &[BitsetClause],
     ) -> tantivy::Result<Fruit> {
-        let weights = clauses
+        enum Prepared<'c> {
+            Weight(Box<dyn Weight>),
+            AnyTerm(&'c [Term]),
+        }
+        let prepared = clauses
             .iter()
-            .map(|clause| clause.weight(EnableScoring::disabled_from_searcher(searcher)))
+            .map(|clause| match clause {
+                BitsetClause::Query(query) => query
+                    .weight(EnableScoring::disabled_from_searcher(searcher))
+                    .map(Prepared::Weight),
+                BitsetClause::AnyTerm(terms) => Ok(Prepared::AnyTerm(terms)),
+            })
             .collect::<tantivy::Result<Vec<_>>>()?;
         let mut fruits = Vec::with_capacity(searcher.segment_readers().len());
         for (segment_ord, reader) in searcher.segment_readers().iter().enumerate() {
             let words = (reader.max_doc() as usize).div_ceil(64);
             let mut matches: Option<Vec<u64>> = None;
-            for weight in &weights {
+            for clause in &prepared {
                 let mut clause_matches = vec![0u64; words];
-                weight.for_each_no_score(reader, &mut |docs| {
-                    for &doc in docs {
-                        clause_matches[doc as usize / 64] |= 1 << (doc % 64);
+                match clause {
+                    Prepared::Weight(weight) => weight.for_each_no_score(reader, &mut |docs| {
+                        set_bits(&mut clause_matches, docs);
+                    })?,
+                    Prepared::AnyTerm(terms) => {
+                        or_postings(reader, terms, &mut clause_matches)?;
                     }
-                })?;
+                }
                 match &mut matches {
                     None => matches = Some(clause_matches),
                     Some(all) => all
@@ -234,6 +247,46 @@ impl SearchCollector {
             hits,
         }
     }
+}
+
+/// A required clause of the bitset path.
+pub enum BitsetClause {
+    /// Any query: its matches are collected one buffer at a time.
+    Query(Box<dyn Query>),
+    /// Documents with any of these terms, read straight from the postings
+    /// (a word of `q` and its fuzzy variants; none matches nothing).
+    AnyTerm(Vec<Term>),
+}
+
+fn set_bits(bits: &mut [u64], docs: &[DocId]) {
+    for &doc in docs {
+        bits[doc as usize / 64] |= 1 << (doc % 64);
+    }
+}
+
+/// ORs the documents of each term into `bits`, block by block. A union
+/// needs no merging here: setting a bit twice is harmless.
+fn or_postings(reader: &SegmentReader, terms: &[Term], bits: &mut [u64]) -> tantivy::Result<()> {
+    let Some(field) = terms.first().map(Term::field) else {
+        return Ok(());
+    };
+    let inverted = reader.inverted_index(field)?;
+    for term in terms {
+        let Some(info) = inverted.get_term_info(term)? else {
+            continue;
+        };
+        let mut postings =
+            inverted.read_block_postings_from_terminfo(&info, IndexRecordOption::Basic)?;
+        loop {
+            let docs = postings.docs();
+            if docs.is_empty() {
+                break;
+            }
+            set_bits(bits, docs);
+            postings.advance();
+        }
+    }
+    Ok(())
 }
 
 /// A bitset with the first `max_doc` bits set.

@@ -17,7 +17,7 @@ use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, Term
 use tantivy::schema::IndexRecordOption;
 
 pub use collector::RadiusFilter;
-use collector::{Plan, RankArray, RankBy, SearchCollector};
+use collector::{BitsetClause, Plan, RankArray, RankBy, SearchCollector};
 use geo_query::GeoRangesQuery;
 pub use request::{InvalidParam, LocationInput, MAX_PAGE, SearchRequest, SortOrder, parse_flag};
 pub use response::{Facets, Hit, ResolvedLocation, SearchResponse};
@@ -126,12 +126,11 @@ pub fn search(
         .or(location.as_ref().and_then(|location| location.state));
     let fields = &generation.fields;
 
+    let words = match &request.text {
+        Some(text) => text::expand(generation, text)?,
+        None => Vec::new(),
+    };
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    if let Some(text) = &request.text {
-        for query in text::clauses(generation, text, request.sort == SortOrder::Relevance) {
-            clauses.push((Occur::Must, query));
-        }
-    }
     if let Some(center) = center {
         clauses.push(filter(GeoRangesQuery {
             key_ranges: zorder::ranges_covering(center, request.radius_miles),
@@ -184,6 +183,10 @@ pub fn search(
         plan: Arc::clone(&plan),
     };
     let fruit = if plan.needs_each_match() {
+        let scored = request.sort == SortOrder::Relevance;
+        for word in &words {
+            clauses.push((Occur::Must, text::clause(word, scored)));
+        }
         let query: Box<dyn Query> = if clauses.is_empty() {
             Box::new(AllQuery)
         } else {
@@ -193,7 +196,11 @@ pub fn search(
     } else {
         // Each clause fills its own bitset and the bitsets are ANDed: linear
         // in the matches, where intersecting posting lists seeks per doc.
-        let clauses: Vec<Box<dyn Query>> = clauses.into_iter().map(|(_, q)| q).collect();
+        let clauses: Vec<BitsetClause> = words
+            .into_iter()
+            .map(|word| BitsetClause::AnyTerm(word.terms))
+            .chain(clauses.into_iter().map(|(_, q)| BitsetClause::Query(q)))
+            .collect();
         collector.collect_clauses(&generation.searcher, &clauses)?
     };
 

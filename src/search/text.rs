@@ -7,13 +7,18 @@
 //! also match at Damerau-Levenshtein distance 1. Any input is accepted:
 //! words are extracted, never parsed as query syntax.
 
+use std::collections::BTreeSet;
+
 use tantivy::Term;
-use tantivy::query::{BooleanQuery, EmptyQuery, FuzzyTermQuery, Occur, Query, TermQuery};
+use tantivy::query::{
+    BooleanQuery, ConstScoreQuery, EmptyQuery, FuzzyTermQuery, Occur, Query, TermQuery,
+};
 use tantivy::schema::IndexRecordOption;
 use tantivy::tokenizer::{
     AsciiFoldingFilter, LowerCaser, SimpleTokenizer, TextAnalyzer, TokenStream,
 };
 
+use super::any_term;
 use crate::index::Generation;
 use crate::index::schema::MAX_TOKEN_BYTES;
 
@@ -35,36 +40,85 @@ pub fn words(text: &str) -> Vec<String> {
     words
 }
 
-/// One required clause per word of `text`. With `scored`, an exact match
-/// adds BM25 relevance on top of the fuzzy one; without, the fuzzy clause
-/// alone (which includes the exact word) saves merging a second list.
-pub fn clauses(generation: &Generation, text: &str, scored: bool) -> Vec<Box<dyn Query>> {
-    let fields = &generation.fields;
+/// The index terms each word of `text` stands for: the word itself, and
+/// for words of [`FUZZY_MIN_CHARS`] or more every term of the generation at
+/// Damerau-Levenshtein distance 1. A word that matches nothing has no terms.
+///
+/// Expanding once per query (the term dictionaries are small) lets every
+/// clause be a plain union of posting lists: the bitset path ORs them
+/// straight into its bitset, and the per-document path can intersect them
+/// with a location by seeking, instead of first materialising a bitset of
+/// every document near the word, as tantivy's fuzzy query does.
+pub fn expand(generation: &Generation, text: &str) -> tantivy::Result<Vec<WordTerms>> {
+    let field = generation.fields.text;
     words(text)
-        .iter()
-        .map(|word| -> Box<dyn Query> {
+        .into_iter()
+        .map(|word| {
+            let exact = Term::from_field_text(field, &word);
             // The index drops longer tokens, so such a word matches nothing.
             if word.len() > MAX_TOKEN_BYTES {
-                return Box::new(EmptyQuery);
+                return Ok(WordTerms {
+                    exact,
+                    terms: Vec::new(),
+                });
             }
-            let term = Term::from_field_text(fields.text, word);
-            let fuzzy = word.chars().count() >= FUZZY_MIN_CHARS;
-            let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-            if scored || !fuzzy {
-                alternatives.push((
-                    Occur::Should,
-                    Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)),
-                ));
+            if word.chars().count() < FUZZY_MIN_CHARS {
+                return Ok(WordTerms {
+                    terms: vec![exact.clone()],
+                    exact,
+                });
             }
-            if fuzzy {
-                alternatives.push((Occur::Should, Box::new(FuzzyTermQuery::new(term, 1, true))));
+            let automaton = FuzzyTermQuery::new(exact.clone(), 1, true).automaton()?;
+            let mut found: BTreeSet<Vec<u8>> = BTreeSet::new();
+            for reader in generation.searcher.segment_readers() {
+                let inverted = reader.inverted_index(field)?;
+                let mut stream = inverted.terms().search(&automaton).into_stream()?;
+                while stream.advance() {
+                    found.insert(stream.key().to_vec());
+                }
             }
-            match alternatives.len() {
-                1 => alternatives.remove(0).1,
-                _ => Box::new(BooleanQuery::new(alternatives)),
-            }
+            let terms = found
+                .into_iter()
+                .filter_map(|bytes| String::from_utf8(bytes).ok())
+                .map(|text| Term::from_field_text(field, &text))
+                .collect();
+            Ok(WordTerms { exact, terms })
         })
         .collect()
+}
+
+/// One word of a query and the index terms it matches.
+#[derive(Debug, Clone)]
+pub struct WordTerms {
+    /// The word as typed (lower case, accents folded): BM25 scores it.
+    pub exact: Term,
+    pub terms: Vec<Term>,
+}
+
+/// A word as a required clause of the per-document path. With `scored`,
+/// an exact match adds BM25 relevance on top of the constant 1 of any
+/// match, so exact words rank above near-misses.
+pub fn clause(word: &WordTerms, scored: bool) -> Box<dyn Query> {
+    if word.terms.is_empty() {
+        return Box::new(EmptyQuery);
+    }
+    let any: Box<dyn Query> = Box::new(ConstScoreQuery::new(
+        Box::new(any_term(word.terms.iter().cloned())),
+        1.0,
+    ));
+    if !scored {
+        return any;
+    }
+    Box::new(BooleanQuery::new(vec![
+        (
+            Occur::Should,
+            Box::new(TermQuery::new(
+                word.exact.clone(),
+                IndexRecordOption::WithFreqs,
+            )),
+        ),
+        (Occur::Should, any),
+    ]))
 }
 
 #[cfg(test)]

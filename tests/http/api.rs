@@ -215,3 +215,37 @@ fn health_and_readiness() {
     assert_eq!(ready["status"], "ready");
     assert_eq!(ready["documents"], 2000);
 }
+
+#[test]
+fn fuzzy_words_match_near_misses_and_exact_words_rank_first() {
+    // Names differ by one edit from "Whitlock"; an exact name ranks first
+    // by relevance, whatever the rating order says.
+    let csv = "id,name,city,state,latitude,longitude,rating,review_count\n\
+               exact,Dr Whitlock,Denver,CO,39.74,-104.99,3.0,1\n\
+               typo,Dr Whitlocc,Denver,CO,39.74,-104.99,5.0,500\n\
+               swap,Dr Whitlcok,Boulder,CO,40.01,-105.27,4.0,50\n\
+               other,Dr Smith,Denver,CO,39.74,-104.99,5.0,900\n";
+    let app = spawn_app(csv);
+    let ids = |query: &str| -> Vec<String> {
+        let body = app.get_json(&format!("/api/v1/search?{query}"));
+        body["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .map(|hit| hit["id"].as_str().expect("id").to_string())
+            .collect()
+    };
+    // Text alone (the bitset path), by rating: all three spellings.
+    assert_eq!(ids("q=whitlock"), ["typo", "exact", "swap"]);
+    // With a place (the per-document path): the two in Denver.
+    assert_eq!(ids("q=whitlock&near=80202&radius=5"), ["typo", "exact"]);
+    // Relevance: the exact word first.
+    assert_eq!(ids("q=whitlock&sort=relevance")[0], "exact");
+    assert_eq!(
+        ids("q=whitlock&sort=relevance&near=80202&radius=5")[0],
+        "exact"
+    );
+    // Four letters: exact only.
+    assert!(ids("q=smth").is_empty());
+    assert_eq!(ids("q=smith"), ["other"]);
+}
