@@ -442,7 +442,7 @@ impl ResponseError for PageError {
         let view = self.view();
         let status = self.status_code();
         match pages::render_error(&view) {
-            Ok(body) => super::pages::html(status, body),
+            Ok(body) => super::pages::html(status, super::pages::Page::new(body, false)),
             Err(error) => ApiError::from(error).error_response(),
         }
     }

@@ -6,8 +6,12 @@
 //! with the CSP and caching headers of [`html`]. Errors become pages in the
 //! site's layout through [`PageError`].
 
+use std::io::Write;
+
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
+use flate2::Compression;
+use flate2::write::GzEncoder;
 
 use super::caching::{self, CachePolicy};
 use super::errors::{ApiError, PageError};
@@ -21,28 +25,88 @@ pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; 
      img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; \
      frame-ancestors 'none'";
 
+/// A rendered page, gzipped when the client accepts it: a results page
+/// shrinks from ~40 KB to ~9 KB, which a phone notices. Compressed here, at
+/// flate2's fastest level and on the blocking pool with the rendering;
+/// actix's `Compress` middleware cost six times the throughput
+/// (BENCHMARKS.md).
+pub struct Page {
+    bytes: Vec<u8>,
+    gzipped: bool,
+}
+
+impl Page {
+    pub fn new(html: String, gzip: bool) -> Page {
+        if gzip {
+            let mut encoder =
+                GzEncoder::new(Vec::with_capacity(html.len() / 4), Compression::fast());
+            if encoder.write_all(html.as_bytes()).is_ok()
+                && let Ok(bytes) = encoder.finish()
+            {
+                return Page {
+                    bytes,
+                    gzipped: true,
+                };
+            }
+        }
+        Page {
+            bytes: html.into_bytes(),
+            gzipped: false,
+        }
+    }
+}
+
+/// True when `Accept-Encoding` lists gzip (or `*`) without `q=0`.
+pub fn accepts_gzip(request: &HttpRequest) -> bool {
+    request
+        .headers()
+        .get_all(header::ACCEPT_ENCODING)
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|item| {
+            let mut parts = item.split(';').map(str::trim);
+            let coding = parts.next().unwrap_or_default();
+            let refused = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
+        })
+}
+
 /// A page with the headers every patient page carries. Searches are
 /// private: the referrer other sites see is at most our origin.
-pub fn html(status: StatusCode, body: String) -> HttpResponse {
-    HttpResponse::build(status)
+pub fn html(status: StatusCode, page: Page) -> HttpResponse {
+    let mut response = HttpResponse::build(status);
+    response
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CONTENT_SECURITY_POLICY, CSP))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((header::REFERRER_POLICY, "same-origin"))
         .insert_header((header::X_FRAME_OPTIONS, "DENY"))
-        .body(body)
+        .insert_header((header::VARY, "Accept-Encoding"));
+    if page.gzipped {
+        response.insert_header((header::CONTENT_ENCODING, "gzip"));
+    }
+    response.body(page.bytes)
 }
 
 /// A page that depends on the generation and the query: `ETag` + 304.
-fn cached_html(body: String, tag: &str, policy: &CachePolicy) -> HttpResponse {
-    caching::with_cache_headers(html(StatusCode::OK, body), tag, policy)
+fn cached_html(page: Page, tag: &str, policy: &CachePolicy) -> HttpResponse {
+    caching::with_cache_headers(html(StatusCode::OK, page), tag, policy)
 }
 
 /// The tag of a page: the generation, the program (templates and assets
-/// are compiled in) and the request.
-fn page_tag(generation: u64, extra: &str, request: &HttpRequest) -> String {
+/// are compiled in), the request and the encoding (a gzipped page is
+/// another representation, so it has its own tag).
+fn page_tag(generation: u64, extra: &str, request: &HttpRequest, gzip: bool) -> String {
     caching::etag(
-        &format!("p{generation}-{}{extra}", env!("CARGO_PKG_VERSION")),
+        &format!(
+            "p{generation}-{}{extra}{}",
+            env!("CARGO_PKG_VERSION"),
+            if gzip { "-gz" } else { "" }
+        ),
         request,
     )
 }
@@ -69,9 +133,10 @@ pub async fn search_page(
 ) -> Result<HttpResponse, PageError> {
     let pairs = decoded_pairs(request.query_string());
     let form = SearchForm::from_pairs(&pairs);
+    let gzip = accepts_gzip(&request);
     if !asks_for_search(&pairs) {
         let body = pages::render_home(&form).map_err(ApiError::from)?;
-        return Ok(html(StatusCode::OK, body));
+        return Ok(html(StatusCode::OK, Page::new(body, gzip)));
     }
     let search_request = SearchRequest::from_pairs(
         pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())),
@@ -80,13 +145,14 @@ pub async fn search_page(
     let generation = state
         .generation()
         .ok_or_else(|| PageError::search(ApiError::NotReady, &pairs, &form))?;
-    let tag = page_tag(generation.number(), "", &request);
+    let tag = page_tag(generation.number(), "", &request, gzip);
     if let Some(response) = caching::not_modified(&request, &tag, &policy) {
         return Ok(response);
     }
-    let rendered = web::block(move || -> Result<String, ApiError> {
+    let rendered = web::block(move || -> Result<Page, ApiError> {
         let response = search::search(&generation, &search_request)?;
-        Ok(pages::render_results(&form, &search_request, &response)?)
+        let body = pages::render_results(&form, &search_request, &response)?;
+        Ok(Page::new(body, gzip))
     })
     .await
     .map_err(ApiError::from)?;
@@ -111,14 +177,15 @@ pub async fn profile_page(
     let generation = state.generation().ok_or(ApiError::NotReady)?;
     // The "verified more than a year ago" flag changes with the date.
     let today = format_utc(unix_now())[..10].to_string();
-    let tag = page_tag(generation.number(), &today, &request);
+    let gzip = accepts_gzip(&request);
+    let tag = page_tag(generation.number(), &today, &request, gzip);
     if let Some(response) = caching::not_modified(&request, &tag, &policy) {
         return Ok(response);
     }
     let lookup_id = id.clone();
-    let rendered = web::block(move || -> Result<Option<String>, ApiError> {
+    let rendered = web::block(move || -> Result<Option<Page>, ApiError> {
         match search::find_provider(&generation, &lookup_id)? {
-            Some(hit) => Ok(Some(pages::render_profile(&hit, &today)?)),
+            Some(hit) => Ok(Some(Page::new(pages::render_profile(&hit, &today)?, gzip))),
             None => Ok(None),
         }
     })
@@ -131,12 +198,18 @@ pub async fn profile_page(
 }
 
 /// `GET /how-we-rank`: the adjusted rating in plain words.
-pub async fn how_we_rank_page(state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+pub async fn how_we_rank_page(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PageError> {
     let generation = state.generation().ok_or(ApiError::NotReady)?;
     let meta = &generation.meta;
     let body = pages::render_how_we_rank(meta.mean_rating, meta.rated_providers)
         .map_err(ApiError::from)?;
-    Ok(html(StatusCode::OK, body))
+    Ok(html(
+        StatusCode::OK,
+        Page::new(body, accepts_gzip(&request)),
+    ))
 }
 
 /// An asset whose URL carries its content hash: cacheable for a year.

@@ -1571,3 +1571,39 @@ fn how_we_rank_explains_the_adjusted_rating_with_the_directory_mean() {
         "{text}"
     );
 }
+
+#[test]
+fn pages_are_gzipped_for_browsers_that_ask() {
+    let url = "/?near=Denver,+CO";
+    let zipped = app().request("GET", url, &[("Accept-Encoding", "gzip, deflate, br")]);
+    assert_eq!(zipped.status, 200);
+    assert_eq!(zipped.header("content-encoding"), Some("gzip"));
+    assert!(
+        zipped
+            .header("vary")
+            .is_some_and(|v| v.eq_ignore_ascii_case("accept-encoding"))
+    );
+    let plain = app().request("GET", url, &[("Accept-Encoding", "identity")]);
+    assert_eq!(plain.header("content-encoding"), None);
+    assert!(
+        plain
+            .body
+            .contains("providers within 25 miles of Denver, CO")
+    );
+    // Two representations, two tags: a cached plain page never answers a
+    // gzip request's revalidation, nor the other way round.
+    assert_ne!(zipped.header("etag"), plain.header("etag"));
+    // gzip;q=0 means "not gzip".
+    let refused = app().request("GET", url, &[("Accept-Encoding", "gzip;q=0, identity")]);
+    assert_eq!(refused.header("content-encoding"), None);
+    // The compressed page is much smaller than the plain one.
+    let zipped_len: usize = zipped
+        .header("content-length")
+        .and_then(|n| n.parse().ok())
+        .expect("a length");
+    assert!(
+        zipped_len * 3 < plain.body.len(),
+        "{zipped_len} vs {}",
+        plain.body.len()
+    );
+}
