@@ -216,7 +216,8 @@ pub struct PageLink {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResultsView {
     pub heading: String,
-    pub subheading: Option<String>,
+    /// The order of the results, in words.
+    pub subheading: &'static str,
     pub cards: Vec<Card>,
     pub facets: Vec<FacetGroup>,
     /// The orders this search can be sorted by, the current one active.
@@ -339,7 +340,7 @@ impl ResultsView {
         };
         ResultsView {
             heading,
-            subheading: Some(subheading.to_string()),
+            subheading,
             cards: response.results.iter().map(Card::new).collect(),
             facets: facet_groups(request, response),
             sorts: sort_links(request),

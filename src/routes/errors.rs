@@ -39,6 +39,9 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("{0}")]
     BadRequest(String),
+    /// A method the route does not answer (the detail names them).
+    #[error("{0}")]
+    MethodNotAllowed(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -184,6 +187,12 @@ impl ApiError {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 self.to_string(),
             ),
+            ApiError::MethodNotAllowed(detail) => simple(
+                "/problems/method-not-allowed",
+                "Method not allowed",
+                StatusCode::METHOD_NOT_ALLOWED,
+                detail.clone(),
+            ),
             ApiError::BadRequest(detail) => simple(
                 "/problems/bad-request",
                 "Bad request",
@@ -245,19 +254,12 @@ pub async fn api_not_found(request: HttpRequest) -> HttpResponse {
 }
 
 pub async fn method_not_allowed(request: HttpRequest) -> HttpResponse {
-    let problem = Problem {
-        kind: "/problems/method-not-allowed",
-        title: "Method not allowed",
-        status: 405,
-        detail: format!(
-            "{} is not allowed on {}; the API answers GET",
-            request.method(),
-            request.path()
-        ),
-        invalid_params: Vec::new(),
-        suggestions: Vec::new(),
-    };
-    let mut response = problem_response(&problem);
+    let mut response = ApiError::MethodNotAllowed(format!(
+        "{} is not allowed on {}; the API answers GET",
+        request.method(),
+        request.path()
+    ))
+    .error_response();
     response.headers_mut().insert(
         actix_web::http::header::ALLOW,
         actix_web::http::header::HeaderValue::from_static("GET"),
@@ -364,6 +366,19 @@ impl PageError {
         }
     }
 
+    /// A page asked for with a method other than GET or HEAD.
+    pub fn method_not_allowed(method: &str) -> PageError {
+        PageError {
+            message: Some(format!(
+                "This page can only be read ({method} is not allowed). Use the links or \
+                 the search form instead."
+            )),
+            ..PageError::from(ApiError::MethodNotAllowed(format!(
+                "{method} is not allowed"
+            )))
+        }
+    }
+
     pub fn unknown_path(path: &str) -> PageError {
         PageError {
             message: Some(format!(
@@ -389,6 +404,7 @@ impl PageError {
             (ApiError::InvalidParams(_), _) => "Please check your search",
             (_, StatusCode::NOT_FOUND) => "Page not found",
             (_, StatusCode::SERVICE_UNAVAILABLE) => "The directory is starting",
+            (_, StatusCode::METHOD_NOT_ALLOWED) => "Not allowed here",
             _ => "Something went wrong",
         };
         let message = match &self.error {

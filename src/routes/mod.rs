@@ -26,9 +26,12 @@ fn get_only(path: &str, handler: Route) -> actix_web::Resource {
 }
 
 /// A page answers GET and HEAD (actix sends no body for HEAD); other
-/// methods fall through to the 404 page.
+/// methods get a 405 page.
 fn page(path: &str, get: Route, head: Route) -> actix_web::Resource {
-    web::resource(path).route(get).route(head)
+    web::resource(path)
+        .route(get)
+        .route(head)
+        .default_service(web::to(pages::method_not_allowed_page))
 }
 
 pub fn configure(config: &mut web::ServiceConfig) {

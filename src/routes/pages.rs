@@ -233,6 +233,16 @@ pub async fn favicon() -> HttpResponse {
     asset("image/svg+xml", include_str!("../../static/favicon.svg"))
 }
 
+/// Another method than GET or HEAD on a page: a 405 page.
+pub async fn method_not_allowed_page(request: HttpRequest) -> HttpResponse {
+    use actix_web::ResponseError;
+    let mut response = PageError::method_not_allowed(request.method().as_ref()).error_response();
+    response
+        .headers_mut()
+        .insert(header::ALLOW, header::HeaderValue::from_static("GET, HEAD"));
+    response
+}
+
 /// Any other path: a 404 page in the site's layout.
 pub async fn not_found_page(request: HttpRequest) -> HttpResponse {
     use actix_web::ResponseError;

@@ -1607,3 +1607,21 @@ fn pages_are_gzipped_for_browsers_that_ask() {
         plain.body.len()
     );
 }
+
+#[test]
+fn other_methods_on_pages_get_a_405_page() {
+    for (method, path) in [
+        ("POST", "/"),
+        ("DELETE", "/providers/den-00"),
+        ("PUT", "/how-we-rank"),
+    ] {
+        let reply = app().request(method, path, &[]);
+        assert_eq!(reply.status, 405, "{method} {path}");
+        assert!(
+            reply.content_type.starts_with("text/html"),
+            "{method} {path}"
+        );
+        assert_eq!(reply.header("allow"), Some("GET, HEAD"));
+        assert!(reply.body.contains("<main"), "in the site's layout");
+    }
+}
