@@ -2,6 +2,7 @@
 //! sent it: after a bad value the form still shows what they typed, so
 //! they can correct it rather than start again.
 
+use crate::index::Generation;
 use crate::provider::{Condition, Treatment};
 use crate::search::SortOrder;
 
@@ -41,6 +42,9 @@ pub struct SearchForm {
     pub hidden: Vec<(&'static str, String)>,
     /// Open the "more filters" section when one of its filters is set.
     pub filters_open: bool,
+    /// Insurers to suggest in the insurance box (a `<datalist>`, so it
+    /// works without JavaScript), alphabetical.
+    pub insurers: Vec<String>,
 }
 
 const HIDDEN: [&str; 4] = ["language", "state", "max_price", "per_page"];
@@ -174,7 +178,22 @@ impl SearchForm {
             ),
             hidden,
             filters_open,
+            insurers: Vec::new(),
         }
+    }
+
+    /// Suggests the directory's most common insurers (the generation keeps
+    /// them most common first), in alphabetical order.
+    pub fn with_insurers(mut self, generation: &Generation) -> SearchForm {
+        let meta = &generation.meta;
+        let mut names: Vec<String> = meta
+            .insurance_bit_owners
+            .iter()
+            .filter_map(|&ord| meta.insurance_names.get(ord as usize).cloned())
+            .collect();
+        names.sort_by_key(|name| name.to_lowercase());
+        self.insurers = names;
+        self
     }
 }
 

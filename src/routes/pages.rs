@@ -132,7 +132,10 @@ pub async fn search_page(
     policy: web::Data<CachePolicy>,
 ) -> Result<HttpResponse, PageError> {
     let pairs = decoded_pairs(request.query_string());
-    let form = SearchForm::from_pairs(&pairs);
+    let mut form = SearchForm::from_pairs(&pairs);
+    if let Some(generation) = state.generation() {
+        form = form.with_insurers(&generation);
+    }
     let gzip = accepts_gzip(&request);
     if !asks_for_search(&pairs) {
         let body = pages::render_home(&form).map_err(ApiError::from)?;

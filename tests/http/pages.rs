@@ -1625,3 +1625,23 @@ fn other_methods_on_pages_get_a_405_page() {
         assert!(reply.body.contains("<main"), "in the site's layout");
     }
 }
+
+#[test]
+fn the_insurance_box_suggests_the_directorys_insurers() {
+    let html = get_page(app(), "/").body;
+    let list = element(&html, "datalist", "insurer-suggestions").expect("a datalist of insurers");
+    for insurer in ["Aetna", "Cigna", "Self-pay"] {
+        assert!(
+            list.contains(&format!("value=\"{insurer}\"")),
+            "{insurer}: {list}"
+        );
+    }
+    let input = start_tags(&html)
+        .into_iter()
+        .find(|tag| tag.name == "input" && tag.attr("name") == Some("insurance"))
+        .expect("the insurance box");
+    assert_eq!(input.attr("list"), Some("insurer-suggestions"));
+    // Markup in an insurer's name stays text in the suggestions too.
+    let hostile = get_page(hostile_app(), "/").body;
+    assert!(!hostile.contains("<i>Evil"), "unescaped insurer");
+}
