@@ -1645,3 +1645,35 @@ fn the_insurance_box_suggests_the_directorys_insurers() {
     let hostile = get_page(hostile_app(), "/").body;
     assert!(!hostile.contains("<i>Evil"), "unescaped insurer");
 }
+
+#[test]
+fn hostile_headers_never_break_a_page() {
+    let long = "x".repeat(6000);
+    let headers: Vec<(&str, String)> = vec![
+        ("Accept-Encoding", "gzip;q=abc, *;q=-1, ;;;".into()),
+        ("Accept-Encoding", "GZIP;Q=0.5".into()),
+        ("If-None-Match", long.clone()),
+        ("If-None-Match", "\"unterminated".into()),
+        ("X-Forwarded-For", "not-an-ip, 300.1.1.1, ::::".into()),
+        ("X-Forwarded-Proto", "javascript:".into()),
+        ("Cookie", format!("ketadir_admin={long}")),
+        ("Accept", "*/*;q=nonsense".into()),
+        ("Referer", "javascript:alert(1)".into()),
+    ];
+    for path in [
+        "/",
+        "/?near=Denver,+CO",
+        "/providers/den-00",
+        "/how-we-rank",
+    ] {
+        for (name, value) in &headers {
+            let reply = app().request("GET", path, &[(name, value.as_str())]);
+            assert!(
+                reply.status == 200 || reply.status == 304,
+                "{path} with {name}: {} {}",
+                reply.status,
+                reply.body.chars().take(200).collect::<String>()
+            );
+        }
+    }
+}
