@@ -199,6 +199,24 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[index].as_secs_f64() * 1000.0
 }
 
+/// The header of a latency table whose first column is `what`.
+fn print_header(what: &str) {
+    println!("\n| {what} | n | p50 ms | p90 ms | p99 ms | max ms |\n|---|---|---|---|---|---|");
+}
+
+/// A row of latency percentiles (sorts `times`).
+fn print_row(name: &str, times: &mut [Duration]) {
+    times.sort_unstable();
+    println!(
+        "| {name} | {} | {:.3} | {:.3} | {:.3} | {:.3} |",
+        times.len(),
+        percentile(times, 0.5),
+        percentile(times, 0.9),
+        percentile(times, 0.99),
+        percentile(times, 1.0)
+    );
+}
+
 /// `KETADIR_BENCH_QUERY="q=depression&per_page=20"`: one query, timed alone.
 fn time_one_query(generation: &Arc<Generation>, query: &str) {
     let request = SearchRequest::from_query_string(query).expect("a valid query");
@@ -282,28 +300,11 @@ fn run_size(rows: usize, csv: &Path, cities: &[City]) {
             all.push(elapsed);
         }
     }
-    println!("\n| query kind | n | p50 ms | p90 ms | p99 ms | max ms |\n|---|---|---|---|---|---|");
+    print_header("query kind");
     for (kind, name) in KINDS.iter().enumerate() {
-        let times = &mut by_kind[kind];
-        times.sort_unstable();
-        println!(
-            "| {name} | {} | {:.3} | {:.3} | {:.3} | {:.3} |",
-            times.len(),
-            percentile(times, 0.5),
-            percentile(times, 0.9),
-            percentile(times, 0.99),
-            percentile(times, 1.0)
-        );
+        print_row(name, &mut by_kind[kind]);
     }
-    all.sort_unstable();
-    println!(
-        "| **all** | {} | {:.3} | {:.3} | {:.3} | {:.3} |",
-        all.len(),
-        percentile(&all, 0.5),
-        percentile(&all, 0.9),
-        percentile(&all, 0.99),
-        percentile(&all, 1.0)
-    );
+    print_row("**all**", &mut all);
     println!(
         "\nmean matches per query: {:.0}; peak RSS {:.0} MiB",
         matched as f64 / all.len() as f64,
@@ -335,21 +336,9 @@ fn time_pages(
             largest = largest.max(page.len());
         }
     }
-    render.sort_unstable();
-    whole.sort_unstable();
-    println!(
-        "\n| results page (20 results) | n | p50 ms | p90 ms | p99 ms | max ms |\n|---|---|---|---|---|---|"
-    );
-    for (name, times) in [("render", &render), ("search + render", &whole)] {
-        println!(
-            "| {name} | {} | {:.3} | {:.3} | {:.3} | {:.3} |",
-            times.len(),
-            percentile(times, 0.5),
-            percentile(times, 0.9),
-            percentile(times, 0.99),
-            percentile(times, 1.0)
-        );
-    }
+    print_header("results page (20 results)");
+    print_row("render", &mut render);
+    print_row("search + render", &mut whole);
     println!(
         "\nlargest results page: {:.1} KB of HTML",
         largest as f64 / 1024.0

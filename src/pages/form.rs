@@ -4,7 +4,7 @@
 
 use crate::index::Generation;
 use crate::provider::{Condition, Treatment};
-use crate::search::SortOrder;
+use crate::search::{DEFAULT_RADIUS_MILES, SortOrder, printable};
 
 use super::view::{RADIUS_STEPS, sort_label};
 
@@ -72,14 +72,13 @@ fn options(values: impl IntoIterator<Item = (String, String)>, chosen: &str) -> 
 impl SearchForm {
     /// The form for decoded query-string pairs (blank values count as absent).
     pub fn from_pairs(pairs: &[(String, String)]) -> SearchForm {
-        // Control characters are dropped as the search does, so the form
+        // Control characters read as spaces, as in the search, so the form
         // never echoes them into the page.
         let values = |name: &'static str| {
             pairs
                 .iter()
                 .filter(move |(n, _)| n == name)
-                .map(|(_, v)| v.replace(char::is_control, " ").trim().to_string())
-                .filter(|v| !v.is_empty())
+                .filter_map(|(_, v)| printable(v))
         };
         let first = |name: &'static str| values(name).next().unwrap_or_default();
         let is_true = |name: &'static str| {
@@ -127,7 +126,7 @@ impl SearchForm {
 
         let radius = first("radius");
         let radius = if radius.is_empty() {
-            "25".to_string()
+            DEFAULT_RADIUS_MILES.to_string()
         } else {
             radius
         };
@@ -202,9 +201,7 @@ mod tests {
     use super::*;
 
     fn pairs(query: &str) -> Vec<(String, String)> {
-        form_urlencoded::parse(query.as_bytes())
-            .map(|(n, v)| (n.into_owned(), v.into_owned()))
-            .collect()
+        crate::search::decode_query(query)
     }
 
     #[test]

@@ -29,7 +29,9 @@ pub struct RenderError(#[from] askama::Error);
 pub const CSS: &str = include_str!("../../static/site.css");
 pub const JS: &str = include_str!("../../static/site.js");
 
-fn content_hash(content: &str) -> String {
+/// 16 hex digits of the content's SHA-256: the version in an asset's URL
+/// (the admin page's stylesheet uses it too).
+pub fn content_hash(content: &str) -> String {
     let digest = Sha256::digest(content.as_bytes());
     digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
@@ -285,7 +287,6 @@ pub fn render_how_we_rank(mean_rating: f64, rated_providers: u64) -> Result<Stri
 /// What an error page says: the problem, the details, and what to try.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ErrorView {
-    pub status: u16,
     pub title: String,
     pub message: String,
     pub details: Vec<String>,

@@ -27,6 +27,7 @@ use super::admin::{self, AdminSettings, FormFields, Status, constant_time_equal}
 use super::errors::ApiError;
 use crate::index::{ImportOptions, unix_now};
 use crate::ingest::Report;
+use crate::pages::content_hash;
 use crate::startup::AppState;
 
 const COOKIE: &str = "ketadir_admin";
@@ -36,12 +37,8 @@ const CSP: &str = "default-src 'self'; form-action 'self'; frame-ancestors 'none
 const CSS: &str = include_str!("../../static/admin.css");
 /// The stylesheet's URL names its content, so it can be cached for a year
 /// and a new build is still fetched at once.
-static CSS_HREF: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "/admin/admin.css?v={}",
-        &hex_sha256(&[CSS.as_bytes()])[..16]
-    )
-});
+static CSS_HREF: LazyLock<String> =
+    LazyLock::new(|| format!("/admin/admin.css?v={}", content_hash(CSS)));
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
@@ -342,6 +339,17 @@ fn back_to_admin_with_cookie(
     Ok(response)
 }
 
+/// A url-encoded form sent with a session and its CSRF token (field
+/// `csrf`); 404 without a configured token, 403 otherwise.
+fn signed_in_form(
+    request: &HttpRequest,
+    settings: &AdminSettings,
+    body: &[u8],
+) -> Result<(), ApiError> {
+    let token = configured(request, settings)?;
+    Session::required(request, token)?.check_csrf(form_value(body, "csrf").as_deref())
+}
+
 /// `POST /admin/logout`, form field `csrf`: forgets the cookie. The session
 /// value itself stays valid until it expires or the token changes
 /// (sessions are stateless); the browser just no longer has it.
@@ -350,11 +358,10 @@ pub async fn logout(
     body: web::Bytes,
     settings: web::Data<AdminSettings>,
 ) -> HttpResponse {
-    respond((|| {
-        let token = configured(&request, &settings)?;
-        Session::required(&request, token)?.check_csrf(form_value(&body, "csrf").as_deref())?;
-        back_to_admin_with_cookie(&request, "", 0)
-    })())
+    respond(
+        signed_in_form(&request, &settings, &body)
+            .and_then(|()| back_to_admin_with_cookie(&request, "", 0)),
+    )
 }
 
 /// `POST /admin/rollback-form`, form field `csrf`.
@@ -366,8 +373,7 @@ pub async fn rollback_form(
 ) -> HttpResponse {
     respond(
         async {
-            let token = configured(&request, &settings)?;
-            Session::required(&request, token)?.check_csrf(form_value(&body, "csrf").as_deref())?;
+            signed_in_form(&request, &settings, &body)?;
             admin::roll_back(&state).await?;
             Ok(back_to_admin())
         }
@@ -422,13 +428,10 @@ pub async fn upload(
 /// `GET /admin/admin.css`: its URL carries a hash of the content, so it
 /// may be cached for a year.
 pub async fn stylesheet(request: HttpRequest, settings: web::Data<AdminSettings>) -> HttpResponse {
-    respond(configured(&request, &settings).map(|_| {
-        HttpResponse::Ok()
-            .content_type("text/css; charset=utf-8")
-            .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
-            .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-            .body(CSS)
-    }))
+    respond(
+        configured(&request, &settings)
+            .map(|_| super::pages::asset("text/css; charset=utf-8", CSS)),
+    )
 }
 
 #[cfg(test)]

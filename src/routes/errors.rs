@@ -417,7 +417,6 @@ impl PageError {
             other => self.message.clone().unwrap_or_else(|| other.to_string()),
         };
         ErrorView {
-            status: status.as_u16(),
             title: title.into(),
             message,
             details,

@@ -16,7 +16,7 @@ pub mod sign_in_limit;
 
 use actix_cors::Cors;
 use actix_web::middleware::from_fn;
-use actix_web::{Route, web};
+use actix_web::{FromRequest, Handler, Responder, Route, web};
 
 /// A GET-only API resource; other methods get a 405 problem.
 fn get_only(path: &str, handler: Route) -> actix_web::Resource {
@@ -27,10 +27,15 @@ fn get_only(path: &str, handler: Route) -> actix_web::Resource {
 
 /// A page answers GET and HEAD (actix sends no body for HEAD); other
 /// methods get a 405 page.
-fn page(path: &str, get: Route, head: Route) -> actix_web::Resource {
+fn page<F, Args>(path: &str, handler: F) -> actix_web::Resource
+where
+    F: Handler<Args> + Clone,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
     web::resource(path)
-        .route(get)
-        .route(head)
+        .route(web::get().to(handler.clone()))
+        .route(web::head().to(handler))
         .default_service(web::to(pages::method_not_allowed_page))
 }
 
@@ -80,21 +85,9 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .default_service(web::to(errors::not_found)),
         )
         // The patient pages: public, cached by ETag like the API, no CORS.
-        .service(page(
-            "/",
-            web::get().to(pages::search_page),
-            web::head().to(pages::search_page),
-        ))
-        .service(page(
-            "/providers/{id}",
-            web::get().to(pages::profile_page),
-            web::head().to(pages::profile_page),
-        ))
-        .service(page(
-            "/how-we-rank",
-            web::get().to(pages::how_we_rank_page),
-            web::head().to(pages::how_we_rank_page),
-        ))
+        .service(page("/", pages::search_page))
+        .service(page("/providers/{id}", pages::profile_page))
+        .service(page("/how-we-rank", pages::how_we_rank_page))
         .route("/static/site.css", web::get().to(pages::stylesheet))
         .route("/static/site.js", web::get().to(pages::script))
         .route("/static/favicon.svg", web::get().to(pages::favicon))

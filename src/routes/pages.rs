@@ -111,12 +111,6 @@ fn page_tag(generation: u64, extra: &str, request: &HttpRequest, gzip: bool) -> 
     )
 }
 
-fn decoded_pairs(query: &str) -> Vec<(String, String)> {
-    form_urlencoded::parse(query.as_bytes())
-        .map(|(name, value)| (name.into_owned(), value.into_owned()))
-        .collect()
-}
-
 /// True when the URL asks for a search: a search parameter with a value.
 /// (A submitted empty form sends `radius` and `sort`, and lists everyone.)
 fn asks_for_search(pairs: &[(String, String)]) -> bool {
@@ -131,7 +125,7 @@ pub async fn search_page(
     state: web::Data<AppState>,
     policy: web::Data<CachePolicy>,
 ) -> Result<HttpResponse, PageError> {
-    let pairs = decoded_pairs(request.query_string());
+    let pairs = search::decode_query(request.query_string());
     let mut form = SearchForm::from_pairs(&pairs);
     if let Some(generation) = state.generation() {
         form = form.with_insurers(&generation);
@@ -216,7 +210,7 @@ pub async fn how_we_rank_page(
 }
 
 /// An asset whose URL carries its content hash: cacheable for a year.
-fn asset(content_type: &'static str, body: &'static str) -> HttpResponse {
+pub(super) fn asset(content_type: &'static str, body: &'static str) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(content_type)
         .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))

@@ -26,6 +26,12 @@ struct Window {
     failures: u32,
 }
 
+impl Window {
+    fn over(&self) -> bool {
+        self.started.elapsed() >= WINDOW
+    }
+}
+
 #[derive(Debug)]
 pub struct FailedSignIns {
     limit: u32,
@@ -73,17 +79,15 @@ impl FailedSignIns {
         }
         let mut clients = self.by_client.lock().unwrap_or_else(|e| e.into_inner());
         if clients.len() > PRUNE_ABOVE {
-            clients.retain(|_, window| window.started.elapsed() < WINDOW);
+            clients.retain(|_, window| !window.over());
         }
-        let window = clients.entry(client).or_insert(Window {
+        let fresh = || Window {
             started: Instant::now(),
             failures: 0,
-        });
-        if window.started.elapsed() >= WINDOW {
-            *window = Window {
-                started: Instant::now(),
-                failures: 0,
-            };
+        };
+        let window = clients.entry(client).or_insert_with(fresh);
+        if window.over() {
+            *window = fresh();
         }
         window.failures += 1;
     }

@@ -19,7 +19,10 @@ use tantivy::schema::IndexRecordOption;
 pub use collector::RadiusFilter;
 use collector::{BitsetClause, Plan, RankArray, RankBy, SearchCollector};
 use geo_query::GeoRangesQuery;
-pub use request::{InvalidParam, LocationInput, MAX_PAGE, SearchRequest, SortOrder, parse_flag};
+pub use request::{
+    DEFAULT_RADIUS_MILES, InvalidParam, LocationInput, MAX_PAGE, SearchRequest, SortOrder,
+    decode_query, parse_flag, printable,
+};
 pub use response::{Facets, Hit, ResolvedLocation, SearchResponse};
 
 use crate::geo::places::{PlaceError, resolve_near};

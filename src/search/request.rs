@@ -158,13 +158,20 @@ pub fn parse_flag(value: &str) -> Option<bool> {
 /// A free-text value with control characters (NUL, escapes, line breaks)
 /// read as spaces, trimmed; `None` when nothing printable is left. Such
 /// characters are never meant, and pages would echo them into HTML.
-fn printable(value: &str) -> Option<String> {
+pub fn printable(value: &str) -> Option<String> {
     let cleaned: String = value
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect();
     let cleaned = cleaned.trim();
     (!cleaned.is_empty()).then(|| cleaned.to_string())
+}
+
+/// A raw (percent-encoded) query string as decoded name/value pairs.
+pub fn decode_query(query: &str) -> Vec<(String, String)> {
+    form_urlencoded::parse(query.as_bytes())
+        .map(|(name, value)| (name.into_owned(), value.into_owned()))
+        .collect()
 }
 
 struct Collected<'a> {
@@ -214,8 +221,9 @@ impl SearchRequest {
         }
         let mut request = SearchRequest::default();
 
-        let q_given = collected.scalar("q").and_then(printable).is_some();
-        if let Some(q) = collected.scalar("q").and_then(printable) {
+        let q = collected.scalar("q").and_then(printable);
+        let q_given = q.is_some();
+        if let Some(q) = q {
             if q.chars().count() > MAX_QUERY_CHARS {
                 bad("q", format!("at most {MAX_QUERY_CHARS} characters"));
             } else if q.split_whitespace().count() > MAX_QUERY_TERMS {
@@ -394,9 +402,7 @@ impl SearchRequest {
 
     /// Parses a raw (percent-encoded) query string.
     pub fn from_query_string(query: &str) -> Result<SearchRequest, Vec<InvalidParam>> {
-        let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
-            .map(|(name, value)| (name.into_owned(), value.into_owned()))
-            .collect();
+        let pairs = decode_query(query);
         SearchRequest::from_pairs(pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())))
     }
 
