@@ -237,6 +237,14 @@ pub struct ResultsView {
 /// Radius steps offered by the form and by "search a wider area".
 pub const RADIUS_STEPS: [u32; 7] = [5, 10, 25, 50, 100, 250, 500];
 
+/// The same search on another page.
+fn page_href(request: &SearchRequest, page: u32) -> String {
+    search_href(&SearchRequest {
+        page,
+        ..request.clone()
+    })
+}
+
 fn first_page(request: &SearchRequest) -> SearchRequest {
     SearchRequest {
         page: 1,
@@ -309,23 +317,11 @@ impl ResultsView {
         let last_page = last_page(response);
         let back_to_last_page = (response.results.is_empty() && response.total > 0).then(|| Link {
             label: format!("Go to the last page of results (page {last_page})"),
-            href: search_href(&SearchRequest {
-                page: last_page.max(1),
-                ..request.clone()
-            }),
+            href: page_href(request, last_page.max(1)),
         });
-        let previous = (request.page > 1 && request.page <= last_page + 1).then(|| {
-            search_href(&SearchRequest {
-                page: request.page - 1,
-                ..request.clone()
-            })
-        });
-        let next = (request.page < last_page).then(|| {
-            search_href(&SearchRequest {
-                page: request.page + 1,
-                ..request.clone()
-            })
-        });
+        let previous = (request.page > 1 && request.page <= last_page + 1)
+            .then(|| page_href(request, request.page - 1));
+        let next = (request.page < last_page).then(|| page_href(request, request.page + 1));
         let first_shown = request.offset() as u64 + 1;
         let last_shown = request.offset() as u64 + response.results.len() as u64;
         let page_summary = if response.results.is_empty() {
@@ -406,10 +402,7 @@ fn page_links(request: &SearchRequest, last_page: u32) -> Vec<PageLink> {
         .map(|number| {
             let link = PageLink {
                 number,
-                href: search_href(&SearchRequest {
-                    page: number,
-                    ..request.clone()
-                }),
+                href: page_href(request, number),
                 current: number == request.page,
                 gap_before: number > previous + 1,
             };
