@@ -328,7 +328,7 @@ fn time_pages(
         let response = search(generation, request).expect("search");
         let searched = started.elapsed();
         let form = SearchForm::from_pairs(pairs).with_insurers(generation);
-        let page = render_results(&form, request, &response).expect("render");
+        let page = render_results(form, request, &response).expect("render");
         let done = started.elapsed();
         if i >= WARMUP.min(mix.len() / 10) {
             render.push(done - searched);

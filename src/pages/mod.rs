@@ -80,24 +80,21 @@ pub fn render_home(form: &SearchForm) -> Result<String, RenderError> {
 
 /// `/` with a search: the form, the results, facets and pagination.
 pub fn render_results(
-    form: &SearchForm,
+    mut form: SearchForm,
     request: &SearchRequest,
     response: &SearchResponse,
 ) -> Result<String, RenderError> {
     let results = ResultsView::new(request, response);
     // The active filters show as chips above the results; an open filter
     // panel would push the results below the fold on a phone.
-    let form = &SearchForm {
-        filters_open: false,
-        ..form.clone()
-    };
+    form.filters_open = false;
     let mut title = results.heading.clone();
     if request.page > 1 {
         title.push_str(&format!(" (page {})", request.page));
     }
     let page = SearchPage {
         layout: Layout::new(format!("{title} — ketadir")),
-        form,
+        form: &form,
         results: Some(&results),
     };
     Ok(page.render()?)

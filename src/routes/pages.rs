@@ -148,7 +148,7 @@ pub async fn search_page(
     }
     let rendered = web::block(move || -> Result<Page, ApiError> {
         let response = search::search(&generation, &search_request)?;
-        let body = pages::render_results(&form, &search_request, &response)?;
+        let body = pages::render_results(form, &search_request, &response)?;
         Ok(Page::new(body, gzip))
     })
     .await
