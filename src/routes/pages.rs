@@ -126,9 +126,12 @@ pub async fn search_page(
     policy: web::Data<CachePolicy>,
 ) -> Result<HttpResponse, PageError> {
     let pairs = search::decode_query(request.query_string());
+    // One generation for the whole request, as everywhere: the form's
+    // insurers and the results come from the same one.
+    let generation = state.generation();
     let mut form = SearchForm::from_pairs(&pairs);
-    if let Some(generation) = state.generation() {
-        form = form.with_insurers(&generation);
+    if let Some(generation) = &generation {
+        form = form.with_insurers(generation);
     }
     let gzip = accepts_gzip(&request);
     if !asks_for_search(&pairs) {
@@ -139,9 +142,8 @@ pub async fn search_page(
         pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())),
     )
     .map_err(|invalid| PageError::search(ApiError::InvalidParams(invalid), &pairs, &form))?;
-    let generation = state
-        .generation()
-        .ok_or_else(|| PageError::search(ApiError::NotReady, &pairs, &form))?;
+    let generation =
+        generation.ok_or_else(|| PageError::search(ApiError::NotReady, &pairs, &form))?;
     let tag = page_tag(generation.number(), "", &request, gzip);
     if let Some(response) = caching::not_modified(&request, &tag, &policy) {
         return Ok(response);
