@@ -4,6 +4,7 @@
 //! See ARCHITECTURE.md for the map and the data flow.
 
 pub mod cli;
+pub mod clock;
 pub mod geo;
 pub mod index;
 pub mod ingest;

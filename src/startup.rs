@@ -1,30 +1,21 @@
-//! Application state and server start-up.
-//!
-//! [`AppState`] holds the served generation behind an `ArcSwap`: a request
-//! takes the current `Arc<Generation>` once and keeps it to the end, so a
-//! swap never mixes generations within a response. A watcher thread polls
-//! `CURRENT` and swaps in generations published by any process.
+//! Server start-up: assembles the served index, the HTTP settings and the
+//! routes into a running server. No request handling lives here.
 
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
-use arc_swap::ArcSwapOption;
 
 use crate::geo::gazetteer::Gazetteer;
-use crate::index::{Generation, ImportOptions, IndexDir, IndexError, import_csv};
+use crate::index::{ImportOptions, IndexDir, IndexError, ServedIndex, import_csv};
 use crate::routes;
 use crate::routes::admin::AdminSettings;
 use crate::routes::caching::CachePolicy;
 use crate::routes::client_ip::TrustedProxies;
 use crate::routes::rate_limit::{RateLimitSettings, RateLimits};
-
-/// How often a server checks for a newly published generation.
-pub const PICKUP_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Settings of `ketadir serve`.
 #[derive(Debug, Clone)]
@@ -56,76 +47,6 @@ pub enum StartupError {
     Index(#[from] IndexError),
     #[error("server error: {0}")]
     Server(#[from] std::io::Error),
-}
-
-/// What every request handler shares.
-pub struct AppState {
-    pub index_dir: IndexDir,
-    current: ArcSwapOption<Generation>,
-    stop_watching: AtomicBool,
-}
-
-impl AppState {
-    /// Opens the served generation, if there is one.
-    pub fn open(index_dir: IndexDir) -> Result<Arc<AppState>, IndexError> {
-        let state = Arc::new(AppState {
-            index_dir,
-            current: ArcSwapOption::empty(),
-            stop_watching: AtomicBool::new(false),
-        });
-        state.refresh()?;
-        Ok(state)
-    }
-
-    /// The generation to answer the next request from.
-    pub fn generation(&self) -> Option<Arc<Generation>> {
-        self.current.load_full()
-    }
-
-    /// Swaps in the generation `CURRENT` names, if it is not the served one.
-    /// The new one is opened and warmed before the swap.
-    pub fn refresh(&self) -> Result<bool, IndexError> {
-        let Some(wanted) = self.index_dir.current()? else {
-            return Ok(false);
-        };
-        if self.generation().is_some_and(|g| g.number() == wanted) {
-            return Ok(false);
-        }
-        let generation = Generation::open(&self.index_dir, wanted)?;
-        tracing::info!(
-            generation = wanted,
-            documents = generation.meta.documents,
-            "serving generation"
-        );
-        self.current.store(Some(Arc::new(generation)));
-        Ok(true)
-    }
-
-    /// Polls for new generations on a background thread until dropped.
-    pub fn watch(self: &Arc<Self>) {
-        let weak = Arc::downgrade(self);
-        let spawned = std::thread::Builder::new()
-            .name("generation-watcher".into())
-            .spawn(move || {
-                loop {
-                    std::thread::sleep(PICKUP_INTERVAL);
-                    let Some(state) = weak.upgrade() else { return };
-                    if state.stop_watching.load(Ordering::Relaxed) {
-                        return;
-                    }
-                    if let Err(error) = state.refresh() {
-                        tracing::error!(%error, "could not pick up the published generation");
-                    }
-                }
-            });
-        if let Err(error) = spawned {
-            tracing::error!(%error, "could not start the generation watcher");
-        }
-    }
-
-    pub fn stop_watching(&self) {
-        self.stop_watching.store(true, Ordering::Relaxed);
-    }
 }
 
 /// Builds the first generation from `data` when the index directory has none.
@@ -178,14 +99,14 @@ pub struct HttpSettings {
 }
 
 /// Starts the HTTP server on a bound listener (port 0 in tests).
-pub fn run(listener: TcpListener, state: Arc<AppState>) -> Result<Server, StartupError> {
+pub fn run(listener: TcpListener, state: Arc<ServedIndex>) -> Result<Server, StartupError> {
     run_with(listener, state, HttpSettings::default())
 }
 
 /// [`run`] with explicit HTTP settings.
 pub fn run_with(
     listener: TcpListener,
-    state: Arc<AppState>,
+    state: Arc<ServedIndex>,
     settings: HttpSettings,
 ) -> Result<Server, StartupError> {
     // Parse the embedded place files now rather than in the first request
@@ -219,7 +140,7 @@ pub fn run_with(
 pub fn serve(settings: &ServeSettings) -> Result<(), StartupError> {
     let index_dir = IndexDir::new(&settings.index_dir);
     ensure_index(&index_dir, &settings.data)?;
-    let state = AppState::open(index_dir)?;
+    let state = ServedIndex::open(index_dir)?;
     state.watch();
     let listener = TcpListener::bind(&settings.addr).map_err(|source| StartupError::Bind {
         addr: settings.addr.clone(),

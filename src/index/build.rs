@@ -12,12 +12,13 @@ use sha2::{Digest, Sha256};
 use tantivy::store::Compressor;
 use tantivy::{Index, IndexSettings, IndexSortByField, IndexWriter, Order, TantivyDocument};
 
+use super::IndexError;
 use super::generation::GenerationMeta;
 use super::generations::{ImportLock, ImportLogEntry, IndexDir};
 use super::ranks::{self, RankInput};
 use super::records::RecordWriter;
 use super::schema::{self, GEO_ORDER_FIELD, TEXT_TOKENIZER, build_schema, text_analyzer};
-use super::{IndexError, format_utc, unix_now};
+use crate::clock::{format_utc, unix_now};
 use crate::ingest::{self, Report};
 use crate::provider::{Provider, list_key};
 

@@ -25,12 +25,12 @@ use serde::Serialize;
 use super::client_ip;
 use super::errors::ApiError;
 use super::sign_in_limit::FailedSignIns;
+use crate::index::ServedIndex;
 use crate::index::{
     Generation, GenerationMeta, ImportLock, ImportLogEntry, ImportOptions, ImportOutcome,
     IndexError, import_csv_locked,
 };
 use crate::search::parse_flag;
-use crate::startup::AppState;
 
 /// Who may administer, and how big an upload may be.
 #[derive(Debug, Clone)]
@@ -114,7 +114,7 @@ fn flag(request: &HttpRequest, name: &str) -> Result<bool, ApiError> {
 }
 
 /// Takes the import lock, or answers 409.
-async fn take_lock(state: &web::Data<AppState>) -> Result<ImportLock, ApiError> {
+async fn take_lock(state: &web::Data<ServedIndex>) -> Result<ImportLock, ApiError> {
     let dir = state.index_dir.clone();
     match web::block(move || dir.lock_imports()).await? {
         Ok(lock) => Ok(lock),
@@ -188,7 +188,7 @@ async fn small_field(mut field: actix_multipart::Field) -> Result<String, ApiErr
 pub(super) async fn import_upload<F>(
     request: &HttpRequest,
     payload: web::Payload,
-    state: &web::Data<AppState>,
+    state: &web::Data<ServedIndex>,
     settings: &AdminSettings,
     options: F,
 ) -> Result<ImportOutcome, ApiError>
@@ -288,7 +288,7 @@ struct ReindexAnswer {
 pub async fn reindex(
     request: HttpRequest,
     payload: web::Payload,
-    state: web::Data<AppState>,
+    state: web::Data<ServedIndex>,
     settings: web::Data<AdminSettings>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&request, &settings)?;
@@ -342,7 +342,7 @@ impl Status {
 }
 
 /// The served generation and the import log, for the API and the page.
-pub(super) async fn current_status(state: &web::Data<AppState>) -> Result<Status, ApiError> {
+pub(super) async fn current_status(state: &web::Data<ServedIndex>) -> Result<Status, ApiError> {
     let generation = state.generation().ok_or(ApiError::NotReady)?;
     let dir = state.index_dir.clone();
     let (on_disk, imports) = web::block(move || {
@@ -358,7 +358,7 @@ pub(super) async fn current_status(state: &web::Data<AppState>) -> Result<Status
 /// `GET /admin/status`.
 pub async fn status(
     request: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<ServedIndex>,
     settings: web::Data<AdminSettings>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&request, &settings)?;
@@ -367,7 +367,7 @@ pub async fn status(
 
 /// Serves the previous generation again and returns its number; 409 when
 /// an import runs or there is nothing older.
-pub(super) async fn roll_back(state: &web::Data<AppState>) -> Result<u64, ApiError> {
+pub(super) async fn roll_back(state: &web::Data<ServedIndex>) -> Result<u64, ApiError> {
     let dir = state.index_dir.clone();
     let generation = match web::block(move || dir.rollback()).await? {
         Ok(generation) => generation,
@@ -385,7 +385,7 @@ pub(super) async fn roll_back(state: &web::Data<AppState>) -> Result<u64, ApiErr
 /// `POST /admin/rollback`: serve the previous generation again.
 pub async fn rollback(
     request: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<ServedIndex>,
     settings: web::Data<AdminSettings>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&request, &settings)?;

@@ -25,10 +25,11 @@ use sha2::{Digest, Sha256};
 
 use super::admin::{self, AdminSettings, FormFields, Status, constant_time_equal};
 use super::errors::ApiError;
-use crate::index::{ImportOptions, unix_now};
+use crate::clock::unix_now;
+use crate::index::ImportOptions;
+use crate::index::ServedIndex;
 use crate::ingest::Report;
 use crate::pages::content_hash;
-use crate::startup::AppState;
 
 const COOKIE: &str = "ketadir_admin";
 /// How long a browser keeps the session cookie.
@@ -269,7 +270,7 @@ fn respond(result: Result<HttpResponse, ApiError>) -> HttpResponse {
 /// `GET /admin`: the sign-in form, or the page itself for a session.
 pub async fn page(
     request: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<ServedIndex>,
     settings: web::Data<AdminSettings>,
 ) -> HttpResponse {
     respond(
@@ -368,7 +369,7 @@ pub async fn logout(
 pub async fn rollback_form(
     request: HttpRequest,
     body: web::Bytes,
-    state: web::Data<AppState>,
+    state: web::Data<ServedIndex>,
     settings: web::Data<AdminSettings>,
 ) -> HttpResponse {
     respond(
@@ -387,7 +388,7 @@ pub async fn rollback_form(
 pub async fn upload(
     request: HttpRequest,
     payload: web::Payload,
-    state: web::Data<AppState>,
+    state: web::Data<ServedIndex>,
     settings: web::Data<AdminSettings>,
 ) -> HttpResponse {
     respond(

@@ -12,11 +12,11 @@ use tokio::sync::mpsc;
 use super::caching::{self, CachePolicy};
 use super::errors::ApiError;
 use crate::geo::places::{self, MAX_PREFIX_CHARS, MAX_SUGGESTION_LIMIT, PlaceSuggestion};
+use crate::index::ServedIndex;
 use crate::ingest::fields;
 use crate::provider::{Condition, Treatment};
 use crate::search::Hit;
 use crate::search::{self, InvalidParam, SearchRequest};
-use crate::startup::AppState;
 
 /// The tag of an answer computed from `generation`.
 fn generation_tag(generation: u64, request: &HttpRequest) -> String {
@@ -25,7 +25,7 @@ fn generation_tag(generation: u64, request: &HttpRequest) -> String {
 
 pub async fn search(
     request: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<ServedIndex>,
     policy: web::Data<CachePolicy>,
 ) -> Result<HttpResponse, ApiError> {
     let search_request = SearchRequest::from_query_string(request.query_string())
@@ -42,7 +42,7 @@ pub async fn search(
 pub async fn provider(
     request: HttpRequest,
     id: web::Path<String>,
-    state: web::Data<AppState>,
+    state: web::Data<ServedIndex>,
     policy: web::Data<CachePolicy>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
@@ -209,7 +209,7 @@ const EXPORT_CHUNK_BYTES: usize = 64 * 1024;
 /// bounded channel, so memory stays constant and a slow client slows it.
 pub async fn export(
     request: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<ServedIndex>,
 ) -> Result<HttpResponse, ApiError> {
     let updated_since =
         export_parameters(request.query_string()).map_err(ApiError::InvalidParams)?;

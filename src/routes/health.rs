@@ -3,13 +3,13 @@
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
-use crate::startup::AppState;
+use crate::index::ServedIndex;
 
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
-pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+pub async fn readyz(state: web::Data<ServedIndex>) -> HttpResponse {
     match state.generation() {
         Some(generation) => HttpResponse::Ok().json(json!({
             "status": "ready",

@@ -15,8 +15,8 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, HttpResponse, web};
 use tracing_actix_web::RequestId;
 
+use crate::index::ServedIndex;
 use crate::metrics::{self, Served};
-use crate::startup::AppState;
 
 /// The response header that carries the id of the request's log span.
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
@@ -90,7 +90,7 @@ fn method_label(method: &Method) -> &'static str {
 
 /// `GET /metrics`: every `ketadir_*` metric, with the served generation's
 /// gauges read now.
-pub async fn scrape(state: web::Data<AppState>) -> HttpResponse {
+pub async fn scrape(state: web::Data<ServedIndex>) -> HttpResponse {
     let served = state.generation().map(|generation| Served {
         generation: generation.number(),
         documents: generation.meta.documents,

@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use ketadir::index::ServedIndex;
 use ketadir::index::{ImportOptions, ImportOutcome, IndexDir, import_csv};
-use ketadir::startup::{AppState, HttpSettings, run_with};
+use ketadir::startup::{HttpSettings, run_with};
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -208,7 +209,7 @@ pub fn spawn_app_with(csv: &str, settings: HttpSettings) -> TestApp {
 }
 
 fn spawn_on_with(root: TempDir, settings: HttpSettings) -> TestApp {
-    let state = AppState::open(IndexDir::new(index_path(root.path()))).expect("state opens");
+    let state = ServedIndex::open(IndexDir::new(index_path(root.path()))).expect("state opens");
     state.watch();
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
     let port = listener.local_addr().expect("local address").port();

@@ -8,7 +8,7 @@
 
 use std::sync::OnceLock;
 
-use ketadir::index::{format_utc, unix_now};
+use ketadir::clock::{format_utc, unix_now};
 
 use super::helpers::{CSV_COLUMNS, Reply, TestApp, spawn_app};
 

@@ -13,12 +13,16 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 
-use super::caching::{self, CachePolicy};
-use super::errors::{ApiError, PageError};
-use crate::index::{format_utc, unix_now};
+mod error;
+
+pub use error::PageError;
+
+use crate::clock::{format_utc, unix_now};
+use crate::index::ServedIndex;
 use crate::pages::{self, SearchForm};
+use crate::routes::caching::{self, CachePolicy};
+use crate::routes::errors::ApiError;
 use crate::search::{self, SearchRequest};
-use crate::startup::AppState;
 
 /// No inline script or style, nothing from other origins, no framing.
 pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
@@ -122,7 +126,7 @@ fn asks_for_search(pairs: &[(String, String)]) -> bool {
 /// `GET /`: the search form, and the results when the URL holds a search.
 pub async fn search_page(
     request: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<ServedIndex>,
     policy: web::Data<CachePolicy>,
 ) -> Result<HttpResponse, PageError> {
     let pairs = search::decode_query(request.query_string());
@@ -169,7 +173,7 @@ pub async fn search_page(
 pub async fn profile_page(
     request: HttpRequest,
     id: web::Path<String>,
-    state: web::Data<AppState>,
+    state: web::Data<ServedIndex>,
     policy: web::Data<CachePolicy>,
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
@@ -199,7 +203,7 @@ pub async fn profile_page(
 /// `GET /how-we-rank`: the adjusted rating in plain words.
 pub async fn how_we_rank_page(
     request: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<ServedIndex>,
 ) -> Result<HttpResponse, PageError> {
     let generation = state.generation().ok_or(ApiError::NotReady)?;
     let meta = &generation.meta;
@@ -229,7 +233,7 @@ pub async fn script() -> HttpResponse {
 }
 
 pub async fn favicon() -> HttpResponse {
-    asset("image/svg+xml", include_str!("../../static/favicon.svg"))
+    asset("image/svg+xml", include_str!("../../../static/favicon.svg"))
 }
 
 /// Another method than GET or HEAD on a page: a 405 page.
