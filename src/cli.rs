@@ -20,6 +20,7 @@ use crate::routes::admin::AdminSettings;
 use crate::routes::caching::CachePolicy;
 use crate::routes::client_ip::TrustedProxies;
 use crate::routes::rate_limit::{KeysFileError, RateLimitSettings};
+use crate::search::params::{Kind, PARAMS, Param};
 use crate::search::{self, SearchError, SearchRequest, SearchResponse};
 use crate::startup::{self, HttpSettings, ServeSettings, StartupError};
 
@@ -118,7 +119,7 @@ pub struct ServeArgs {
 
 #[derive(Debug, Args)]
 pub struct IndexArgs {
-    /// The provider CSV (SPEC §2).
+    /// The provider CSV (docs/csv.md).
     pub csv: PathBuf,
     /// Publish the valid rows even when some rows are invalid.
     #[arg(long)]
@@ -133,104 +134,84 @@ pub struct IndexArgs {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// The provider CSV (SPEC §2).
+    /// The provider CSV (docs/csv.md).
     pub csv: PathBuf,
-    /// Print the report as JSON (SPEC §2's shape).
+    /// Print the report as JSON (docs/csv.md's shape).
     #[arg(long)]
     pub json: bool,
 }
 
-/// The search parameters of SPEC §4 as flags.
-#[derive(Debug, Args, Default)]
+/// The search parameters as flags: one per row of
+/// [`search::params::PARAMS`] (`min_rating` is `--min-rating`), so the CLI
+/// cannot miss a parameter the API has. Flags that are off unless given
+/// (`--telehealth`) are switches; every other flag takes a value, and a
+/// repeatable parameter may be given several times.
+#[derive(Debug, Default)]
 pub struct SearchArgs {
-    /// Free text; every word must match.
-    #[arg(long)]
-    pub q: Option<String>,
-    /// A ZIP code, "City, ST", a state, or "lat,lon".
-    #[arg(long)]
-    pub near: Option<String>,
-    #[arg(long, allow_hyphen_values = true)]
-    pub lat: Option<String>,
-    #[arg(long, allow_hyphen_values = true)]
-    pub lon: Option<String>,
-    /// Miles, 1–500 (default 25 with a location).
-    #[arg(long)]
-    pub radius: Option<String>,
-    /// Repeatable: providers offering any of them.
-    #[arg(long)]
-    pub treatment: Vec<String>,
-    /// Repeatable: providers treating any of them.
-    #[arg(long)]
-    pub condition: Vec<String>,
-    /// Repeatable: providers taking any of them.
-    #[arg(long)]
-    pub insurance: Vec<String>,
-    /// Repeatable: providers speaking any of them.
-    #[arg(long)]
-    pub language: Vec<String>,
-    /// USPS state code.
-    #[arg(long)]
-    pub state: Option<String>,
-    /// Only providers offering telehealth.
-    #[arg(long)]
-    pub telehealth: bool,
-    /// Only providers accepting new patients.
-    #[arg(long)]
-    pub accepting: bool,
-    #[arg(long)]
-    pub min_rating: Option<String>,
-    #[arg(long)]
-    pub max_price: Option<String>,
-    /// rating, distance, relevance, reviews or price.
-    #[arg(long)]
-    pub sort: Option<String>,
-    #[arg(long)]
-    pub page: Option<String>,
-    #[arg(long)]
-    pub per_page: Option<String>,
+    /// The flags given, as query-string pairs.
+    pub pairs: Vec<(&'static str, String)>,
     /// Print the API's JSON instead of a table.
-    #[arg(long)]
     pub json: bool,
 }
 
-impl SearchArgs {
-    /// The flags as query-string pairs.
-    pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
-        let mut pairs = Vec::new();
-        let scalars = [
-            ("q", &self.q),
-            ("near", &self.near),
-            ("lat", &self.lat),
-            ("lon", &self.lon),
-            ("radius", &self.radius),
-            ("state", &self.state),
-            ("min_rating", &self.min_rating),
-            ("max_price", &self.max_price),
-            ("sort", &self.sort),
-            ("page", &self.page),
-            ("per_page", &self.per_page),
-        ];
-        for (name, value) in scalars {
-            if let Some(value) = value {
-                pairs.push((name, value.clone()));
+/// A parameter's flag is a switch when it is a flag that is off by default.
+fn is_switch(param: &Param) -> bool {
+    matches!(param.kind, Kind::Flag { default: false })
+}
+
+impl clap::FromArgMatches for SearchArgs {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        let mut args = SearchArgs::default();
+        args.update_from_arg_matches(matches)?;
+        Ok(args)
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        for param in PARAMS {
+            if is_switch(param) {
+                if matches.get_flag(param.name) {
+                    self.pairs.push((param.name, "true".into()));
+                }
+            } else if let Some(values) = matches.get_many::<String>(param.name) {
+                self.pairs
+                    .extend(values.map(|value| (param.name, value.clone())));
             }
         }
-        let lists = [
-            ("treatment", &self.treatment),
-            ("condition", &self.condition),
-            ("insurance", &self.insurance),
-            ("language", &self.language),
-        ];
-        for (name, values) in lists {
-            pairs.extend(values.iter().map(|v| (name, v.clone())));
-        }
-        if self.telehealth {
-            pairs.push(("telehealth", "true".into()));
-        }
-        if self.accepting {
-            pairs.push(("accepting", "true".into()));
-        }
-        pairs
+        self.json = matches.get_flag("json");
+        Ok(())
+    }
+}
+
+impl Args for SearchArgs {
+    fn augment_args(command: clap::Command) -> clap::Command {
+        let command = PARAMS.iter().fold(command, |command, param| {
+            // clap keeps flag names for the life of the program; the table's
+            // names are static but its kebab-case spellings are made here once.
+            let long: &'static str = Box::leak(param.name.replace('_', "-").into_boxed_str());
+            let arg = clap::Arg::new(param.name).long(long).help(param.help);
+            let arg = if is_switch(param) {
+                arg.action(clap::ArgAction::SetTrue)
+            } else if param.kind.is_repeatable() {
+                arg.action(clap::ArgAction::Append)
+                    .value_name("VALUE")
+                    .allow_hyphen_values(true)
+            } else {
+                arg.action(clap::ArgAction::Set)
+                    .value_name("VALUE")
+                    .allow_hyphen_values(true)
+            };
+            command.arg(arg)
+        });
+        command.arg(
+            clap::Arg::new("json")
+                .long("json")
+                .help("Print the API's JSON instead of a table.")
+                .action(clap::ArgAction::SetTrue),
+        )
+    }
+
+    fn augment_args_for_update(command: clap::Command) -> clap::Command {
+        Self::augment_args(command)
     }
 }
 
@@ -477,9 +458,9 @@ fn check(args: &CheckArgs) -> Result<ExitCode, CliError> {
 }
 
 fn search_command(index_dir: &IndexDir, args: &SearchArgs) -> Result<ExitCode, CliError> {
-    let pairs = args.to_pairs();
-    let request = SearchRequest::from_pairs(pairs.iter().map(|(n, v)| (*n, v.as_str())))
+    let request = SearchRequest::from_pairs(args.pairs.iter().map(|(n, v)| (*n, v.as_str())))
         .map_err(SearchError::InvalidParams)?;
+    crate::index::upgrade_current(index_dir)?;
     let generation = Arc::new(Generation::open_current(index_dir)?);
     let response = search::search(&generation, &request)?;
     let mut out = std::io::stdout().lock();
@@ -552,6 +533,36 @@ mod tests {
     #[test]
     fn verify_cli() {
         Cli::command().debug_assert();
+    }
+
+    /// Every search parameter has its flag, and a flag's value reaches the
+    /// pairs under the parameter's name.
+    #[test]
+    fn every_search_parameter_is_a_flag() {
+        for param in PARAMS {
+            let flag = format!("--{}", param.name.replace('_', "-"));
+            let mut argv = vec!["ketadir", "search", flag.as_str()];
+            if !is_switch(param) {
+                argv.push(param.example);
+            }
+            let cli = Cli::try_parse_from(&argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
+            let Some(Command::Search(args)) = cli.command else {
+                panic!("{argv:?} is not a search");
+            };
+            let expected = if is_switch(param) {
+                "true"
+            } else {
+                param.example
+            };
+            assert_eq!(args.pairs, [(param.name, expected.to_string())], "{argv:?}");
+        }
+        let cli =
+            Cli::try_parse_from(["ketadir", "search", "--treatment", "a", "--treatment", "b"])
+                .expect("repeatable");
+        let Some(Command::Search(args)) = cli.command else {
+            panic!("not a search");
+        };
+        assert_eq!(args.pairs.len(), 2);
     }
 
     #[test]

@@ -31,6 +31,32 @@ pub fn format_utc(unix_seconds: u64) -> String {
     )
 }
 
+/// Today's date in UTC as days since 1970-01-01.
+pub fn today_number() -> u32 {
+    (unix_now() / 86_400) as u32
+}
+
+/// A `YYYY-MM-DD` date as days since 1970-01-01 (the inverse of the civil
+/// date in [`format_utc`]); `None` for text of another shape or a date
+/// before 1970.
+pub fn day_number(date: &str) -> Option<u32> {
+    let bytes = date.as_bytes();
+    if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+        return None;
+    }
+    let year: i64 = date[..4].parse().ok()?;
+    let month: i64 = date[5..7].parse().ok()?;
+    let day: i64 = date[8..].parse().ok()?;
+    // Days-from-civil (H. Hinnant).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let day_of_year = (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    let days = era * 146_097 + day_of_era - 719_468;
+    u32::try_from(days).ok()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -38,5 +64,20 @@ mod tests {
         assert_eq!(super::format_utc(0), "1970-01-01T00:00:00Z");
         assert_eq!(super::format_utc(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(super::format_utc(1_796_083_199), "2026-11-30T23:59:59Z");
+    }
+
+    #[test]
+    fn day_numbers_invert_formatted_dates() {
+        assert_eq!(super::day_number("1970-01-01"), Some(0));
+        assert_eq!(super::day_number("1969-12-31"), None);
+        for seconds in [0u64, 951_782_400, 1_796_083_199, 4_102_444_800] {
+            let date = &super::format_utc(seconds)[..10];
+            assert_eq!(
+                super::day_number(date),
+                Some((seconds / 86_400) as u32),
+                "{date}"
+            );
+        }
+        assert_eq!(super::day_number("2026-1-01"), None);
     }
 }

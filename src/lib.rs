@@ -15,3 +15,4 @@ pub mod routes;
 pub mod search;
 pub mod shutdown;
 pub mod startup;
+pub mod values;

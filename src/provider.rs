@@ -41,6 +41,12 @@ pub struct Provider {
     pub last_verified: Option<String>,
 }
 
+/// Highest price (whole USD per session) a CSV may give and `max_price`
+/// may ask for.
+pub const MAX_PRICE: u32 = 1_000_000;
+/// Highest review count a CSV may give.
+pub const MAX_REVIEW_COUNT: u32 = 100_000_000;
+
 /// Smoothing weight of the adjusted rating: a provider needs about this many
 /// reviews before its own average outweighs the directory-wide mean.
 pub const RATING_PRIOR_WEIGHT: f64 = 10.0;
@@ -95,6 +101,9 @@ macro_rules! vocabulary {
         impl $name {
             /// Every value, in the order pages and facets list them.
             pub const ALL: &'static [$name] = &[$($name::$variant,)+];
+
+            /// Every slug, in the order of [`Self::ALL`].
+            pub const SLUGS: &'static [&'static str] = &[$($slug,)+];
 
             pub fn slug(self) -> &'static str {
                 match self {

@@ -10,7 +10,7 @@ use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 
 use crate::geo::gazetteer::Gazetteer;
-use crate::index::{ImportOptions, IndexDir, IndexError, ServedIndex, import_csv};
+use crate::index::{ImportOptions, IndexDir, IndexError, ServedIndex, import_csv, upgrade_current};
 use crate::routes;
 use crate::routes::admin::AdminSettings;
 use crate::routes::caching::CachePolicy;
@@ -49,10 +49,12 @@ pub enum StartupError {
     Server(#[from] std::io::Error),
 }
 
-/// Builds the first generation from `data` when the index directory has none.
+/// Builds the first generation from `data` when the index directory has
+/// none; rebuilds the published one when an older ketadir built it, and
+/// refuses one built by a newer ketadir (see [`upgrade_current`]).
 pub fn ensure_index(index_dir: &IndexDir, data: &std::path::Path) -> Result<(), StartupError> {
     if index_dir.current()?.is_some() {
-        return Ok(());
+        return upgrade_index(index_dir);
     }
     tracing::info!(data = %data.display(), "no index yet: building one");
     let file = std::fs::File::open(data).map_err(|source| StartupError::Data {
@@ -69,7 +71,7 @@ pub fn ensure_index(index_dir: &IndexDir, data: &std::path::Path) -> Result<(), 
             while index_dir.current()?.is_none() {
                 std::thread::sleep(Duration::from_millis(200));
             }
-            return Ok(());
+            return upgrade_index(index_dir);
         }
         other => other?,
     };
@@ -85,6 +87,14 @@ pub fn ensure_index(index_dir: &IndexDir, data: &std::path::Path) -> Result<(), 
         seconds = outcome.seconds,
         "first generation built"
     );
+    Ok(())
+}
+
+/// Makes the published generation one of this binary's index format.
+fn upgrade_index(index_dir: &IndexDir) -> Result<(), StartupError> {
+    if let Some(outcome) = upgrade_current(index_dir)? {
+        crate::metrics::record_outcome(&outcome);
+    }
     Ok(())
 }
 

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use ketadir::index::IndexDir;
+use ketadir::index::{FORMAT_VERSION, IndexDir};
 
 fn ketadir(index_dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ketadir"))
@@ -427,4 +427,190 @@ fn the_server_keeps_answering_after_its_log_reader_goes_away() {
         matches!(server.0.try_wait(), Ok(None)),
         "the server exited when its stderr closed"
     );
+}
+
+/// A small CSV of `count` providers around Denver.
+fn denver_csv(dir: &Path, count: usize) -> String {
+    let mut csv = String::from(
+        "id,name,city,state,zip,latitude,longitude,treatments,conditions,insurance,rating,review_count\n",
+    );
+    for n in 0..count {
+        csv.push_str(&format!(
+            "d-{n},Clinician {n},Denver,CO,80202,{:.4},{:.4},iv_infusion,depression,Aetna,{:.1},{}\n",
+            39.74 + (n % 10) as f64 * 0.01,
+            -104.99 - (n / 10) as f64 * 0.01,
+            3.0 + (n % 20) as f64 / 10.0,
+            n % 7 + 1
+        ));
+    }
+    write(dir, "denver.csv", &csv)
+}
+
+/// Rewrites the format marker in a generation's `generation.json`, as an
+/// older or a newer ketadir would have written it.
+fn set_format_version(index: &Path, generation: u64, format: u32) {
+    let path = IndexDir::new(index)
+        .generation_path(generation)
+        .join("generation.json");
+    let mut meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("generation.json")).expect("JSON");
+    assert_eq!(meta["generation"], generation);
+    assert_eq!(meta["format_version"], FORMAT_VERSION);
+    meta["format_version"] = format.into();
+    std::fs::write(&path, meta.to_string()).expect("write generation.json");
+}
+
+/// Runs `ketadir serve` on port 0 and waits for it to exit on its own
+/// (within 60 s); returns its exit status and log.
+fn serve_until_it_exits(index: &Path) -> (std::process::ExitStatus, String) {
+    let log_path = index.with_extension("serve.log");
+    let log = std::fs::File::create(&log_path).expect("log file");
+    let mut server = Running(
+        Command::new(env!("CARGO_BIN_EXE_ketadir"))
+            .arg("--index-dir")
+            .arg(index)
+            .args(["serve", "--addr", "127.0.0.1:0", "--data", sample_csv()])
+            .env("KETADIR_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("server starts"),
+    );
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = server.0.try_wait().expect("poll") {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the server did not exit: {}",
+            std::fs::read_to_string(&log_path).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    (status, std::fs::read_to_string(&log_path).expect("log"))
+}
+
+fn ids_and_total(output: &Output) -> (Vec<String>, u64, u64) {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let body: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON results");
+    let ids = body["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|hit| hit["id"].as_str().expect("id").to_string())
+        .collect();
+    let total = body["total"].as_u64().expect("total");
+    let generation = body["generation"].as_u64().expect("generation");
+    (ids, total, generation)
+}
+
+#[test]
+fn an_older_generation_is_rebuilt_from_its_csv_and_a_newer_one_is_never_served() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let index = dir.path().join("index");
+    let csv = denver_csv(dir.path(), 30);
+    let indexed = ketadir(&index, &["index", &csv]);
+    assert!(indexed.status.success(), "{}", stdout(&indexed));
+    let state = IndexDir::new(&index);
+    assert_eq!(
+        std::fs::read(state.generation_path(1).join("source.csv")).expect("source.csv kept"),
+        std::fs::read(&csv).expect("CSV")
+    );
+    let query = [
+        "search",
+        "--near",
+        "80202",
+        "--radius",
+        "50",
+        "--per-page",
+        "100",
+        "--json",
+    ];
+    let (ids, total, generation) = ids_and_total(&ketadir(&index, &query));
+    assert_eq!((total, generation), (30, 1));
+
+    // As if an older ketadir had built it: the next use rebuilds it.
+    set_format_version(&index, 1, FORMAT_VERSION - 1);
+    let rebuilt = Command::new(env!("CARGO_BIN_EXE_ketadir"))
+        .arg("--index-dir")
+        .arg(&index)
+        .args(query)
+        .env("KETADIR_LOG", "info")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the binary runs");
+    let stderr = String::from_utf8_lossy(&rebuilt.stderr).into_owned();
+    assert_eq!(
+        ids_and_total(&rebuilt),
+        (ids.clone(), total, 2),
+        "the rebuilt generation answers as before: {stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "generation 1 was built by an older ketadir (index format {}, this binary reads {FORMAT_VERSION}); rebuilding it from its source CSV",
+            FORMAT_VERSION - 1
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("rebuilt generation 1 from its source CSV as generation 2"),
+        "{stderr}"
+    );
+    assert_eq!(state.current().expect("pointer"), Some(2));
+    assert_eq!(
+        std::fs::read(state.generation_path(2).join("source.csv")).expect("source.csv kept"),
+        std::fs::read(&csv).expect("CSV")
+    );
+    // Once: the next search finds generation 2 current.
+    assert_eq!(ids_and_total(&ketadir(&index, &query)), (ids, total, 2));
+    assert_eq!(state.generations().expect("list"), vec![1, 2]);
+
+    // As if a newer ketadir had published it: never served.
+    set_format_version(&index, 2, FORMAT_VERSION + 1);
+    let (status, log) = serve_until_it_exits(&index);
+    assert!(!status.success(), "{log}");
+    assert!(
+        log.contains(&format!(
+            "generation 2 was built by a newer ketadir (index format {}); this binary reads format {FORMAT_VERSION} and will not serve it",
+            FORMAT_VERSION + 1
+        )),
+        "{log}"
+    );
+    assert!(!log.contains("listening"), "{log}");
+    let search = ketadir(&index, &query);
+    assert!(!search.status.success());
+    assert!(
+        String::from_utf8_lossy(&search.stderr).contains("built by a newer ketadir"),
+        "{}",
+        String::from_utf8_lossy(&search.stderr)
+    );
+    assert_eq!(state.current().expect("pointer"), Some(2));
+    assert_eq!(state.generations().expect("list"), vec![1, 2]);
+}
+
+#[test]
+fn an_older_generation_without_its_csv_is_not_served() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let index = dir.path().join("index");
+    let csv = denver_csv(dir.path(), 30);
+    assert!(ketadir(&index, &["index", &csv]).status.success());
+    let state = IndexDir::new(&index);
+    set_format_version(&index, 1, FORMAT_VERSION - 1);
+    std::fs::remove_file(state.generation_path(1).join("source.csv")).expect("remove");
+
+    let (status, log) = serve_until_it_exits(&index);
+    assert!(!status.success(), "{log}");
+    assert!(
+        log.contains("generation 1 cannot be rebuilt for this ketadir: it keeps no source CSV"),
+        "{log}"
+    );
+    assert!(!log.contains("listening"), "{log}");
+    assert_eq!(state.current().expect("pointer"), Some(1));
+    assert_eq!(state.generations().expect("list"), vec![1]);
 }

@@ -80,7 +80,7 @@ impl Town {
     }
 }
 
-/// A state, district or territory of SPEC §2's list, with its key.
+/// A state, district or territory of docs/csv.md's list, with its key.
 #[derive(Debug, Clone, PartialEq)]
 pub struct State {
     pub code: &'static str,
@@ -221,7 +221,7 @@ impl Gazetteer {
         })
     }
 
-    /// Every state, district and territory of SPEC §2.
+    /// Every state, district and territory of docs/csv.md.
     pub fn states(&self) -> &[State] {
         &self.states
     }

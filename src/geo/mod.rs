@@ -1,6 +1,6 @@
 //! Points, great-circle distance and the grid cells of the geographic prefilter.
 //!
-//! Distances are haversine on a sphere of 3958.8 miles (SPEC §4), computed by
+//! Distances are haversine on a sphere of 3958.8 miles (docs/search.md), computed by
 //! the `geo` crate so that every part of the project (and the tests' reference)
 //! measures the same way. Search prefilters on a Z-order curve ([`zorder`]):
 //! documents are sorted by their position's key, and a query turns its
@@ -12,7 +12,7 @@ pub mod zorder;
 
 use geo::{Distance, HaversineMeasure, Point};
 
-/// Earth radius of SPEC §4, in miles.
+/// Earth radius of docs/search.md, in miles.
 pub const EARTH_RADIUS_MILES: f64 = 3958.8;
 
 const EARTH: HaversineMeasure = HaversineMeasure::new(EARTH_RADIUS_MILES);
@@ -43,22 +43,12 @@ impl LatLon {
     }
 }
 
-/// A plain decimal number: Rust's parser also takes "inf", "NaN" and
-/// "infinity", which no coordinate (or other parameter) may be.
-pub fn parse_plain_decimal(value: &str) -> Option<f64> {
-    let plain = !value.is_empty()
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'));
-    value.parse::<f64>().ok().filter(|n| plain && n.is_finite())
-}
-
 /// Parses "lat,lon": `None` when the text is not two numbers, an error
 /// when they are out of range.
 pub fn parse_point(value: &str) -> Option<Result<LatLon, String>> {
     let (lat, lon) = value.split_once(',')?;
-    let lat = parse_plain_decimal(lat.trim())?;
-    let lon = parse_plain_decimal(lon.trim())?;
+    let lat = crate::values::decimal(lat.trim())?;
+    let lon = crate::values::decimal(lon.trim())?;
     Some(LatLon::new(lat, lon).ok_or_else(|| {
         "latitude must be between -90 and 90 and longitude between -180 and 180".into()
     }))

@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufWriter, Read};
-use std::path::Path;
+use std::io::{BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde::Serialize;
@@ -12,12 +12,12 @@ use sha2::{Digest, Sha256};
 use tantivy::store::Compressor;
 use tantivy::{Index, IndexSettings, IndexSortByField, IndexWriter, Order, TantivyDocument};
 
-use super::IndexError;
 use super::generation::GenerationMeta;
 use super::generations::{ImportLock, ImportLogEntry, IndexDir};
 use super::ranks::{self, RankInput};
 use super::records::RecordWriter;
 use super::schema::{self, GEO_ORDER_FIELD, TEXT_TOKENIZER, build_schema, text_analyzer};
+use super::{FORMAT_VERSION, IndexError};
 use crate::clock::{format_utc, unix_now};
 use crate::ingest::{self, Report};
 use crate::provider::{Provider, list_key};
@@ -28,6 +28,10 @@ pub const INSURANCE_BITS: usize = 63;
 
 /// Writer memory per indexing thread (tantivy's peak is about twice this).
 const WRITER_BUDGET_PER_THREAD: usize = 128 * 1024 * 1024;
+
+/// The CSV a generation was built from, byte for byte, in its directory:
+/// what an upgrade rebuilds it from.
+pub(super) const SOURCE_FILE: &str = "source.csv";
 
 #[derive(Debug, Clone, Default)]
 pub struct ImportOptions {
@@ -119,6 +123,68 @@ impl<R: Read, F: FnMut(u64)> Read for CountingReader<R, F> {
         if self.bytes >= self.next_report {
             (self.on_progress)(self.bytes);
             self.next_report = self.bytes + (1 << 20);
+        }
+        Ok(n)
+    }
+}
+
+/// Copies everything read into the build's `source.csv`, so a generation
+/// keeps its CSV without a second pass over the input or a copy in memory.
+struct TeeReader<R> {
+    inner: R,
+    copy: BufWriter<File>,
+    path: PathBuf,
+    /// Why the copy could not be written; the read then fails too.
+    failed: Option<std::io::Error>,
+}
+
+impl<R: Read> TeeReader<R> {
+    fn create(inner: R, building: &Path) -> Result<TeeReader<R>, IndexError> {
+        let path = building.join(SOURCE_FILE);
+        let file = File::create(&path).map_err(|source| IndexError::Io {
+            context: format!("creating {}", path.display()),
+            source,
+        })?;
+        Ok(TeeReader {
+            inner,
+            copy: BufWriter::with_capacity(1 << 16, file),
+            path,
+            failed: None,
+        })
+    }
+
+    /// The error that stopped the copy, if any.
+    fn take_error(&mut self) -> Result<(), IndexError> {
+        match self.failed.take() {
+            Some(source) => Err(IndexError::Io {
+                context: format!("writing {}", self.path.display()),
+                source,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Flushes the copy to disk (before the build gets its final name).
+    fn finish(&mut self) -> Result<(), IndexError> {
+        self.take_error()?;
+        let flush = self
+            .copy
+            .flush()
+            .and_then(|()| self.copy.get_ref().sync_all());
+        flush.map_err(|source| IndexError::Io {
+            context: format!("writing {}", self.path.display()),
+            source,
+        })
+    }
+}
+
+impl<R: Read> Read for TeeReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Err(error) = self.copy.write_all(&buf[..n]) {
+            let message = format!("could not keep a copy of the CSV: {error}");
+            self.failed = Some(error);
+            return Err(std::io::Error::other(message));
         }
         Ok(n)
     }
@@ -299,14 +365,14 @@ fn build_into(
     let mut insurance = InsuranceDictionary::default();
     let mut indexing_error: Option<IndexError> = None;
     let mut counting = CountingReader {
-        inner: input,
+        inner: TeeReader::create(input, building)?,
         bytes: 0,
         next_report: 0,
         on_progress,
         digest: Sha256::new(),
     };
     let mut keep_indexing = true;
-    let report = ingest::read_providers_with(&mut counting, |provider, report| {
+    let read = ingest::read_providers_with(&mut counting, |provider, report| {
         // Once a row is invalid and invalid rows are not skipped, the import
         // is rejected: keep reading for the report, stop building.
         if report.invalid > 0 && !options.skip_invalid {
@@ -331,7 +397,10 @@ fn build_into(
             }),
             Err(error) => indexing_error = Some(error),
         }
-    })?;
+    });
+    // A copy that could not be written is the cause of a failed read.
+    counting.inner.take_error()?;
+    let report = read?;
     if let Some(error) = indexing_error {
         return Err(error);
     }
@@ -350,6 +419,7 @@ fn build_into(
     let ranks = ranks.map_err(|_| IndexError::Corrupt("ranking the providers failed".into()))?;
 
     records.finish()?;
+    counting.inner.finish()?;
     let ranks_path = building.join("ranks.bin");
     let write_ranks = || -> std::io::Result<()> {
         let file = File::create(&ranks_path)?;
@@ -371,6 +441,7 @@ fn build_into(
         .collect();
     let meta = GenerationMeta {
         generation,
+        format_version: FORMAT_VERSION,
         documents: rank_inputs.len() as u64,
         built_at: format_utc(unix_now()),
         source_sha256: Some(source_sha256),
@@ -415,4 +486,84 @@ fn rejection(
         }));
     }
     Ok(None)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::index::format_of;
+
+    /// A small valid CSV of `count` providers around Denver, ids `{prefix}-{n}`.
+    pub(crate) fn small_csv(prefix: &str, count: usize) -> String {
+        let mut csv = String::from(
+            "id,name,city,state,zip,latitude,longitude,treatments,conditions,insurance,rating,review_count\n",
+        );
+        for n in 0..count {
+            csv.push_str(&format!(
+                "{prefix}-{n},Clinician {prefix} {n},Denver,CO,80202,{:.4},{:.4},iv_infusion,depression,Aetna,{:.1},{}\n",
+                39.74 + (n % 10) as f64 * 0.01,
+                -104.99 - (n / 10) as f64 * 0.01,
+                3.0 + (n % 20) as f64 / 10.0,
+                n % 7 + 1
+            ));
+        }
+        csv
+    }
+
+    #[test]
+    fn the_tee_copies_exactly_what_is_read() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let input: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let mut tee = TeeReader::create(input.as_slice(), dir.path()).expect("tee");
+        // Odd-sized reads, as a CSV reader makes them.
+        let mut buf = [0u8; 1009];
+        let mut read = Vec::new();
+        loop {
+            let n = tee.read(&mut buf).expect("read");
+            if n == 0 {
+                break;
+            }
+            read.extend_from_slice(&buf[..n]);
+        }
+        tee.finish().expect("finish");
+        assert_eq!(read, input);
+        assert_eq!(
+            std::fs::read(dir.path().join(SOURCE_FILE)).expect("copy"),
+            input
+        );
+    }
+
+    #[test]
+    fn a_generation_keeps_its_csv_and_format_and_a_rejected_import_leaves_nothing() {
+        let root = tempfile::tempdir().expect("temp dir");
+        let dir = IndexDir::new(root.path());
+        let csv = small_csv("a", 15);
+        let outcome =
+            import_csv(&dir, csv.as_bytes(), &ImportOptions::default(), |_| {}).expect("import");
+        assert_eq!(outcome.generation, Some(1));
+        let path = dir.generation_path(1);
+        assert_eq!(
+            std::fs::read(path.join(SOURCE_FILE)).expect("source.csv"),
+            csv.as_bytes()
+        );
+        assert_eq!(format_of(&path).expect("format"), FORMAT_VERSION);
+
+        let mut broken = small_csv("b", 15);
+        broken.push_str("bad id,No City,,ZZ,,,,,,,,\n");
+        let outcome =
+            import_csv(&dir, broken.as_bytes(), &ImportOptions::default(), |_| {}).expect("import");
+        assert!(outcome.rejection.is_some());
+        let names: Vec<String> = std::fs::read_dir(root.path())
+            .expect("list")
+            .map(|entry| {
+                entry
+                    .expect("entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .filter(|name| name.starts_with("gen-"))
+            .collect();
+        assert_eq!(names, vec!["gen-0000000001".to_string()]);
+    }
 }

@@ -14,21 +14,27 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 use tantivy::{Index, IndexReader, ReloadPolicy, Searcher, SegmentReader};
 
-use super::IndexError;
 use super::generations::IndexDir;
 use super::ranks::Ranks;
 use super::records::RecordStore;
 use super::schema::{Fields, GEO_ORDER_FIELD, TEXT_TOKENIZER, text_analyzer};
+use super::{FORMAT_VERSION, IndexError, LEGACY_FORMAT_VERSION};
 use crate::geo::LatLon;
 use crate::provider::Provider;
 
-const META_FILE: &str = "ketadir.json";
+const META_FILE: &str = "generation.json";
+/// Where generations of format 1 kept their metadata (no format marker).
+const LEGACY_META_FILE: &str = "ketadir.json";
 const RANKS_FILE: &str = "ranks.bin";
 
-/// Facts about a generation, written when it is built (`ketadir.json`).
+/// Facts about a generation, written when it is built (`generation.json`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GenerationMeta {
     pub generation: u64,
+    /// The [`FORMAT_VERSION`] of the binary that built it; a generation
+    /// without one is of format 1.
+    #[serde(default = "legacy_format")]
+    pub format_version: u32,
     pub documents: u64,
     pub built_at: String,
     /// `m` of the adjusted rating: the mean raw rating of rated providers.
@@ -48,13 +54,68 @@ pub struct GenerationMeta {
     pub insurance_bit_owners: Vec<u32>,
 }
 
+fn legacy_format() -> u32 {
+    LEGACY_FORMAT_VERSION
+}
+
+/// Opens `generation.json`, or the `ketadir.json` of a format-1 generation.
+fn open_meta_file(generation_dir: &Path) -> Result<(File, std::path::PathBuf), IndexError> {
+    let path = generation_dir.join(META_FILE);
+    let error = match File::open(&path) {
+        Ok(file) => return Ok((file, path)),
+        Err(error) => error,
+    };
+    if error.kind() == std::io::ErrorKind::NotFound {
+        let legacy = generation_dir.join(LEGACY_META_FILE);
+        if let Ok(file) = File::open(&legacy) {
+            return Ok((file, legacy));
+        }
+    }
+    Err(IndexError::Io {
+        context: format!("opening {}", path.display()),
+        source: error,
+    })
+}
+
+/// The format version a generation directory records (1 when it records
+/// none). Reads only the marker, so the metadata of any other format,
+/// newer ones included, need not parse as this binary's.
+pub fn format_of(generation_dir: &Path) -> Result<u32, IndexError> {
+    #[derive(Deserialize)]
+    struct Marker {
+        #[serde(default = "legacy_format")]
+        format_version: u32,
+    }
+    let (file, path) = open_meta_file(generation_dir)?;
+    let marker: Marker = serde_json::from_reader(BufReader::new(file))
+        .map_err(|e| IndexError::Corrupt(format!("{}: {e}", path.display())))?;
+    Ok(marker.format_version)
+}
+
+/// Refuses a generation whose format is not [`FORMAT_VERSION`], with
+/// [`IndexError::OldFormat`] or [`IndexError::NewerFormat`].
+pub fn check_format(dir: &IndexDir, generation: u64) -> Result<(), IndexError> {
+    let found = format_of(&dir.generation_path(generation))?;
+    let expected = FORMAT_VERSION;
+    match found.cmp(&expected) {
+        std::cmp::Ordering::Equal => Ok(()),
+        std::cmp::Ordering::Less => Err(IndexError::OldFormat {
+            generation,
+            found,
+            expected,
+        }),
+        std::cmp::Ordering::Greater => Err(IndexError::NewerFormat {
+            generation,
+            found,
+            expected,
+        }),
+    }
+}
+
 impl GenerationMeta {
+    /// Reads `generation.json` (or a format-1 generation's `ketadir.json`).
     pub fn read(generation_dir: &Path) -> Result<GenerationMeta, IndexError> {
-        let path = generation_dir.join(META_FILE);
-        let file = File::open(&path).map_err(|source| IndexError::Io {
-            context: format!("opening {}", path.display()),
-            source,
-        })?;
+        let (file, path) = open_meta_file(generation_dir)?;
         serde_json::from_reader(BufReader::new(file))
             .map_err(|e| IndexError::Corrupt(format!("{}: {e}", path.display())))
     }
@@ -94,6 +155,8 @@ pub struct SegmentColumns {
     /// `price_min`, `u32::MAX` when not given.
     pub price_min: Vec<u32>,
     pub review_count: Vec<u32>,
+    /// `last_verified` as days since 1970-01-01; 0 when not given.
+    pub verified_day: Vec<u32>,
     /// The provider record number of each doc (see `records.rs`).
     pub seq: Vec<u32>,
     pub ranks: Ranks,
@@ -196,7 +259,10 @@ impl Generation {
         Generation::open(dir, current)
     }
 
+    /// Opens a generation of this binary's [`FORMAT_VERSION`]; one of
+    /// another format is refused before anything else is read.
     pub fn open(dir: &IndexDir, generation: u64) -> Result<Generation, IndexError> {
+        check_format(dir, generation)?;
         let path = dir.generation_path(generation);
         let meta = GenerationMeta::read(&path)?;
         let ranks_path = path.join(RANKS_FILE);
@@ -267,6 +333,7 @@ fn load_columns(
     let rating = fast.f64("rating")?;
     let price = fast.u64("price_min")?;
     let reviews = fast.u64("review_count")?;
+    let verified = fast.u64("verified_day")?;
     let geo_order = fast.u64(GEO_ORDER_FIELD)?;
     let docs = segment.max_doc();
     // Radius queries binary-search this column (search::geo_query).
@@ -284,6 +351,7 @@ fn load_columns(
     columns.rating.reserve(capacity);
     columns.price_min.reserve(capacity);
     columns.review_count.reserve(capacity);
+    columns.verified_day.reserve(capacity);
     let mut seqs = Vec::with_capacity(capacity);
     for doc in 0..docs {
         let seq = seq
@@ -325,6 +393,9 @@ fn load_columns(
         columns
             .review_count
             .push(reviews.first(doc).unwrap_or(0).min(u64::from(u32::MAX)) as u32);
+        columns
+            .verified_day
+            .push(verified.first(doc).unwrap_or(0).min(u64::from(u32::MAX)) as u32);
     }
     columns.facet_sets = facet_sets(&columns.flags, &columns.insurance_bits);
     columns.seq = seqs.iter().map(|&s| s as u32).collect();
@@ -364,4 +435,97 @@ fn facet_sets(flags: &[u32], insurance_bits: &[u64]) -> Vec<Vec<u64>> {
         }
     }
     sets
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(generation: u64) -> GenerationMeta {
+        GenerationMeta {
+            generation,
+            format_version: FORMAT_VERSION,
+            documents: 3,
+            built_at: "2025-01-01T00:00:00Z".into(),
+            mean_rating: 4.2,
+            rated_providers: 2,
+            source: Some("providers.csv".into()),
+            source_sha256: Some("ab".repeat(32)),
+            source_bytes: 123,
+            rows_read: 4,
+            invalid_rows_skipped: 1,
+            insurance_names: vec!["Aetna".into(), "Self-pay".into()],
+            insurance_bit_owners: vec![1, 0],
+        }
+    }
+
+    #[test]
+    fn generation_json_round_trips_with_its_format_version() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let written = meta(7);
+        written.write(dir.path()).expect("write");
+        let raw: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(dir.path().join("generation.json")).expect("generation.json"),
+        )
+        .expect("JSON");
+        assert_eq!(raw["generation"], 7);
+        assert_eq!(raw["format_version"], FORMAT_VERSION);
+        let read = GenerationMeta::read(dir.path()).expect("read");
+        assert_eq!(
+            serde_json::to_value(&read).expect("value"),
+            serde_json::to_value(&written).expect("value")
+        );
+        assert_eq!(format_of(dir.path()).expect("format"), FORMAT_VERSION);
+    }
+
+    #[test]
+    fn a_generation_without_a_format_marker_is_of_format_1() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut raw = serde_json::to_value(meta(3)).expect("value");
+        raw.as_object_mut()
+            .expect("object")
+            .remove("format_version");
+        // generation.json without format_version…
+        std::fs::write(dir.path().join("generation.json"), raw.to_string()).expect("write");
+        assert_eq!(format_of(dir.path()).expect("format"), 1);
+        let read = GenerationMeta::read(dir.path()).expect("read");
+        assert_eq!((read.generation, read.format_version), (3, 1));
+        // …and the ketadir.json of a generation built before generation.json.
+        std::fs::rename(
+            dir.path().join("generation.json"),
+            dir.path().join("ketadir.json"),
+        )
+        .expect("rename");
+        assert_eq!(format_of(dir.path()).expect("format"), 1);
+        assert_eq!(GenerationMeta::read(dir.path()).expect("read").documents, 3);
+        // No metadata at all is an error, not an old format.
+        std::fs::remove_file(dir.path().join("ketadir.json")).expect("remove");
+        assert!(matches!(format_of(dir.path()), Err(IndexError::Io { .. })));
+    }
+
+    #[test]
+    fn generations_of_another_format_are_refused_by_name() {
+        let root = tempfile::tempdir().expect("temp dir");
+        let index = IndexDir::new(root.path());
+        for (generation, format) in [(1, FORMAT_VERSION - 1), (2, FORMAT_VERSION + 7)] {
+            let path = index.generation_path(generation);
+            std::fs::create_dir_all(&path).expect("mkdir");
+            let marker = serde_json::json!({"generation": generation, "format_version": format});
+            std::fs::write(path.join("generation.json"), marker.to_string()).expect("write");
+        }
+        let old = Generation::open(&index, 1).expect_err("older format");
+        assert!(
+            matches!(old, IndexError::OldFormat { generation: 1, found, expected }
+                if found == FORMAT_VERSION - 1 && expected == FORMAT_VERSION),
+            "{old:?}"
+        );
+        let newer = Generation::open(&index, 2).expect_err("newer format");
+        assert_eq!(
+            newer.to_string(),
+            format!(
+                "generation 2 was built by a newer ketadir (index format {}); this binary reads format {FORMAT_VERSION} and will not serve it",
+                FORMAT_VERSION + 7
+            )
+        );
+    }
 }

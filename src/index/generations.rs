@@ -6,7 +6,7 @@
 //! ```text
 //! CURRENT               name of the served generation ("gen-0000000007")
 //! gen-0000000006/       an older generation, kept for rollback
-//! gen-0000000007/       tantivy files + ketadir.json + ranks.bin
+//! gen-0000000007/       tantivy files + generation.json + ranks.bin + source.csv
 //! gen-0000000008.building/   an import in progress (or a killed one's leftovers)
 //! import.lock           held (flock) by the one import running
 //! ```
@@ -273,6 +273,8 @@ impl IndexDir {
             .into_iter()
             .rfind(|g| *g < current)
             .ok_or(IndexError::NothingToRollBackTo)?;
+        // One of another index format would be published but never served.
+        super::check_format(self, previous)?;
         self.publish(previous, &lock)?;
         Ok(previous)
     }

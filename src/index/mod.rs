@@ -11,6 +11,7 @@ pub mod ranks;
 mod records;
 pub mod schema;
 mod served;
+mod upgrade;
 
 pub use build::{
     FAILED, ImportOptions, ImportOutcome, PUBLISHED, REJECTED, Rejection, import_csv,
@@ -18,12 +19,26 @@ pub use build::{
 };
 pub use generation::{
     Generation, GenerationMeta, INSURANCE_FACET_SETS, INSURANCE_OVERFLOW_BIT, RankArray,
-    SegmentColumns,
+    SegmentColumns, check_format, format_of,
 };
 pub use generations::{ImportLock, ImportLogEntry, IndexDir};
-pub use served::{PICKUP_INTERVAL, ServedIndex};
+pub use served::{IndexStatus, PICKUP_INTERVAL, ServedIndex};
+pub use upgrade::upgrade_current;
 
 use crate::ingest::IngestError;
+
+/// The layout of the generations this binary builds and reads. Each
+/// generation records the version it was built with (`generation.json`);
+/// one of another version is never opened: an older one is rebuilt from the
+/// CSV kept in it ([`upgrade_current`]), a newer one is refused.
+///
+/// Bump it whenever a change makes older generations unreadable or wrong
+/// for this code (a new column, a changed field, another ranking).
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The format of a generation without a format marker (built before
+/// generations recorded one).
+pub const LEGACY_FORMAT_VERSION: u32 = 1;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
@@ -45,4 +60,22 @@ pub enum IndexError {
     Tantivy(#[from] tantivy::TantivyError),
     #[error(transparent)]
     Ingest(#[from] IngestError),
+    #[error(
+        "generation {generation} was built by an older ketadir (index format {found}, this binary reads {expected})"
+    )]
+    OldFormat {
+        generation: u64,
+        found: u32,
+        expected: u32,
+    },
+    #[error(
+        "generation {generation} was built by a newer ketadir (index format {found}); this binary reads format {expected} and will not serve it"
+    )]
+    NewerFormat {
+        generation: u64,
+        found: u32,
+        expected: u32,
+    },
+    #[error("generation {generation} cannot be rebuilt for this ketadir: {reason}")]
+    CannotRebuild { generation: u64, reason: String },
 }

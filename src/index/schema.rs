@@ -21,6 +21,7 @@ use tantivy::tokenizer::{
     AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer,
 };
 
+use crate::clock::day_number;
 use crate::geo::{LatLon, zorder};
 use crate::provider::{Condition, Provider, Treatment, list_key};
 
@@ -73,6 +74,8 @@ pub struct Fields {
     pub rating: Field,
     pub price_min: Field,
     pub review_count: Field,
+    /// `last_verified` as days since 1970-01-01 (absent when not given).
+    pub verified_day: Field,
     pub geo_order: Field,
 }
 
@@ -99,6 +102,7 @@ pub fn build_schema() -> (Schema, Fields) {
         rating: builder.add_f64_field("rating", fast.clone()),
         price_min: builder.add_u64_field("price_min", fast.clone()),
         review_count: builder.add_u64_field("review_count", fast.clone()),
+        verified_day: builder.add_u64_field("verified_day", fast.clone()),
         geo_order: builder.add_u64_field(GEO_ORDER_FIELD, fast),
     };
     (builder.build(), fields)
@@ -121,6 +125,7 @@ impl Fields {
             rating: get("rating")?,
             price_min: get("price_min")?,
             review_count: get("review_count")?,
+            verified_day: get("verified_day")?,
             geo_order: get(GEO_ORDER_FIELD)?,
         })
     }
@@ -257,6 +262,9 @@ pub fn document(
         doc.add_u64(fields.price_min, u64::from(price));
     }
     doc.add_u64(fields.review_count, u64::from(provider.review_count));
+    if let Some(day) = provider.last_verified.as_deref().and_then(day_number) {
+        doc.add_u64(fields.verified_day, u64::from(day));
+    }
     doc.add_u64(fields.geo_order, zorder::key(position));
     doc
 }

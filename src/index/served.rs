@@ -6,12 +6,12 @@
 //! `CURRENT` and swaps in generations published by any process.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use arc_swap::ArcSwapOption;
 
-use super::{Generation, IndexDir, IndexError};
+use super::{Generation, ImportLogEntry, IndexDir, IndexError};
 
 /// How often a server checks for a newly published generation.
 pub const PICKUP_INTERVAL: Duration = Duration::from_secs(1);
@@ -21,6 +21,9 @@ pub struct ServedIndex {
     pub index_dir: IndexDir,
     current: ArcSwapOption<Generation>,
     stop_watching: AtomicBool,
+    /// The last published generation refused for its format (0: none), so
+    /// that the refusal is logged once, not at every poll.
+    refused: AtomicU64,
 }
 
 impl ServedIndex {
@@ -30,6 +33,7 @@ impl ServedIndex {
             index_dir,
             current: ArcSwapOption::empty(),
             stop_watching: AtomicBool::new(false),
+            refused: AtomicU64::new(0),
         });
         state.refresh()?;
         Ok(state)
@@ -42,14 +46,38 @@ impl ServedIndex {
 
     /// Swaps in the generation `CURRENT` names, if it is not the served one.
     /// The new one is opened and warmed before the swap.
+    ///
+    /// A generation of another index format (published by an older or a
+    /// newer ketadir) is not swapped in: the served one stays, and the
+    /// refusal is logged once per generation. With nothing served yet, it
+    /// is an error.
     pub fn refresh(&self) -> Result<bool, IndexError> {
         let Some(wanted) = self.index_dir.current()? else {
             return Ok(false);
         };
-        if self.generation().is_some_and(|g| g.number() == wanted) {
+        let served = self.generation();
+        if served.as_ref().is_some_and(|g| g.number() == wanted) {
             return Ok(false);
         }
-        let generation = Generation::open(&self.index_dir, wanted)?;
+        let generation = match Generation::open(&self.index_dir, wanted) {
+            Err(error @ (IndexError::OldFormat { .. } | IndexError::NewerFormat { .. })) => {
+                let Some(served) = served else {
+                    return Err(error);
+                };
+                if self.refused.swap(wanted, Ordering::Relaxed) != wanted {
+                    let restart = match error {
+                        IndexError::OldFormat { .. } => " (restarting it rebuilds the generation)",
+                        _ => "",
+                    };
+                    tracing::warn!(
+                        "{error}; this server keeps serving generation {}{restart}",
+                        served.number()
+                    );
+                }
+                return Ok(false);
+            }
+            other => other?,
+        };
         tracing::info!(
             generation = wanted,
             documents = generation.meta.documents,
@@ -83,5 +111,48 @@ impl ServedIndex {
 
     pub fn stop_watching(&self) {
         self.stop_watching.store(true, Ordering::Relaxed);
+    }
+}
+
+/// What an admin sees of the served index: the generation, where it came
+/// from, what is on disk and the last imports.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct IndexStatus {
+    pub generation: u64,
+    pub documents: u64,
+    pub built_at: String,
+    pub source: Option<String>,
+    pub source_sha256: Option<String>,
+    pub source_bytes: u64,
+    pub generations_on_disk: Vec<u64>,
+    pub recent_imports: Vec<ImportLogEntry>,
+}
+
+impl ServedIndex {
+    /// The served generation and the import log; `None` before an index is
+    /// loaded. Reads the directory: blocking work.
+    pub fn status(&self) -> Option<IndexStatus> {
+        let generation = self.generation()?;
+        let meta = &generation.meta;
+        Some(IndexStatus {
+            generation: meta.generation,
+            documents: meta.documents,
+            built_at: meta.built_at.clone(),
+            source: meta.source.clone(),
+            source_sha256: meta.source_sha256.clone(),
+            source_bytes: meta.source_bytes,
+            generations_on_disk: self.index_dir.generations().unwrap_or_default(),
+            recent_imports: self.index_dir.recent_imports(20),
+        })
+    }
+
+    /// Serves the previous generation again (here at once, elsewhere at
+    /// the next poll) and returns its number. Blocking work.
+    pub fn roll_back(&self) -> Result<u64, IndexError> {
+        let generation = self.index_dir.rollback()?;
+        if let Err(error) = self.refresh() {
+            tracing::error!(%error, "the rolled-back generation could not be opened");
+        }
+        Ok(generation)
     }
 }

@@ -2,6 +2,7 @@
 //! typed value or a message that says what is allowed.
 
 use crate::provider::{Condition, Treatment, list_key, parse_state_code};
+use crate::values;
 
 pub type FieldResult<T> = Result<T, String>;
 
@@ -32,13 +33,7 @@ pub fn multiline_text(value: &str, max: usize) -> FieldResult<String> {
     Ok(value.to_string())
 }
 
-/// Splits a `;`-separated list, trimming items and dropping empty ones.
-pub fn list_items(value: &str) -> impl Iterator<Item = &str> {
-    value
-        .split(';')
-        .map(str::trim)
-        .filter(|item| !item.is_empty())
-}
+pub use crate::values::list_items;
 
 /// A list of short strings, duplicates (ignoring case) removed.
 pub fn text_list(value: &str, max_item: usize) -> FieldResult<Vec<String>> {
@@ -118,42 +113,17 @@ pub fn zip(value: &str) -> FieldResult<String> {
 
 /// A finite decimal number within `min..=max`.
 pub fn decimal(value: &str, min: f64, max: f64) -> FieldResult<f64> {
-    let allowed = || format!("must be a decimal number from {min} to {max}");
-    // Rust also parses "inf" and "NaN"; only plain decimals are data.
-    let plain = value
-        .bytes()
-        .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'));
-    let number: f64 = value
-        .parse()
-        .ok()
-        .filter(|n: &f64| plain && n.is_finite())
-        .ok_or_else(allowed)?;
-    if (min..=max).contains(&number) {
-        Ok(number)
-    } else {
-        Err(allowed())
-    }
+    values::decimal_in(value, min, max)
+        .ok_or_else(|| format!("must be a decimal number from {min} to {max}"))
 }
 
 /// A whole number ≥ 0 (prices in USD, review counts).
 pub fn whole_number(value: &str, max: u32) -> FieldResult<u32> {
-    let allowed = || format!("must be a whole number from 0 to {max}");
-    if !value.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(allowed());
-    }
-    value
-        .parse::<u32>()
-        .ok()
-        .filter(|n| *n <= max)
-        .ok_or_else(allowed)
+    values::whole(value, 0, max).ok_or_else(|| format!("must be a whole number from 0 to {max}"))
 }
 
 pub fn boolean(value: &str) -> FieldResult<bool> {
-    match value.to_ascii_lowercase().as_str() {
-        "true" | "yes" | "1" => Ok(true),
-        "false" | "no" | "0" => Ok(false),
-        _ => Err("must be true, false, yes, no, 1 or 0".into()),
-    }
+    values::flag(value).ok_or_else(|| "must be true, false, yes, no, 1 or 0".into())
 }
 
 pub fn website(value: &str) -> FieldResult<String> {
@@ -183,36 +153,7 @@ pub fn email(value: &str) -> FieldResult<String> {
     text(value, 254)
 }
 
-/// `YYYY-MM-DD`, a real calendar date.
-pub fn date(value: &str) -> FieldResult<String> {
-    let invalid = || "must be a date written YYYY-MM-DD".to_string();
-    let bytes = value.as_bytes();
-    let shape_ok = bytes.len() == 10
-        && bytes[4] == b'-'
-        && bytes[7] == b'-'
-        && bytes
-            .iter()
-            .enumerate()
-            .all(|(i, b)| i == 4 || i == 7 || b.is_ascii_digit());
-    if !shape_ok {
-        return Err(invalid());
-    }
-    let year: u32 = value[..4].parse().map_err(|_| invalid())?;
-    let month: u32 = value[5..7].parse().map_err(|_| invalid())?;
-    let day: u32 = value[8..].parse().map_err(|_| invalid())?;
-    let leap = year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400));
-    let days_in_month = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return Err(format!("{value} is not a calendar date (month {month})")),
-    };
-    if year == 0 || day == 0 || day > days_in_month {
-        return Err(format!("{value} is not a calendar date"));
-    }
-    Ok(value.to_string())
-}
+pub use crate::values::date;
 
 /// Parses a list of vocabulary values, naming the first unknown one.
 fn vocabulary_list<T: PartialEq + Copy>(

@@ -17,7 +17,7 @@ pub use report::{Problem, Report};
 
 use crate::geo::LatLon;
 use crate::geo::gazetteer::Gazetteer;
-use crate::provider::Provider;
+use crate::provider::{MAX_PRICE, MAX_REVIEW_COUNT, Provider};
 
 /// Failure to read the input at all (as opposed to bad rows, which are
 /// reported and skipped).
@@ -27,7 +27,7 @@ pub enum IngestError {
     Read(#[from] std::io::Error),
 }
 
-/// The columns of SPEC §2, in the order of the documented header.
+/// The columns of docs/csv.md, in the order of the documented header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Column {
     Id,
@@ -310,17 +310,17 @@ impl RowCheck<'_> {
         let conditions = self.optional(&cells, Column::Conditions, fields::conditions);
         let insurance = self.optional(&cells, Column::Insurance, |v| fields::text_list(v, 100));
         let price_min = self.optional(&cells, Column::PriceMin, |v| {
-            fields::whole_number(v, 1_000_000)
+            fields::whole_number(v, MAX_PRICE)
         });
         let price_max = self.optional(&cells, Column::PriceMax, |v| {
-            fields::whole_number(v, 1_000_000)
+            fields::whole_number(v, MAX_PRICE)
         });
         let telehealth = self.optional(&cells, Column::Telehealth, fields::boolean);
         let accepting = self.optional(&cells, Column::AcceptingNewPatients, fields::boolean);
         let languages = self.optional(&cells, Column::Languages, |v| fields::text_list(v, 50));
         let rating = self.optional(&cells, Column::Rating, |v| fields::decimal(v, 0.0, 5.0));
         let review_count = self.optional(&cells, Column::ReviewCount, |v| {
-            fields::whole_number(v, 100_000_000)
+            fields::whole_number(v, MAX_REVIEW_COUNT)
         });
         let description = self.optional(&cells, Column::Description, |v| {
             fields::multiline_text(v, 5000)

@@ -19,7 +19,7 @@ pub struct Problem {
     pub message: String,
 }
 
-/// The outcome of reading one CSV file (SPEC §2 "Validation report").
+/// The outcome of reading one CSV file (docs/csv.md, "Validation report").
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Report {
     pub rows_read: u64,

@@ -216,7 +216,34 @@ fn arbitrary_bytes_never_panic() {
                 _ => b"p-19ABC.;0"[(state >> 16) as usize % 10],
             });
         }
-        let (_, report) = read(&bytes);
+        let (providers, report) = read(&bytes);
+        // Every row is counted once, as valid or invalid, and each valid
+        // row was handed over exactly once, with a unique id.
         assert_eq!(report.rows_read, report.valid + report.invalid);
+        assert_eq!(providers.len() as u64, report.valid, "round {round}");
+        let mut ids: Vec<&str> = providers.iter().map(|p| p.id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(
+            ids.len(),
+            providers.len(),
+            "round {round}: duplicate ids passed"
+        );
+        // No more rows than line breaks allow, and every problem names a
+        // line of the file after the header.
+        let lines = 1 + bytes.iter().filter(|&&b| b == b'\n' || b == b'\r').count() as u64;
+        assert!(report.rows_read < lines.max(2), "round {round}: {report:?}");
+        for problem in &report.errors {
+            assert!(
+                (2..=lines).contains(&problem.line),
+                "round {round}: line {} of {lines}",
+                problem.line
+            );
+        }
+        // An invalid row is invalid because of at least one listed error.
+        assert!(
+            report.invalid == 0 || !report.errors.is_empty(),
+            "round {round}"
+        );
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::index::Generation;
 use crate::provider::{Condition, Treatment};
+use crate::search::params::{FormControl, PARAMS};
 use crate::search::{DEFAULT_RADIUS_MILES, SortOrder, printable};
 
 use super::view::{RADIUS_STEPS, sort_label};
@@ -46,8 +47,6 @@ pub struct SearchForm {
     /// works without JavaScript), alphabetical.
     pub insurers: Vec<String>,
 }
-
-const HIDDEN: [&str; 4] = ["language", "state", "max_price", "per_page"];
 
 fn options(values: impl IntoIterator<Item = (String, String)>, chosen: &str) -> Vec<SelectOption> {
     let mut options: Vec<SelectOption> = values
@@ -92,8 +91,9 @@ impl SearchForm {
             // `near` reads "lat,lon" too, and one box is easier to edit.
             near = format!("{lat},{lon}");
         }
-        for name in HIDDEN {
-            hidden.extend(values(name).map(|v| (name, v)));
+        // The parameters without a control ride along (params::PARAMS says which).
+        for param in PARAMS.iter().filter(|p| p.form == FormControl::Hidden) {
+            hidden.extend(values(param.name).map(|v| (param.name, v)));
         }
         let mut insurers = values("insurance");
         let insurance = insurers.next().unwrap_or_default();
@@ -226,6 +226,34 @@ mod tests {
         );
         assert_eq!(form.hidden, vec![("language", "Spanish".to_string())]);
         assert!(form.filters_open);
+    }
+
+    /// Every parameter the table gives a control has one in the form, and
+    /// every parameter it marks hidden rides along when given.
+    #[test]
+    fn the_form_carries_every_parameter_the_table_says_it_does() {
+        let html = crate::pages::render_home(&SearchForm::from_pairs(&[])).expect("renders");
+        for param in PARAMS {
+            let named = html.contains(&format!("name=\"{}\"", param.name));
+            match param.form {
+                FormControl::Control => assert!(named, "no control named {}", param.name),
+                FormControl::Hidden => {
+                    let form = SearchForm::from_pairs(&[(param.name.into(), param.example.into())]);
+                    assert!(
+                        form.hidden.iter().any(|(name, _)| *name == param.name),
+                        "{} is not carried as a hidden field",
+                        param.name
+                    );
+                }
+                FormControl::WhereBox | FormControl::NotCarried => {
+                    assert!(
+                        !named,
+                        "{} has a control the table does not know",
+                        param.name
+                    )
+                }
+            }
+        }
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The patient pages (SPEC §6): search, results, profile, "how we rank" and
+//! The patient pages (README.md and ARCHITECTURE.md, "Patient pages"): search, results, profile, "how we rank" and
 //! error pages, rendered from askama templates in `templates/`.
 //!
 //! This module turns search results into HTML and knows nothing of HTTP;
@@ -6,6 +6,7 @@
 //! askama's escaping; the one exception, the JSON-LD block, is escaped here
 //! for a `<script>` element (see [`json_ld`]).
 
+pub mod admin;
 pub mod form;
 pub mod view;
 

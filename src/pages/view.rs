@@ -277,8 +277,8 @@ fn toggle<T: PartialEq + Copy>(values: &mut Vec<T>, value: T) {
 fn insurer_label(response: &SearchResponse, key: &str) -> String {
     response
         .facets
-        .insurance
-        .keys()
+        .iter()
+        .flat_map(|facets| facets.insurance.keys())
         .find(|name| list_key(name) == key)
         .cloned()
         .unwrap_or_else(|| key.to_string())
@@ -413,7 +413,10 @@ fn page_links(request: &SearchRequest, last_page: u32) -> Vec<PageLink> {
 }
 
 fn facet_groups(request: &SearchRequest, response: &SearchResponse) -> Vec<FacetGroup> {
-    let facets = &response.facets;
+    // Pages always ask for facets; an answer without them shows none.
+    let Some(facets) = &response.facets else {
+        return Vec::new();
+    };
     let treatments = Treatment::ALL
         .iter()
         .map(|t| FacetLink {

@@ -1,4 +1,4 @@
-//! The partner JSON API (SPEC §5).
+//! The partner JSON API (docs/api.md).
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -13,10 +13,8 @@ use super::caching::{self, CachePolicy};
 use super::errors::ApiError;
 use crate::geo::places::{self, MAX_PREFIX_CHARS, MAX_SUGGESTION_LIMIT, PlaceSuggestion};
 use crate::index::ServedIndex;
-use crate::ingest::fields;
 use crate::provider::{Condition, Treatment};
-use crate::search::Hit;
-use crate::search::{self, InvalidParam, SearchRequest};
+use crate::search::{self, ExportRequest, InvalidParam, SearchRequest};
 
 /// The tag of an answer computed from `generation`.
 fn generation_tag(generation: u64, request: &HttpRequest) -> String {
@@ -129,12 +127,8 @@ fn places_parameters(query: &str) -> Result<(String, usize), Vec<InvalidParam>> 
     let limit = match values("limit").as_slice() {
         [] => Some(DEFAULT_SUGGESTION_LIMIT),
         [limit] => {
-            let parsed = limit
-                .bytes()
-                .all(|b| b.is_ascii_digit())
-                .then(|| limit.parse::<usize>().ok())
-                .flatten()
-                .filter(|n| (1..=MAX_SUGGESTION_LIMIT).contains(n));
+            let parsed =
+                crate::values::whole(limit, 1, MAX_SUGGESTION_LIMIT as u32).map(|n| n as usize);
             if parsed.is_none() {
                 bad(
                     "limit",
@@ -200,92 +194,33 @@ impl Vocabulary {
     }
 }
 
-/// Export chunks are flushed at about this size.
-const EXPORT_CHUNK_BYTES: usize = 64 * 1024;
-
 /// `GET /api/v1/providers?format=ndjson[&updated_since=YYYY-MM-DD]`: every
-/// provider of the served generation, one JSON object per line (the shape
-/// of `/providers/{id}`). A reader thread streams the records through a
-/// bounded channel, so memory stays constant and a slow client slows it.
+/// provider of the served generation, one JSON object per line. A thread
+/// runs [`search::export`] and hands its chunks through a bounded channel,
+/// so memory stays constant and a slow client slows the reader.
 pub async fn export(
     request: HttpRequest,
     state: web::Data<ServedIndex>,
 ) -> Result<HttpResponse, ApiError> {
-    let updated_since =
-        export_parameters(request.query_string()).map_err(ApiError::InvalidParams)?;
+    let export_request = ExportRequest::from_query_string(request.query_string())
+        .map_err(ApiError::InvalidParams)?;
     let generation = state.generation().ok_or(ApiError::NotReady)?;
     let (sender, receiver) = mpsc::channel::<Result<Bytes, std::io::Error>>(8);
     let spawned = std::thread::Builder::new()
         .name("ndjson-export".into())
         .spawn(move || {
-            let mean = generation.meta.mean_rating;
-            let mut chunk: Vec<u8> = Vec::with_capacity(EXPORT_CHUNK_BYTES * 2);
-            let mut client_gone = false;
-            let result = generation.for_each_provider(|provider| {
-                // Dates are YYYY-MM-DD, so text order is date order.
-                let fresh = match (&updated_since, &provider.last_verified) {
-                    (None, _) => true,
-                    (Some(since), Some(verified)) => verified >= since,
-                    (Some(_), None) => false,
-                };
-                if !fresh {
-                    return true;
-                }
-                let hit = Hit::new(provider, None, mean);
-                if serde_json::to_writer(&mut chunk, &hit).is_err() {
-                    return false;
-                }
-                chunk.push(b'\n');
-                if chunk.len() >= EXPORT_CHUNK_BYTES {
-                    let full =
-                        std::mem::replace(&mut chunk, Vec::with_capacity(EXPORT_CHUNK_BYTES * 2));
-                    client_gone = sender.blocking_send(Ok(Bytes::from(full))).is_err();
-                }
-                !client_gone
+            let result = search::export(&generation, &export_request, |chunk| {
+                sender.blocking_send(Ok(Bytes::from(chunk))).is_ok()
             });
             if let Err(error) = result {
                 tracing::error!(%error, "export stopped");
                 let _ = sender.blocking_send(Err(std::io::Error::other(error.to_string())));
-            } else if !client_gone && !chunk.is_empty() {
-                let _ = sender.blocking_send(Ok(Bytes::from(chunk)));
             }
         });
     spawned.map_err(|e| ApiError::Internal(format!("cannot start the export: {e}")))?;
     Ok(HttpResponse::Ok()
         .content_type("application/x-ndjson")
         .streaming(ChannelStream(receiver)))
-}
-
-/// `format` must be `ndjson`; `updated_since` is an optional date.
-fn export_parameters(query: &str) -> Result<Option<String>, Vec<InvalidParam>> {
-    let mut invalid = Vec::new();
-    let mut format = None;
-    let mut updated_since = None;
-    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
-        let value = value.trim().to_string();
-        match name.as_ref() {
-            "format" => format = Some(value),
-            "updated_since" if !value.is_empty() => match fields::date(&value) {
-                Ok(date) => updated_since = Some(date),
-                Err(reason) => invalid.push(InvalidParam {
-                    name: "updated_since".into(),
-                    reason,
-                }),
-            },
-            _ => {}
-        }
-    }
-    if format.as_deref() != Some("ndjson") {
-        invalid.push(InvalidParam {
-            name: "format".into(),
-            reason: "must be ndjson (one provider per line)".into(),
-        });
-    }
-    if invalid.is_empty() {
-        Ok(updated_since)
-    } else {
-        Err(invalid)
-    }
 }
 
 /// The receiving end of the export channel as a body stream.

@@ -2,7 +2,6 @@
 //! library off the event loop, and map errors once (see [`errors`]).
 
 pub mod admin;
-mod admin_page;
 mod api;
 pub mod caching;
 pub mod client_ip;
@@ -10,7 +9,7 @@ pub mod errors;
 mod health;
 pub mod metrics;
 mod openapi;
-mod pages;
+pub(crate) mod pages;
 pub mod rate_limit;
 pub mod sign_in_limit;
 
@@ -73,15 +72,15 @@ pub fn configure(config: &mut web::ServiceConfig) {
         // JSON routes) or a session cookie made from it (the page).
         .service(
             web::scope("/admin")
-                .route("", web::get().to(admin_page::page))
-                .route("/login", web::post().to(admin_page::login))
-                .route("/upload", web::post().to(admin_page::upload))
-                .route("/rollback-form", web::post().to(admin_page::rollback_form))
-                .route("/logout", web::post().to(admin_page::logout))
-                .route("/admin.css", web::get().to(admin_page::stylesheet))
-                .route("/reindex", web::post().to(admin::reindex))
-                .route("/status", web::get().to(admin::status))
-                .route("/rollback", web::post().to(admin::rollback))
+                .route("", web::get().to(admin::page::page))
+                .route("/login", web::post().to(admin::page::login))
+                .route("/upload", web::post().to(admin::page::upload))
+                .route("/rollback-form", web::post().to(admin::page::rollback_form))
+                .route("/logout", web::post().to(admin::page::logout))
+                .route("/admin.css", web::get().to(admin::page::stylesheet))
+                .route("/reindex", web::post().to(admin::api::reindex))
+                .route("/status", web::get().to(admin::api::status))
+                .route("/rollback", web::post().to(admin::api::rollback))
                 .default_service(web::to(errors::not_found)),
         )
         // The patient pages: public, cached by ETag like the API, no CORS.

@@ -68,6 +68,7 @@ impl Plan {
             || self.required_flags != 0
             || self.min_rating.is_some()
             || self.max_price.is_some()
+            || self.verified_since_day.is_some()
             || !matches!(self.rank_by, RankBy::Rank(_))
     }
 }
@@ -81,6 +82,10 @@ pub struct Plan {
     pub required_flags: u32,
     pub min_rating: Option<f64>,
     pub max_price: Option<u32>,
+    /// Keeps docs whose `verified_day` is at least this (and known).
+    pub verified_since_day: Option<u32>,
+    /// Count facets; `facets=false` leaves the tally's counts at zero.
+    pub count_facets: bool,
     pub radius: Option<RadiusFilter>,
     pub rank_by: RankBy,
     /// How many top hits to keep (offset + page size).
@@ -231,7 +236,8 @@ impl SearchCollector {
                 }
             }
         }
-        let (flag_counts, insurance_bit_counts, overflow_counts) = if total > 0 {
+        let (flag_counts, insurance_bit_counts, overflow_counts) = if total > 0 && plan.count_facets
+        {
             count_bitset(columns, matches, 0)
         } else {
             ([0; 32], [0; 63], HashMap::new())
@@ -375,6 +381,12 @@ impl SegmentSearch {
         {
             return;
         }
+        // Unknown dates are 0, below any day a search can ask for.
+        if let Some(since) = plan.verified_since_day
+            && columns.verified_day[d] < since.max(1)
+        {
+            return;
+        }
         let mut dot_product = 0.0;
         let mut exact_distance = None;
         if let Some(radius) = &plan.radius {
@@ -479,6 +491,7 @@ impl SegmentCollector for SegmentSearch {
         let columns = &generation.segments[self.segment as usize];
         let (flag_counts, insurance_bit_counts, overflow_counts) =
             match (self.matched.first(), self.matched.last()) {
+                _ if !self.plan.count_facets => ([0; 32], [0; 63], HashMap::new()),
                 // Dense matches: one bitset word holds several of them.
                 (Some(&first), Some(&last))
                     if self.matched.len() * 2 > (last / 64 - first / 64) as usize =>

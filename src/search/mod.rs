@@ -4,7 +4,9 @@
 //! (CPU work); the HTTP layer calls it from the blocking thread pool.
 
 mod collector;
+mod export;
 mod geo_query;
+pub mod params;
 mod request;
 mod response;
 pub mod text;
@@ -18,10 +20,11 @@ use tantivy::schema::IndexRecordOption;
 
 pub use collector::RadiusFilter;
 use collector::{BitsetClause, Plan, RankArray, RankBy, SearchCollector};
+pub use export::{EXPORT_CHUNK_BYTES, ExportRequest, export};
 use geo_query::GeoRangesQuery;
 pub use request::{
-    DEFAULT_RADIUS_MILES, InvalidParam, LocationInput, MAX_PAGE, SearchRequest, SortOrder,
-    decode_query, parse_flag, printable,
+    DEFAULT_RADIUS_MILES, InvalidParam, LocationInput, MAX_PAGE, MAX_VERIFIED_WITHIN_DAYS,
+    SearchRequest, SortOrder, decode_query, parse_flag, printable,
 };
 pub use response::{Facets, Hit, ResolvedLocation, SearchResponse};
 
@@ -178,6 +181,10 @@ pub fn search(
         required_flags,
         min_rating: request.min_rating,
         max_price: request.max_price,
+        verified_since_day: request
+            .verified_within_days
+            .map(|days| crate::clock::today_number().saturating_sub(days)),
+        count_facets: request.facets,
         radius: center.map(|c| RadiusFilter::new(c, request.radius_miles)),
         rank_by,
         keep: request.offset() + request.per_page as usize,
@@ -234,7 +241,9 @@ pub fn search(
         sort: request.sort.as_str(),
         location,
         results,
-        facets: Facets::from_tally(&fruit.tally, &generation.meta),
+        facets: request
+            .facets
+            .then(|| Facets::from_tally(&fruit.tally, &generation.meta)),
         generation: generation.number(),
     })
 }

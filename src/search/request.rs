@@ -1,13 +1,19 @@
-//! [`SearchRequest`]: SEARCH §4's parameters, parsed and checked once.
+//! [`SearchRequest`]: the search parameters (docs/search.md), parsed and
+//! checked once.
 //!
 //! The page's query string, the API's and the CLI's flags all arrive as
 //! name/value pairs and go through [`SearchRequest::from_pairs`], so they
-//! share every rule and every error message.
+//! share every rule and every error message. Each parameter's reading and
+//! writing is declared once, in [`params::PARAMS`]; this file holds the
+//! request type and the rules that join parameters (a place from `near` or
+//! `lat`+`lon`, sorts that need a place or words).
 
 use serde::Serialize;
 
-use crate::geo::{LatLon, parse_plain_decimal as parse_finite};
-use crate::provider::{Condition, Treatment, list_key, parse_state_code};
+use super::params::{self, Kind, PARAMS};
+use crate::geo::LatLon;
+use crate::provider::{Condition, Treatment, list_key};
+use crate::values;
 
 /// Longest accepted `q`, in characters.
 pub const MAX_QUERY_CHARS: usize = 500;
@@ -19,8 +25,8 @@ pub const MAX_PAGE: u32 = 10_000;
 pub const DEFAULT_RADIUS_MILES: f64 = 25.0;
 pub const MIN_RADIUS_MILES: f64 = 1.0;
 pub const MAX_RADIUS_MILES: f64 = 500.0;
-/// Highest `max_price` accepted (USD per session).
-pub const MAX_PRICE: u32 = 1_000_000;
+/// Most days `verified_within_days` may ask for (ten years).
+pub const MAX_VERIFIED_WITHIN_DAYS: u32 = 3650;
 /// Most values one repeatable filter may list.
 const MAX_FILTER_VALUES: usize = 50;
 
@@ -54,7 +60,7 @@ impl SortOrder {
         }
     }
 
-    fn parse(value: &str) -> Option<SortOrder> {
+    pub(super) fn parse(value: &str) -> Option<SortOrder> {
         SortOrder::ALL
             .into_iter()
             .find(|s| s.as_str().eq_ignore_ascii_case(value.trim()))
@@ -91,9 +97,13 @@ pub struct SearchRequest {
     pub accepting: bool,
     pub min_rating: Option<f64>,
     pub max_price: Option<u32>,
+    /// Keeps providers verified at most this many days before today (UTC).
+    pub verified_within_days: Option<u32>,
     pub sort: SortOrder,
     pub page: u32,
     pub per_page: u32,
+    /// Count facets (`facets=false` skips them; the answer's `facets` is null).
+    pub facets: bool,
 }
 
 impl Default for SearchRequest {
@@ -111,48 +121,18 @@ impl Default for SearchRequest {
             accepting: false,
             min_rating: None,
             max_price: None,
+            verified_within_days: None,
             sort: SortOrder::Rating,
             page: 1,
             per_page: DEFAULT_PER_PAGE,
+            facets: true,
         }
     }
 }
 
-/// The parameters a search understands; others are ignored (forms and
-/// partners may add their own, such as a submit button's name).
-const SCALARS: [&str; 12] = [
-    "q",
-    "near",
-    "lat",
-    "lon",
-    "radius",
-    "state",
-    "telehealth",
-    "accepting",
-    "min_rating",
-    "max_price",
-    "sort",
-    "page",
-];
-const REPEATABLE: [&str; 4] = ["treatment", "condition", "insurance", "language"];
-
-fn parse_whole(value: &str, min: u32, max: u32) -> Option<u32> {
-    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    value
-        .parse::<u32>()
-        .ok()
-        .filter(|n| (min..=max).contains(n))
-}
-
 /// `true/1/yes/on` or `false/0/no/off`, any case.
 pub fn parse_flag(value: &str) -> Option<bool> {
-    match value.to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" | "on" => Some(true),
-        "false" | "0" | "no" | "off" => Some(false),
-        _ => None,
-    }
+    values::form_flag(value)
 }
 
 /// A free-text value with control characters (NUL, escapes, line breaks)
@@ -174,23 +154,144 @@ pub fn decode_query(query: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-struct Collected<'a> {
+/// A parse in progress: the pairs, the request filled so far, the bad
+/// parameters found, and what the rules that join parameters need.
+pub(super) struct Parse<'a> {
     pairs: Vec<(&'a str, &'a str)>,
+    pub(super) request: SearchRequest,
+    invalid: Vec<InvalidParam>,
+    /// A location parameter was given (valid or not): `radius` matters.
+    pub(super) has_location: bool,
+    pub(super) near: Option<String>,
+    /// `lat` and `lon` as sent, with their value when it is in range.
+    pub(super) lat: Option<(&'a str, Option<f64>)>,
+    pub(super) lon: Option<(&'a str, Option<f64>)>,
 }
 
-impl<'a> Collected<'a> {
-    fn values(&self, name: &str) -> impl Iterator<Item = &'a str> + '_ {
-        let name = name.to_string();
+impl<'a> Parse<'a> {
+    /// The non-blank values of `name` (blank counts as absent).
+    pub(super) fn values(&self, name: &str) -> Vec<&'a str> {
         self.pairs
             .iter()
-            .filter(move |(n, _)| *n == name)
+            .filter(|(n, _)| *n == name)
             .map(|(_, v)| v.trim())
             .filter(|v| !v.is_empty())
+            .collect()
     }
 
-    /// A scalar's value: blank counts as absent (SPEC §4).
-    fn scalar(&self, name: &str) -> Option<&'a str> {
-        self.values(name).next()
+    /// A scalar's value: blank counts as absent.
+    pub(super) fn scalar(&self, name: &str) -> Option<&'a str> {
+        self.values(name).into_iter().next()
+    }
+
+    pub(super) fn bad(&mut self, name: &str, reason: String) {
+        self.invalid.push(InvalidParam {
+            name: name.to_string(),
+            reason,
+        });
+    }
+
+    fn kind(name: &str) -> Kind {
+        params::find(name).map_or(Kind::Flag { default: false }, |p| p.kind)
+    }
+
+    /// Free text with control characters read as spaces, within the
+    /// parameter's length.
+    pub(super) fn text(&mut self, name: &str) -> Option<String> {
+        let text = self.scalar(name).and_then(printable)?;
+        let kind = Self::kind(name);
+        match kind {
+            Kind::Text { max_chars } | Kind::Place { max_chars }
+                if text.chars().count() > max_chars =>
+            {
+                self.bad(name, kind.allowed());
+                None
+            }
+            _ => Some(text),
+        }
+    }
+
+    /// A decimal within the parameter's bounds.
+    pub(super) fn decimal(&mut self, name: &str, raw: &str) -> Option<f64> {
+        let kind = Self::kind(name);
+        let Kind::Decimal { min, max, .. } = kind else {
+            return None;
+        };
+        let value = values::decimal_in(raw, min, max);
+        if value.is_none() {
+            self.bad(name, kind.allowed());
+        }
+        value
+    }
+
+    /// A whole number within the parameter's bounds.
+    pub(super) fn whole(&mut self, name: &str) -> Option<u32> {
+        let raw = self.scalar(name)?;
+        let kind = Self::kind(name);
+        let Kind::Whole { min, max, .. } = kind else {
+            return None;
+        };
+        let value = values::whole(raw, min, max);
+        if value.is_none() {
+            self.bad(name, kind.allowed());
+        }
+        value
+    }
+
+    /// `true` or `false` (also yes/no, 1/0, on/off).
+    pub(super) fn flag(&mut self, name: &str) -> Option<bool> {
+        let raw = self.scalar(name)?;
+        let value = values::form_flag(raw);
+        if value.is_none() {
+            self.bad(name, Self::kind(name).allowed());
+        }
+        value
+    }
+
+    /// A repeatable free-text list, compared by [`list_key`].
+    pub(super) fn names(&mut self, name: &str) -> Vec<String> {
+        let kind = Self::kind(name);
+        let max_chars = match kind {
+            Kind::Names { max_chars } => max_chars,
+            _ => usize::MAX,
+        };
+        let mut keys = Vec::new();
+        for value in self.values(name) {
+            if value.chars().count() > max_chars {
+                self.bad(name, kind.allowed());
+            } else {
+                keys.push(list_key(value));
+            }
+        }
+        keys
+    }
+
+    /// The rules that join parameters, once each has been read.
+    fn join(&mut self) {
+        match (self.near.take(), self.lat, self.lon) {
+            (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+                self.bad("near", "give either near or lat and lon, not both".into())
+            }
+            (Some(near), None, None) => self.request.location = Some(LocationInput::Near(near)),
+            (None, Some((_, lat)), Some((_, lon))) => {
+                if let Some(point) = lat.zip(lon).and_then(|(a, o)| LatLon::new(a, o)) {
+                    self.request.location = Some(LocationInput::Point(point));
+                }
+            }
+            (None, Some(_), None) => self.bad("lon", "lat needs lon too".into()),
+            (None, None, Some(_)) => self.bad("lat", "lon needs lat too".into()),
+            (None, None, None) => {}
+        }
+        if self.request.sort == SortOrder::Distance && !self.has_location {
+            self.bad(
+                "sort",
+                "sort=distance needs a location: give near, or lat and lon".into(),
+            );
+        }
+        let q_given = self.scalar("q").and_then(printable).is_some();
+        if self.request.sort == SortOrder::Relevance && !q_given {
+            self.bad("sort", "sort=relevance needs a search text in q".into());
+        }
     }
 }
 
@@ -199,204 +300,36 @@ impl SearchRequest {
     pub fn from_pairs<'a>(
         pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<SearchRequest, Vec<InvalidParam>> {
-        let collected = Collected {
+        let mut parse = Parse {
             pairs: pairs.into_iter().collect(),
+            request: SearchRequest::default(),
+            invalid: Vec::new(),
+            has_location: false,
+            near: None,
+            lat: None,
+            lon: None,
         };
-        let mut invalid = Vec::new();
-        let mut bad = |name: &str, reason: String| {
-            invalid.push(InvalidParam {
-                name: name.to_string(),
-                reason,
-            })
-        };
-        for name in SCALARS.iter().chain(["per_page"].iter()) {
-            if collected.values(name).count() > 1 {
-                bad(name, "given more than once; give it once".into());
-            }
-        }
-        for name in REPEATABLE {
-            if collected.values(name).count() > MAX_FILTER_VALUES {
-                bad(name, format!("at most {MAX_FILTER_VALUES} values"));
-            }
-        }
-        let mut request = SearchRequest::default();
-
-        let q = collected.scalar("q").and_then(printable);
-        let q_given = q.is_some();
-        if let Some(q) = q {
-            if q.chars().count() > MAX_QUERY_CHARS {
-                bad("q", format!("at most {MAX_QUERY_CHARS} characters"));
-            } else if q.split_whitespace().count() > MAX_QUERY_TERMS {
-                bad("q", format!("at most {MAX_QUERY_TERMS} words"));
-            } else {
-                request.text = Some(q);
-            }
-        }
-
-        let lat = collected.scalar("lat");
-        let lon = collected.scalar("lon");
-        let near = collected.scalar("near").and_then(printable);
-        match (near.as_deref(), lat, lon) {
-            (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
-                bad("near", "give either near or lat and lon, not both".into())
-            }
-            (Some(near), None, None) => {
-                if near.chars().count() > 200 {
-                    bad("near", "at most 200 characters".into());
-                } else {
-                    request.location = Some(LocationInput::Near(near.to_string()));
+        parse.has_location = ["near", "lat", "lon"]
+            .iter()
+            .any(|name| parse.scalar(name).is_some());
+        for param in PARAMS {
+            let count = parse.values(param.name).len();
+            if param.kind.is_repeatable() {
+                if count > MAX_FILTER_VALUES {
+                    parse.bad(param.name, format!("at most {MAX_FILTER_VALUES} values"));
                 }
-            }
-            (None, Some(lat), Some(lon)) => {
-                let lat_value = parse_finite(lat).filter(|v| (-90.0..=90.0).contains(v));
-                let lon_value = parse_finite(lon).filter(|v| (-180.0..=180.0).contains(v));
-                if lat_value.is_none() {
-                    bad("lat", "must be a number from -90 to 90".into());
-                }
-                if lon_value.is_none() {
-                    bad("lon", "must be a number from -180 to 180".into());
-                }
-                if let Some(point) = lat_value
-                    .zip(lon_value)
-                    .and_then(|(a, o)| LatLon::new(a, o))
-                {
-                    request.location = Some(LocationInput::Point(point));
-                }
-            }
-            (None, Some(_), None) => bad("lon", "lat needs lon too".into()),
-            (None, None, Some(_)) => bad("lat", "lon needs lat too".into()),
-            (None, None, None) => {}
-        }
-        let has_location = near.is_some() || lat.is_some() || lon.is_some();
-
-        // Search forms always send a radius, so it only matters with a place.
-        if has_location && let Some(radius) = collected.scalar("radius") {
-            match parse_finite(radius).filter(|r| (MIN_RADIUS_MILES..=MAX_RADIUS_MILES).contains(r))
-            {
-                Some(radius) => request.radius_miles = radius,
-                None => bad(
-                    "radius",
-                    format!(
-                        "must be a number of miles from {MIN_RADIUS_MILES} to {MAX_RADIUS_MILES}"
-                    ),
-                ),
+            } else if count > 1 {
+                parse.bad(param.name, "given more than once; give it once".into());
             }
         }
-
-        for value in collected.values("treatment") {
-            match Treatment::parse_lenient(value) {
-                Some(t) if !request.treatments.contains(&t) => request.treatments.push(t),
-                Some(_) => {}
-                None => bad(
-                    "treatment",
-                    format!(
-                        "unknown treatment {value:?}; allowed: {}",
-                        Treatment::allowed()
-                    ),
-                ),
-            }
+        for param in PARAMS {
+            (param.read)(&mut parse);
         }
-        for value in collected.values("condition") {
-            match Condition::parse_lenient(value) {
-                Some(c) if !request.conditions.contains(&c) => request.conditions.push(c),
-                Some(_) => {}
-                None => bad(
-                    "condition",
-                    format!(
-                        "unknown condition {value:?}; allowed: {}",
-                        Condition::allowed()
-                    ),
-                ),
-            }
-        }
-        for (name, target) in [
-            ("insurance", &mut request.insurance),
-            ("language", &mut request.languages),
-        ] {
-            for value in collected.values(name) {
-                if value.chars().count() > 100 {
-                    bad(name, "each value at most 100 characters".into());
-                } else {
-                    target.push(list_key(value));
-                }
-            }
-        }
-
-        if let Some(state) = collected.scalar("state") {
-            match parse_state_code(state) {
-                Some(code) => request.state = Some(code),
-                None => bad(
-                    "state",
-                    "must be a USPS code such as CO (the 50 states, DC, PR, VI, GU, AS, MP)".into(),
-                ),
-            }
-        }
-        for (name, target) in [
-            ("telehealth", &mut request.telehealth),
-            ("accepting", &mut request.accepting),
-        ] {
-            if let Some(value) = collected.scalar(name) {
-                match parse_flag(value) {
-                    Some(flag) => *target = flag,
-                    None => bad(name, "must be true or false".into()),
-                }
-            }
-        }
-        if let Some(value) = collected.scalar("min_rating") {
-            match parse_finite(value).filter(|r| (0.0..=5.0).contains(r)) {
-                Some(rating) => request.min_rating = Some(rating),
-                None => bad("min_rating", "must be a number from 0 to 5".into()),
-            }
-        }
-        if let Some(value) = collected.scalar("max_price") {
-            match parse_whole(value, 0, MAX_PRICE) {
-                Some(price) => request.max_price = Some(price),
-                None => bad(
-                    "max_price",
-                    format!("must be a whole number of US dollars from 0 to {MAX_PRICE}"),
-                ),
-            }
-        }
-        if let Some(value) = collected.scalar("sort") {
-            match SortOrder::parse(value) {
-                Some(sort) => request.sort = sort,
-                None => bad(
-                    "sort",
-                    "must be one of rating, distance, relevance, reviews, price".into(),
-                ),
-            }
-        }
-        if request.sort == SortOrder::Distance && !has_location {
-            bad(
-                "sort",
-                "sort=distance needs a location: give near, or lat and lon".into(),
-            );
-        }
-        if request.sort == SortOrder::Relevance && !q_given {
-            bad("sort", "sort=relevance needs a search text in q".into());
-        }
-        if let Some(value) = collected.scalar("page") {
-            match parse_whole(value, 1, MAX_PAGE) {
-                Some(page) => request.page = page,
-                None => bad(
-                    "page",
-                    format!("must be a whole number from 1 to {MAX_PAGE}"),
-                ),
-            }
-        }
-        if let Some(value) = collected.scalar("per_page") {
-            match parse_whole(value, 1, MAX_PER_PAGE) {
-                Some(per_page) => request.per_page = per_page,
-                None => bad(
-                    "per_page",
-                    format!("must be a whole number from 1 to {MAX_PER_PAGE}"),
-                ),
-            }
-        }
-        if invalid.is_empty() {
-            Ok(request)
+        parse.join();
+        if parse.invalid.is_empty() {
+            Ok(parse.request)
         } else {
-            Err(invalid)
+            Err(parse.invalid)
         }
     }
 
@@ -411,55 +344,8 @@ impl SearchRequest {
     /// them gives the same request back.
     pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
         let mut pairs = Vec::new();
-        if let Some(text) = &self.text {
-            pairs.push(("q", text.clone()));
-        }
-        match &self.location {
-            Some(LocationInput::Near(near)) => pairs.push(("near", near.clone())),
-            Some(LocationInput::Point(point)) => {
-                pairs.push(("lat", point.lat.to_string()));
-                pairs.push(("lon", point.lon.to_string()));
-            }
-            None => {}
-        }
-        if self.location.is_some() {
-            pairs.push(("radius", self.radius_miles.to_string()));
-        }
-        pairs.extend(
-            self.treatments
-                .iter()
-                .map(|t| ("treatment", t.slug().to_string())),
-        );
-        pairs.extend(
-            self.conditions
-                .iter()
-                .map(|c| ("condition", c.slug().to_string())),
-        );
-        pairs.extend(self.insurance.iter().map(|i| ("insurance", i.clone())));
-        pairs.extend(self.languages.iter().map(|l| ("language", l.clone())));
-        if let Some(state) = self.state {
-            pairs.push(("state", state.to_string()));
-        }
-        if self.telehealth {
-            pairs.push(("telehealth", "true".into()));
-        }
-        if self.accepting {
-            pairs.push(("accepting", "true".into()));
-        }
-        if let Some(rating) = self.min_rating {
-            pairs.push(("min_rating", rating.to_string()));
-        }
-        if let Some(price) = self.max_price {
-            pairs.push(("max_price", price.to_string()));
-        }
-        if self.sort != SortOrder::Rating {
-            pairs.push(("sort", self.sort.as_str().into()));
-        }
-        if self.page != 1 {
-            pairs.push(("page", self.page.to_string()));
-        }
-        if self.per_page != DEFAULT_PER_PAGE {
-            pairs.push(("per_page", self.per_page.to_string()));
+        for param in PARAMS {
+            (param.write)(self, &mut pairs);
         }
         pairs
     }
@@ -473,7 +359,7 @@ impl SearchRequest {
 
     /// True for the name of a search parameter (others are ignored).
     pub fn is_parameter(name: &str) -> bool {
-        SCALARS.contains(&name) || REPEATABLE.contains(&name) || name == "per_page"
+        params::find(name).is_some()
     }
 
     /// Offset of the first result of the requested page.

@@ -1,4 +1,4 @@
-//! The search response of SPEC §5, shared by the JSON API, the pages and the CLI.
+//! The search response of docs/api.md, shared by the JSON API, the pages and the CLI.
 
 use indexmap::IndexMap;
 use serde::Serialize;
@@ -107,6 +107,7 @@ pub struct SearchResponse {
     pub sort: &'static str,
     pub location: Option<ResolvedLocation>,
     pub results: Vec<Hit>,
-    pub facets: Facets,
+    /// `None` when the request said `facets=false`.
+    pub facets: Option<Facets>,
     pub generation: u64,
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use ketadir::index::{ImportOptions, Rejection};
+use ketadir::index::{FORMAT_VERSION, ImportOptions, IndexDir, Rejection};
 
 use super::helpers::{denver_csv, import, spawn_app, spawn_on};
 
@@ -206,4 +206,48 @@ fn an_import_killed_mid_build_leaves_both_servers_serving() {
         app.wait_for_generation(2, Duration::from_secs(5));
         assert_eq!(app.get_json(SEARCH)["total"], 31);
     }
+}
+
+/// Publishes a copy of generation `from` as `to`, marked with `format`: a
+/// generation as an older or a newer ketadir would publish it.
+fn publish_copy_with_format(dir: &IndexDir, from: u64, to: u64, format: u32) {
+    let source = dir.generation_path(from);
+    let target = dir.generation_path(to);
+    std::fs::create_dir(&target).expect("mkdir");
+    for entry in std::fs::read_dir(&source).expect("list") {
+        let entry = entry.expect("entry");
+        std::fs::copy(entry.path(), target.join(entry.file_name())).expect("copy");
+    }
+    let path = target.join("generation.json");
+    let mut meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("JSON");
+    meta["generation"] = to.into();
+    meta["format_version"] = format.into();
+    std::fs::write(&path, meta.to_string()).expect("write");
+    let lock = dir.lock_imports().expect("lock");
+    dir.publish(to, &lock).expect("publish");
+}
+
+#[test]
+fn a_running_server_keeps_serving_when_a_generation_of_another_format_is_published() {
+    let app = spawn_app(&denver_csv("p", 40));
+    let before = app.get(SEARCH).body;
+    let dir = app.index_dir();
+
+    publish_copy_with_format(&dir, 1, 2, FORMAT_VERSION + 1);
+    // Two polls and more: still generation 1, answering the same.
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(app.get_json("/readyz")["generation"], 1);
+    assert_eq!(app.get(SEARCH).body, before);
+
+    publish_copy_with_format(&dir, 1, 3, FORMAT_VERSION - 1);
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(app.get_json("/readyz")["generation"], 1);
+    assert_eq!(app.get(SEARCH).body, before);
+
+    // A generation of this binary's format is picked up as usual.
+    let outcome = import(&dir, &denver_csv("q", 41), &ImportOptions::default());
+    assert_eq!(outcome.generation, Some(4));
+    app.wait_for_generation(4, Duration::from_secs(5));
+    assert_eq!(app.get_json(SEARCH)["total"], 41);
 }

@@ -1,4 +1,4 @@
-//! The patient pages (SPEC §6) over HTTP, as a visitor meets them: the home
+//! The patient pages (ARCHITECTURE.md, "Patient pages") over HTTP, as a visitor meets them: the home
 //! page and its form, results with facets and pagination, profiles, error
 //! pages, escaping of hostile data and hostile URLs, caching and page weight.
 //!

@@ -9,6 +9,7 @@ use actix_web::{HttpResponse, ResponseError};
 use crate::geo::places::PlaceError;
 use crate::pages::{self, ErrorView, Link, SearchForm};
 use crate::routes::errors::ApiError;
+use crate::search::params;
 
 /// An error of a patient page: the API's error plus what the page needs to
 /// help (the form as the visitor filled it, links to try instead).
@@ -138,7 +139,7 @@ impl PageError {
         let details = match &self.error {
             ApiError::InvalidParams(params) => params
                 .iter()
-                .map(|p| format!("{}: {}", field_label(&p.name), p.reason))
+                .map(|p| format!("{}: {}", params::label(&p.name), p.reason))
                 .collect(),
             _ => Vec::new(),
         };
@@ -166,25 +167,6 @@ impl PageError {
             suggestions: self.suggestions.clone(),
             form: self.form.clone(),
         }
-    }
-}
-
-/// The form's name for a query parameter.
-fn field_label(name: &str) -> &str {
-    match name {
-        "q" => "What",
-        "near" | "lat" | "lon" => "Where",
-        "radius" => "Within",
-        "min_rating" => "Minimum rating",
-        "max_price" => "Maximum price",
-        "sort" => "Sort by",
-        "treatment" => "Treatment",
-        "condition" => "Condition",
-        "insurance" => "Insurance",
-        "telehealth" => "Telehealth",
-        "accepting" => "Accepting new patients",
-        "page" | "per_page" => "Page",
-        other => other,
     }
 }
 

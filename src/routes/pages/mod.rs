@@ -142,10 +142,12 @@ pub async fn search_page(
         let body = pages::render_home(&form).map_err(ApiError::from)?;
         return Ok(html(StatusCode::OK, Page::new(body, gzip)));
     }
-    let search_request = SearchRequest::from_pairs(
+    let mut search_request = SearchRequest::from_pairs(
         pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())),
     )
     .map_err(|invalid| PageError::search(ApiError::InvalidParams(invalid), &pairs, &form))?;
+    // The filter panel is made of facet counts.
+    search_request.facets = true;
     let generation =
         generation.ok_or_else(|| PageError::search(ApiError::NotReady, &pairs, &form))?;
     let tag = page_tag(generation.number(), "", &request, gzip);
