@@ -107,6 +107,13 @@ pub struct ServeArgs {
     /// Largest CSV upload to `/admin/reindex`, in bytes.
     #[arg(long, env = "KETADIR_MAX_UPLOAD_BYTES", default_value_t = 50 * 1024 * 1024)]
     pub max_upload_bytes: u64,
+    /// Seconds an admin upload may send nothing before it is aborted (and
+    /// the import lock released).
+    #[arg(long, env = "KETADIR_UPLOAD_IDLE_TIMEOUT", default_value_t = 30)]
+    pub upload_idle_timeout: u64,
+    /// Seconds an admin upload may take in all.
+    #[arg(long, env = "KETADIR_UPLOAD_TIMEOUT", default_value_t = 900)]
+    pub upload_timeout: u64,
     /// A proxy (IP address) whose `X-Forwarded-For` names the client, for
     /// the per-client limits; repeatable, or comma-separated in the variable.
     #[arg(
@@ -299,6 +306,10 @@ fn serve(index_dir: &std::path::Path, args: ServeArgs) -> Result<ExitCode, CliEr
             admin: AdminSettings {
                 token: args.admin_token.filter(|t| !t.is_empty()),
                 max_upload_bytes: args.max_upload_bytes,
+                upload_idle_timeout: std::time::Duration::from_secs(
+                    args.upload_idle_timeout.max(1),
+                ),
+                upload_timeout: std::time::Duration::from_secs(args.upload_timeout.max(1)),
                 ..AdminSettings::default()
             },
             trusted_proxies: TrustedProxies(args.trusted_proxies.clone()),

@@ -4,13 +4,14 @@
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, web};
 
 use crate::geo::gazetteer::Gazetteer;
-use crate::index::{ImportOptions, IndexDir, IndexError, ServedIndex, import_csv, upgrade_current};
+use crate::index::{
+    ImportOptions, IndexDir, IndexError, ServedIndex, import_csv_locked, upgrade_current,
+};
 use crate::routes;
 use crate::routes::admin::AdminSettings;
 use crate::routes::caching::CachePolicy;
@@ -43,6 +44,9 @@ pub enum StartupError {
     },
     #[error("the first import from {path} was rejected: {reason}")]
     FirstImportRejected { path: String, reason: String },
+    /// Published generations on disk, but no `CURRENT` (deleted by hand?).
+    #[error("{}", no_pointer_message(.dir, .generations))]
+    NoPointer { dir: String, generations: Vec<u64> },
     #[error(transparent)]
     Index(#[from] IndexError),
     #[error("server error: {0}")]
@@ -52,9 +56,36 @@ pub enum StartupError {
 /// Builds the first generation from `data` when the index directory has
 /// none; rebuilds the published one when an older ketadir built it, and
 /// refuses one built by a newer ketadir (see [`upgrade_current`]).
+///
+/// With no `CURRENT`, it takes the import lock, waiting while another
+/// process holds it (another server building the first generation, or a
+/// CLI import), then looks again: a generation published meanwhile is
+/// served; published generations without a `CURRENT` pointer are an error
+/// ([`StartupError::NoPointer`]), never built over from `data`; an empty
+/// directory (or one holding only never-published builds) gets its first
+/// generation, built here. It never waits for a pointer that no running
+/// import will write.
 pub fn ensure_index(index_dir: &IndexDir, data: &std::path::Path) -> Result<(), StartupError> {
     if index_dir.current()?.is_some() {
         return upgrade_index(index_dir);
+    }
+    let lock = index_dir.lock_imports_waiting(|| {
+        tracing::info!(
+            index_dir = %index_dir.root().display(),
+            "no index yet, and another import is running on the index directory: waiting for it to finish"
+        );
+    })?;
+    // Under the lock nothing is half-published: what is there is final.
+    if index_dir.current()?.is_some() {
+        drop(lock);
+        return upgrade_index(index_dir);
+    }
+    let stranded = index_dir.unpointed_generations()?;
+    if !stranded.is_empty() {
+        return Err(StartupError::NoPointer {
+            dir: index_dir.root().display().to_string(),
+            generations: stranded,
+        });
     }
     tracing::info!(data = %data.display(), "no index yet: building one");
     let file = std::fs::File::open(data).map_err(|source| StartupError::Data {
@@ -65,16 +96,14 @@ pub fn ensure_index(index_dir: &IndexDir, data: &std::path::Path) -> Result<(), 
         source: data.file_name().map(|n| n.to_string_lossy().into_owned()),
         ..ImportOptions::default()
     };
-    let outcome = match import_csv(index_dir, std::io::BufReader::new(file), &options, |_| {}) {
-        // Another server started at the same time and is building it.
-        Err(IndexError::ImportInProgress) => {
-            while index_dir.current()?.is_none() {
-                std::thread::sleep(Duration::from_millis(200));
-            }
-            return upgrade_index(index_dir);
-        }
-        other => other?,
-    };
+    let outcome = import_csv_locked(
+        index_dir,
+        &lock,
+        std::io::BufReader::new(file),
+        &options,
+        |_| {},
+    )?;
+    drop(lock);
     crate::metrics::record_outcome(&outcome);
     if let Some(rejection) = outcome.rejection {
         return Err(StartupError::FirstImportRejected {
@@ -88,6 +117,29 @@ pub fn ensure_index(index_dir: &IndexDir, data: &std::path::Path) -> Result<(), 
         "first generation built"
     );
     Ok(())
+}
+
+/// The message of [`StartupError::NoPointer`].
+fn no_pointer_message(dir: &str, generations: &[u64]) -> String {
+    let list = generations
+        .iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let newest = generations.last().copied().unwrap_or_default();
+    let (noun, newest_name) = (
+        if generations.len() == 1 {
+            "generation"
+        } else {
+            "generations"
+        },
+        crate::index::generations::generation_name(newest),
+    );
+    format!(
+        "{dir} has {noun} {list} but no CURRENT pointer naming the one to serve, and `serve` does not build over them from --data; \
+         import the provider CSV again with `ketadir --index-dir {dir} index <CSV>`, \
+         or serve generation {newest} again by writing {newest_name} into {dir}/CURRENT"
+    )
 }
 
 /// Makes the published generation one of this binary's index format.
@@ -128,7 +180,9 @@ pub fn run_with(
     let limits = web::Data::new(RateLimits::new(settings.rate_limits));
     let admin = web::Data::new(settings.admin);
     let proxies = web::Data::new(settings.trusted_proxies);
-    let server = HttpServer::new(move || {
+    // Every connection goes through the front door, which answers request
+    // heads actix could not parse in our own words (routes::front_door).
+    let app = move || {
         App::new()
             .app_data(data.clone())
             .app_data(cache.clone())
@@ -137,12 +191,16 @@ pub fn run_with(
             .app_data(proxies.clone())
             .configure(routes::configure)
             .wrap(actix_web::middleware::from_fn(routes::metrics::observe))
-            .wrap(tracing_actix_web::TracingLogger::default())
-    })
-    .shutdown_signal(crate::shutdown::signal())
-    .shutdown_timeout(crate::shutdown::TIMEOUT_SECONDS)
-    .listen(listener)?
-    .run();
+            .wrap(tracing_actix_web::TracingLogger::<
+                routes::access_log::AccessLog,
+            >::new())
+    };
+    let server = routes::front_door::serve(
+        listener,
+        app,
+        crate::shutdown::signal(),
+        crate::shutdown::TIMEOUT_SECONDS,
+    )?;
     Ok(server)
 }
 

@@ -614,3 +614,480 @@ fn an_older_generation_without_its_csv_is_not_served() {
     assert_eq!(state.current().expect("pointer"), Some(1));
     assert_eq!(state.generations().expect("list"), vec![1]);
 }
+
+// ---------------------------------------------------------------------------
+// Issue 16, items 6 and 7: quoting errors, the record cap, header-only
+// files, and text that cannot spoof
+// ---------------------------------------------------------------------------
+
+fn json_report(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("JSON report ({e}): {}", stdout(output)))
+}
+
+/// The report's error on `line` in `column`, or a panic that shows the report.
+fn report_error(report: &serde_json::Value, line: u64, column: &str) -> serde_json::Value {
+    report["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .find(|e| e["line"] == line && e["column"] == column)
+        .unwrap_or_else(|| panic!("no error on line {line} in {column}: {report:#}"))
+        .clone()
+}
+
+#[test]
+fn check_reports_an_unclosed_quote_on_the_row_where_it_starts() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let index = dir.path().join("index");
+    let csv = write(
+        dir.path(),
+        "unclosed.csv",
+        "id,name,city,state,latitude,longitude,description\n\
+         p-1,A,Denver,CO,39.7,-105,fine\n\
+         p-2,B,Denver,CO,39.7,-105,\"never closed\n\
+         p-3,C,Denver,CO,39.7,-105,x\n\
+         p-4,D,Denver,CO,39.7,-105,y\n",
+    );
+    let json = ketadir(&index, &["check", "--json", &csv]);
+    assert_eq!(json.status.code(), Some(1), "{}", stdout(&json));
+    let report = json_report(&json);
+    assert_eq!(report["invalid"], 1, "{report:#}");
+    assert_eq!(report["valid"], 1, "{report:#}");
+    let error = report_error(&report, 3, "description");
+    assert_eq!(error["id"], "p-2");
+    let message = error["message"].as_str().expect("message");
+    assert!(message.contains("never closes"), "{message}");
+
+    let text = ketadir(&index, &["check", &csv]);
+    assert_eq!(text.status.code(), Some(1));
+    assert!(
+        stdout(&text).contains("line 3: error: description (id p-2)"),
+        "{}",
+        stdout(&text)
+    );
+    let import = ketadir(&index, &["index", "--json", &csv]);
+    assert!(!import.status.success(), "{}", stdout(&import));
+}
+
+#[test]
+fn check_reports_stray_quotes_with_line_and_column() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let index = dir.path().join("index");
+    let csv = write(
+        dir.path(),
+        "stray.csv",
+        "id,name,organization,city,state,latitude,longitude\n\
+         p-1,Na\"me,,Denver,CO,39.7,-105\n\
+         p-2,\"Name\"junk,,Denver,CO,39.7,-105\n\
+         p-3,Fine,\"Org \"\"Q\"\"\",Denver,CO,39.7,-105\n",
+    );
+    let json = ketadir(&index, &["check", "--json", &csv]);
+    assert_eq!(json.status.code(), Some(1), "{}", stdout(&json));
+    let report = json_report(&json);
+    assert_eq!(
+        (&report["rows_read"], &report["valid"], &report["invalid"]),
+        (&3.into(), &1.into(), &2.into()),
+        "{report:#}"
+    );
+    let stray = report_error(&report, 2, "name");
+    assert_eq!(stray["id"], "p-1");
+    assert_eq!(stray["value"], "Na\"me");
+    let junk = report_error(&report, 3, "name");
+    assert_eq!(junk["id"], "p-2");
+    assert_eq!(report["errors"].as_array().map(Vec::len), Some(2));
+}
+
+/// `check /dev/zero` stops at the record cap instead of reading forever.
+/// The address space is limited so that a regression fails this test
+/// rather than the machine.
+#[cfg(unix)]
+#[test]
+fn check_of_dev_zero_stops_at_the_record_cap() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let index = dir.path().join("index");
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 2097152 && exec \"$@\"")
+        .arg("sh")
+        .arg(env!("CARGO_BIN_EXE_ketadir"))
+        .arg("--index-dir")
+        .arg(&index)
+        .args(["check", "--json", "/dev/zero"])
+        .env("KETADIR_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let started = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("check /dev/zero still running after 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let output = child.wait_with_output().expect("output");
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report = json_report(&output);
+    assert_eq!(report["rows_read"], 0);
+    let error = report_error(&report, 1, "header");
+    let message = error["message"].as_str().expect("message");
+    assert!(message.contains("1 MiB"), "{message}");
+}
+
+#[test]
+fn check_says_a_header_only_file_has_no_rows_and_index_rejects_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let index = dir.path().join("index");
+    let csv = write(
+        dir.path(),
+        "header-only.csv",
+        "id,name,city,state,latitude,longitude\n",
+    );
+    let text = ketadir(&index, &["check", &csv]);
+    assert_eq!(text.status.code(), Some(1), "{}", stdout(&text));
+    assert!(
+        stdout(&text).contains("line 1: error: row: the file has a header but no rows"),
+        "{}",
+        stdout(&text)
+    );
+    let json = ketadir(&index, &["check", "--json", &csv]);
+    let report = json_report(&json);
+    assert_eq!(report["rows_read"], 0);
+    assert_eq!(
+        report_error(&report, 1, "row")["message"],
+        "the file has a header but no rows"
+    );
+
+    let import = ketadir(&index, &["index", "--json", &csv]);
+    assert!(!import.status.success(), "{}", stdout(&import));
+    let outcome = json_report(&import);
+    assert_eq!(
+        outcome["rejection"]["reason"], "no_valid_rows",
+        "{outcome:#}"
+    );
+    assert_eq!(outcome["generation"], serde_json::Value::Null);
+}
+
+#[test]
+fn check_rejects_direction_overrides_in_names_and_dot_ids() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let index = dir.path().join("index");
+    // The byte-order mark at the start of the file stays accepted.
+    let csv = write(
+        dir.path(),
+        "spoof.csv",
+        "\u{feff}id,name,city,state,latitude,longitude\n\
+         p-1,Dr. \u{202e}Evil,Denver,CO,39.7,-105\n\
+         ..,Fine,Denver,CO,39.7,-105\n\
+         p-3,Fine,Denver,CO,39.7,-105\n",
+    );
+    let json = ketadir(&index, &["check", "--json", &csv]);
+    assert_eq!(json.status.code(), Some(1), "{}", stdout(&json));
+    let report = json_report(&json);
+    assert_eq!(report["valid"], 1, "{report:#}");
+    assert!(
+        report["warnings"].as_array().is_some_and(Vec::is_empty),
+        "{report:#}"
+    );
+    let name = report_error(&report, 2, "name");
+    assert_eq!(name["id"], "p-1");
+    assert_eq!(
+        name["message"],
+        "contains U+202E RIGHT-TO-LEFT OVERRIDE, which can make text display reversed"
+    );
+    let id = report_error(&report, 3, "id");
+    assert_eq!(id["value"], "..");
+    assert_eq!(id["id"], serde_json::Value::Null);
+}
+
+// ---------------------------------------------------------------------------
+// Issue 16, items 1 to 4: the published history, rollback targets that do
+// not open, numbers never reused, and no hang at start-up
+// ---------------------------------------------------------------------------
+
+/// `ketadir index` of `count` Denver providers; its published generation.
+fn index_denver(dir: &Path, index: &Path, count: usize) -> Output {
+    let csv = denver_csv(dir, count);
+    ketadir(index, &["index", "--allow-shrink", &csv])
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// What `ketadir search` answers: (total, generation).
+fn served_total_and_generation(index: &Path) -> (u64, u64) {
+    let (_, total, generation) = ids_and_total(&ketadir(
+        index,
+        &["search", "--near", "80202", "--radius", "50", "--json"],
+    ));
+    (total, generation)
+}
+
+#[test]
+fn an_import_that_dies_before_publishing_is_never_a_rollback_target() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let index = dir.path().join("index");
+    let state = IndexDir::new(&index);
+    for count in [30, 31] {
+        let output = index_denver(dir.path(), &index, count);
+        assert!(output.status.success(), "{}", stderr(&output));
+    }
+    // Publishing fails (an I/O error writing CURRENT): two complete
+    // generations, 3 and 4, that were never served.
+    let blocker = index.join("CURRENT.tmp");
+    std::fs::create_dir(&blocker).expect("mkdir CURRENT.tmp");
+    for (count, generation) in [(32, "gen-0000000003"), (33, "gen-0000000004")] {
+        let failed = index_denver(dir.path(), &index, count);
+        assert!(!failed.status.success(), "{}", stdout(&failed));
+        assert!(
+            stderr(&failed).contains(&format!("publishing {generation}")),
+            "{}",
+            stderr(&failed)
+        );
+    }
+    std::fs::remove_dir(&blocker).expect("rmdir CURRENT.tmp");
+    assert_eq!(state.current().expect("pointer"), Some(2));
+    assert_eq!(state.generations().expect("list"), vec![1, 2, 3, 4]);
+
+    let published = index_denver(dir.path(), &index, 34);
+    assert!(
+        stdout(&published).contains("published generation 5"),
+        "{}",
+        stdout(&published)
+    );
+    // Pruned by the published history [1, 2, 5]: the generation served a
+    // moment ago stays, the never-published ones go.
+    assert_eq!(state.generations().expect("list"), vec![1, 2, 5]);
+
+    let rollback = ketadir(&index, &["rollback"]);
+    assert!(rollback.status.success(), "{}", stderr(&rollback));
+    assert_eq!(stdout(&rollback).trim(), "now serving generation 2");
+    assert_eq!(served_total_and_generation(&index), (31, 2));
+    let rollback = ketadir(&index, &["rollback"]);
+    assert_eq!(stdout(&rollback).trim(), "now serving generation 1");
+    assert_eq!(served_total_and_generation(&index), (30, 1));
+    let nothing = ketadir(&index, &["rollback"]);
+    assert!(!nothing.status.success());
+    assert!(
+        stderr(&nothing).contains("no older generation to roll back to"),
+        "{}",
+        stderr(&nothing)
+    );
+    assert_eq!(state.current().expect("pointer"), Some(1));
+}
+
+#[test]
+fn a_rollback_after_a_rollback_and_an_import_returns_to_what_was_served_before() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let index = dir.path().join("index");
+    for count in [30, 31] {
+        assert!(index_denver(dir.path(), &index, count).status.success());
+    }
+    let rollback = ketadir(&index, &["rollback"]);
+    assert_eq!(stdout(&rollback).trim(), "now serving generation 1");
+    let published = index_denver(dir.path(), &index, 32);
+    assert!(
+        stdout(&published).contains("published generation 3"),
+        "{}",
+        stdout(&published)
+    );
+    // The history is [1, 3]: back to 1, not to 2 (rolled away from).
+    let rollback = ketadir(&index, &["rollback"]);
+    assert!(rollback.status.success(), "{}", stderr(&rollback));
+    assert_eq!(stdout(&rollback).trim(), "now serving generation 1");
+    assert_eq!(served_total_and_generation(&index), (30, 1));
+}
+
+#[test]
+fn a_rollback_to_a_generation_that_does_not_open_fails_and_changes_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let index = dir.path().join("index");
+    let state = IndexDir::new(&index);
+    for count in [30, 31, 32] {
+        assert!(index_denver(dir.path(), &index, count).status.success());
+    }
+    std::fs::remove_file(state.generation_path(2).join("ranks.bin")).expect("rm ranks.bin");
+
+    let rollback = ketadir(&index, &["rollback"]);
+    assert!(!rollback.status.success(), "{}", stdout(&rollback));
+    assert!(
+        !stdout(&rollback).contains("now serving"),
+        "{}",
+        stdout(&rollback)
+    );
+    let message = stderr(&rollback);
+    assert!(
+        message.contains("cannot roll back to generation 2")
+            && message.contains("ranks.bin")
+            && message.contains("generation 3 is still served"),
+        "{message}"
+    );
+    assert_eq!(state.current().expect("pointer"), Some(3));
+    assert_eq!(served_total_and_generation(&index), (32, 3));
+}
+
+#[test]
+fn a_generation_number_is_never_published_twice() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let index = dir.path().join("index");
+    let state = IndexDir::new(&index);
+    for count in [30, 31, 32] {
+        assert!(index_denver(dir.path(), &index, count).status.success());
+    }
+    // The served generation deleted by hand.
+    std::fs::remove_dir_all(state.generation_path(3)).expect("rm -r gen-3");
+    let published = index_denver(dir.path(), &index, 33);
+    assert!(published.status.success(), "{}", stderr(&published));
+    assert!(
+        stdout(&published).contains("published generation 4"),
+        "{}",
+        stdout(&published)
+    );
+    assert_eq!(served_total_and_generation(&index), (33, 4));
+}
+
+/// `ketadir serve` on port 0 with the sample data; its log, line by line.
+fn serve_with_log(index: &Path) -> (Running, std::sync::mpsc::Receiver<String>) {
+    let mut server = Command::new(env!("CARGO_BIN_EXE_ketadir"))
+        .arg("--index-dir")
+        .arg(index)
+        .args(["serve", "--addr", "127.0.0.1:0", "--data", sample_csv()])
+        .env("KETADIR_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("server starts");
+    let stderr = server.stderr.take().expect("stderr");
+    let (sender, log) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = sender.send(line);
+        }
+    });
+    (Running(server), log)
+}
+
+/// Waits for the server's address in its log; panics with the log so far.
+fn listening_address(log: &std::sync::mpsc::Receiver<String>, limit: Duration) -> String {
+    let started = Instant::now();
+    let mut seen = Vec::new();
+    while let Some(left) = limit.checked_sub(started.elapsed()) {
+        match log.recv_timeout(left) {
+            Ok(line) => {
+                if let Some(at) = line.find("listening addr=") {
+                    return line[at + 15..].trim().to_string();
+                }
+                seen.push(line);
+            }
+            Err(_) => break,
+        }
+    }
+    panic!("the server did not listen within {limit:?}: {seen:#?}");
+}
+
+fn search_total_and_generation(address: &str) -> (u64, u64) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .into();
+    let body: serde_json::Value = agent
+        .get(format!(
+            "http://{address}/api/v1/search?near=80202&radius=50"
+        ))
+        .call()
+        .expect("request")
+        .body_mut()
+        .read_json()
+        .expect("JSON");
+    (
+        body["total"].as_u64().expect("total"),
+        body["generation"].as_u64().expect("generation"),
+    )
+}
+
+#[test]
+fn serve_builds_the_first_index_itself_when_another_first_import_gives_up() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let index = dir.path().join("index");
+    // Another process's first import is running…
+    let held = IndexDir::new(&index).lock_imports().expect("lock");
+    let (mut server, log) = serve_with_log(&index);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        matches!(server.0.try_wait(), Ok(None)),
+        "the server must wait for the running import"
+    );
+    let early: Vec<String> = log.try_iter().collect();
+    assert!(
+        !early.iter().any(|line| line.contains("listening")),
+        "{early:#?}"
+    );
+    // …and ends without publishing (rejected, or killed): the server builds
+    // the first generation itself instead of waiting for ever.
+    drop(held);
+    let address = listening_address(&log, Duration::from_secs(60));
+    assert_eq!(search_total_and_generation(&address).1, 1);
+    assert_eq!(IndexDir::new(&index).current().expect("pointer"), Some(1));
+}
+
+#[test]
+fn serve_waits_for_a_running_first_import_and_serves_what_it_published() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let index = dir.path().join("index");
+    let state = IndexDir::new(&index);
+    let held = state.lock_imports().expect("lock");
+    let (_server, log) = serve_with_log(&index);
+    std::thread::sleep(Duration::from_millis(1000));
+    let csv = std::fs::read(denver_csv(dir.path(), 30)).expect("CSV");
+    let outcome = ketadir::index::import_csv_locked(
+        &state,
+        &held,
+        csv.as_slice(),
+        &ketadir::index::ImportOptions::default(),
+        |_| {},
+    )
+    .expect("import");
+    assert_eq!(outcome.generation, Some(1));
+    drop(held);
+    let address = listening_address(&log, Duration::from_secs(60));
+    // What the other import published, not a build of --data.
+    assert_eq!(search_total_and_generation(&address), (30, 1));
+    assert_eq!(state.generations().expect("list"), vec![1]);
+}
+
+#[test]
+fn serve_refuses_published_generations_without_a_pointer() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let index = dir.path().join("index");
+    let state = IndexDir::new(&index);
+    for count in [30, 31] {
+        assert!(index_denver(dir.path(), &index, count).status.success());
+    }
+    std::fs::remove_file(state.pointer_path()).expect("rm CURRENT");
+
+    let (status, log) = serve_until_it_exits(&index);
+    assert!(!status.success(), "{log}");
+    assert!(
+        log.contains(&format!(
+            "{} has generations 1, 2 but no CURRENT pointer",
+            index.display()
+        )) && log.contains("index <CSV>")
+            && log.contains("gen-0000000002"),
+        "{log}"
+    );
+    assert!(!log.contains("listening"), "{log}");
+    // Nothing was built from --data over them.
+    assert_eq!(state.generations().expect("list"), vec![1, 2]);
+    assert_eq!(state.current().expect("pointer"), None);
+}

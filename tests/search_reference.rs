@@ -40,6 +40,7 @@ use std::sync::Arc;
 use geo::{Distance, HaversineMeasure, Point};
 use ketadir::index::{Generation, ImportOptions, IndexDir, import_csv};
 use ketadir::ingest::read_providers;
+use ketadir::provider::US_STATES;
 use ketadir::provider::{Condition, Provider, Treatment};
 use ketadir::search::{Hit, SearchRequest, SearchResponse, SortOrder, search};
 
@@ -814,6 +815,85 @@ fn fold(c: char) -> char {
 }
 
 /// Split on every non-alphanumeric char, lower-case, fold accents.
+/// docs/search.md, "Words that say nothing here": dropped from `q` before
+/// matching. The reference keeps its own copy of the lists, on purpose.
+const IGNORED_WORDS: [&str; 51] = [
+    "a",
+    "an",
+    "the",
+    "and",
+    "or",
+    "for",
+    "of",
+    "in",
+    "on",
+    "at",
+    "to",
+    "with",
+    "from",
+    "by",
+    "my",
+    "me",
+    "i",
+    "we",
+    "us",
+    "you",
+    "need",
+    "want",
+    "looking",
+    "find",
+    "best",
+    "top",
+    "good",
+    "great",
+    "local",
+    "nearby",
+    "near",
+    "around",
+    "area",
+    "help",
+    "please",
+    "ketamine",
+    "therapy",
+    "therapies",
+    "clinic",
+    "clinics",
+    "doctor",
+    "doctors",
+    "provider",
+    "providers",
+    "center",
+    "centers",
+    "centre",
+    "centres",
+    "specialist",
+    "specialists",
+    "practice",
+];
+
+/// The words of `q` a provider must match.
+fn meaningful_words(text: &str) -> Vec<String> {
+    tokenize(text)
+        .into_iter()
+        .filter(|word| !IGNORED_WORDS.contains(&word.as_str()))
+        .collect()
+}
+
+/// A word that could make the words of `q` name a place (docs/search.md,
+/// "Places typed as words"): a state code or a word of a state's name, or
+/// a 5-digit number. The random texts leave such words out, so that the
+/// reference need not know the gazetteer.
+fn could_name_a_place(word: &str) -> bool {
+    let lower = word.to_lowercase();
+    (lower.len() == 5 && lower.bytes().all(|b| b.is_ascii_digit()))
+        || US_STATES.iter().any(|(code, name)| {
+            code.eq_ignore_ascii_case(&lower)
+                || name
+                    .split(' ')
+                    .any(|part| part.eq_ignore_ascii_case(&lower))
+        })
+}
+
 fn tokenize(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|word| !word.is_empty())
@@ -963,7 +1043,7 @@ impl Reference {
     /// For each query token, which vocabulary tokens it matches; `None` when
     /// the text has no tokens (no text constraint).
     fn text_sets(&self, text: &str) -> Option<Vec<Vec<bool>>> {
-        let words = tokenize(text);
+        let words = meaningful_words(text);
         if words.is_empty() {
             return None;
         }
@@ -1223,6 +1303,9 @@ fn random_text(rng: &mut Rng, providers: &[Provider]) -> String {
         } else {
             rng.pick(&words).clone()
         };
+        if could_name_a_place(&word) {
+            word = "infusion".into();
+        }
         // Typos in 4-letter words too: those must not match (no fuzzy
         // matching below 5 characters).
         if word.chars().count() >= 4 && rng.chance(0.3) {
@@ -1406,6 +1489,16 @@ fn random_query(rng: &mut Rng, providers: &[Provider]) -> Query {
     query.sort = *rng.pick(&sorts);
     if query.sort != SortOrder::Rating || rng.chance(0.3) {
         query.push("sort", case_variant(rng, query.sort.as_str()));
+    }
+    // A `q` whose every word says nothing counts as absent, and relevance
+    // then orders as rating (docs/search.md).
+    if query.sort == SortOrder::Relevance
+        && query
+            .text
+            .as_deref()
+            .is_none_or(|text| meaningful_words(text).is_empty())
+    {
+        query.sort = SortOrder::Rating;
     }
 
     if rng.chance(0.4) {

@@ -216,6 +216,9 @@ impl Gazetteer {
 
     /// The state whose USPS code or normalised name is `key` (a [`name_key`]).
     pub fn state(&self, key: &str) -> Option<&State> {
+        // The key reads "Mt" as "Mount" (Mount Vernon); as a state, "MT"
+        // is Montana ("Bozeman, MT").
+        let key = if key == "mount" { "mt" } else { key };
         self.states.iter().find(|state| {
             state.key == key || (key.len() == 2 && state.code.eq_ignore_ascii_case(key))
         })
@@ -255,6 +258,11 @@ impl Builder {
         else {
             return;
         };
+        // Only places a provider's `state` can name (the Marshall Islands
+        // and the military "states" are in the files, not in the list).
+        if !is_listed_state(state) {
+            return;
+        }
         let key = name_key(name);
         if key.is_empty() {
             return;
@@ -292,7 +300,7 @@ impl Builder {
         let Some(position) = position(lat, lon) else {
             return;
         };
-        if zip.len() != 5 || !zip.bytes().all(|b| b.is_ascii_digit()) {
+        if zip.len() != 5 || !zip.bytes().all(|b| b.is_ascii_digit()) || !is_listed_state(state) {
             return;
         }
         let lookup = (name_key(city), state);
@@ -509,6 +517,11 @@ pub const ABBREVIATIONS: [(&str, &str); 4] = [
 const ALIASES: [(&str, &str, &str); 1] = [("new york city", "new york", "NY")];
 
 /// The other spelling of a town in `state`, if it has one.
+/// A code of the states, district and territories a search can name.
+fn is_listed_state(code: &str) -> bool {
+    US_STATES.iter().any(|(listed, _)| *listed == code)
+}
+
 fn alias(key: &str, state: &str) -> Option<&'static str> {
     ALIASES.iter().find_map(|&(geonames, usps, alias_state)| {
         if state != alias_state {
@@ -656,8 +669,21 @@ mod tests {
     #[test]
     fn every_line_of_both_files_is_read() {
         let gazetteer = Gazetteer::get();
-        assert_eq!(gazetteer.zips().len(), ZIPS_CSV.lines().count() - 1);
-        let cities = CITIES_CSV.lines().skip(1).filter_map(csv_fields::<5>);
+        // Every line of a listed state or territory (the files also hold
+        // the Marshall Islands, which no provider's `state` can name).
+        let listed_zips = ZIPS_CSV
+            .lines()
+            .skip(1)
+            .filter_map(csv_fields::<5>)
+            .filter(|[_, _, state, ..]| is_listed_state(state))
+            .count();
+        assert_eq!(gazetteer.zips().len(), listed_zips);
+        assert!(listed_zips + 5 > ZIPS_CSV.lines().count() - 1);
+        let cities = CITIES_CSV
+            .lines()
+            .skip(1)
+            .filter_map(csv_fields::<5>)
+            .filter(|[_, state, ..]| is_listed_state(state));
         let keys: std::collections::HashSet<(String, &str)> = cities
             .map(|[name, state, ..]| (name_key(name), state))
             .collect();

@@ -111,6 +111,23 @@ pub fn resolve_near(text: &str) -> Result<Place, PlaceError> {
     resolve_name(gazetteer, text)
 }
 
+/// A place written as words inside a longer text (a search box's words):
+/// a known 5-digit ZIP code, or a town followed by its state ("Austin,
+/// TX", "austin texas"). Nothing else: no coordinates, no state alone, no
+/// town without a state, no suggestions, so a miss costs only lookups.
+pub fn place_in_words(text: &str) -> Option<Place> {
+    let gazetteer = Gazetteer::get();
+    let trimmed = text.trim();
+    if trimmed.len() == 5 && trimmed.bytes().all(|b| b.is_ascii_digit()) {
+        return gazetteer.zip(trimmed).map(zip_place);
+    }
+    let key = name_key(trimmed);
+    splits(&key).into_iter().find_map(|(town_key, state_key)| {
+        let state = gazetteer.state(state_key)?;
+        gazetteer.town(town_key, state.code).map(town_place)
+    })
+}
+
 fn zip_place(place: &ZipPlace) -> Place {
     Place {
         label: format!("{}, {} {}", place.city, place.state, place.zip),
@@ -778,5 +795,84 @@ mod tests {
                 Some((suggestion.lat, suggestion.lon))
             );
         }
+    }
+
+    /// "City, ST" for every state's most populous town resolves to that
+    /// town (the bug that read "Bozeman, MT" as "Bozeman Mount").
+    #[test]
+    fn every_states_largest_city_typed_as_city_st_resolves() {
+        let gazetteer = Gazetteer::get();
+        let mut failures = Vec::new();
+        for state in gazetteer.states() {
+            let Some(largest) = gazetteer
+                .towns()
+                .iter()
+                .filter(|t| t.state == state.code && t.population.is_some())
+                .max_by_key(|t| t.population)
+            else {
+                continue;
+            };
+            for typed in [
+                format!("{}, {}", largest.name, state.code),
+                format!("{} {}", largest.name, state.code.to_lowercase()),
+            ] {
+                match resolve_near(&typed) {
+                    Ok(place) if place.position == Some(largest.position) => {}
+                    other => failures.push(format!("{typed}: {other:?}")),
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{failures:#?}");
+        for typed in ["Bozeman, MT", "Billings, MT", "Helena, MT", "Missoula MT"] {
+            let place = resolve_near(typed).unwrap_or_else(|e| panic!("{typed}: {e}"));
+            assert!(place.label.ends_with(", MT"), "{typed}: {}", place.label);
+        }
+        // "Mt" still reads as "Mount" inside a name.
+        assert!(resolve_near("Mt Vernon, NY").is_ok_and(|p| p.label == "Mount Vernon, NY"));
+        assert_eq!(resolve_near("MT").map(|p| p.state), Ok(Some("MT")));
+    }
+
+    /// Every label the search box can offer, for every town and every ZIP
+    /// code, resolves to that place when chosen; so do the "did you mean"
+    /// suggestions of an unknown place.
+    #[test]
+    fn every_place_the_site_offers_resolves_when_chosen() {
+        let gazetteer = Gazetteer::get();
+        let mut failures = Vec::new();
+        for town in gazetteer.towns() {
+            let label = town.label();
+            match resolve_near(&label) {
+                Ok(place) if place.label.ends_with(&format!(", {}", town.state)) => {}
+                other => failures.push(format!("{label}: {other:?}")),
+            }
+        }
+        for zip in gazetteer.zips().iter().step_by(7) {
+            for suggestion in suggest(zip.zip, 1) {
+                if resolve_near(&suggestion.label).is_err() {
+                    failures.push(suggestion.label);
+                }
+            }
+        }
+        for typed in [
+            "Bozman, MT",
+            "Billngs, MT",
+            "Denvr, CO",
+            "Springfeld",
+            "Austn, TX",
+        ] {
+            if let Err(PlaceError::NotFound { suggestions, .. }) = resolve_near(typed) {
+                for suggestion in suggestions {
+                    if resolve_near(&suggestion).is_err() {
+                        failures.push(format!("{typed} suggests {suggestion}"));
+                    }
+                }
+            }
+        }
+        assert!(
+            failures.is_empty(),
+            "{} places do not resolve: {:#?}",
+            failures.len(),
+            &failures[..failures.len().min(40)]
+        );
     }
 }

@@ -290,7 +290,7 @@ fn import_under_lock(
     let result = build_into(dir, &building, generation, input, options, on_progress);
     let outcome = match result {
         Ok(BuildResult::Built(outcome_report, documents)) => {
-            dir.finish_build(&building, generation)?;
+            dir.finish_build(&building, generation, lock)?;
             dir.publish(generation, lock)?;
             dir.prune(lock)?;
             ImportOutcome {
@@ -441,6 +441,7 @@ fn build_into(
         .collect();
     let meta = GenerationMeta {
         generation,
+        id: Some(GenerationMeta::new_id(generation, &source_sha256)),
         format_version: FORMAT_VERSION,
         documents: rank_inputs.len() as u64,
         built_at: format_utc(unix_now()),

@@ -31,6 +31,11 @@ const RANKS_FILE: &str = "ranks.bin";
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GenerationMeta {
     pub generation: u64,
+    /// Random, made when the generation is built: tells two builds apart
+    /// even if they carry the same number (one an older ketadir made, or a
+    /// directory replaced by hand). `None` in generations built before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     /// The [`FORMAT_VERSION`] of the binary that built it; a generation
     /// without one is of format 1.
     #[serde(default = "legacy_format")]
@@ -112,7 +117,66 @@ pub fn check_format(dir: &IndexDir, generation: u64) -> Result<(), IndexError> {
     }
 }
 
+/// What tells one build of a generation from another: its number, its
+/// random `id`, when it was built and from which bytes (the last two for
+/// generations built before the `id`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct GenerationIdentity {
+    pub generation: u64,
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub built_at: String,
+    #[serde(default)]
+    pub source_sha256: Option<String>,
+}
+
+impl GenerationIdentity {
+    /// Reads the identity of the generation in `generation_dir` from its
+    /// metadata, without parsing the rest (cheap enough for every poll).
+    pub fn read(generation_dir: &Path) -> Result<GenerationIdentity, IndexError> {
+        let (file, path) = open_meta_file(generation_dir)?;
+        serde_json::from_reader(BufReader::new(file))
+            .map_err(|e| IndexError::Corrupt(format!("{}: {e}", path.display())))
+    }
+}
+
 impl GenerationMeta {
+    /// A new random id for a build of `generation` (128 bits, hex): the
+    /// process's random hasher keys, the time, the process and the source.
+    pub fn new_id(generation: u64, source_sha256: &str) -> String {
+        use sha2::{Digest, Sha256};
+        use std::hash::BuildHasher;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let random = std::collections::hash_map::RandomState::new().hash_one((
+            generation,
+            nanos,
+            std::process::id(),
+        ));
+        let mut digest = Sha256::new();
+        digest.update(random.to_le_bytes());
+        digest.update(nanos.to_le_bytes());
+        digest.update(std::process::id().to_le_bytes());
+        digest.update(generation.to_le_bytes());
+        digest.update(source_sha256.as_bytes());
+        digest.finalize()[..16]
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect()
+    }
+
+    /// This generation's [`GenerationIdentity`].
+    pub fn identity(&self) -> GenerationIdentity {
+        GenerationIdentity {
+            generation: self.generation,
+            id: self.id.clone(),
+            built_at: self.built_at.clone(),
+            source_sha256: self.source_sha256.clone(),
+        }
+    }
+
     /// Reads `generation.json` (or a format-1 generation's `ketadir.json`).
     pub fn read(generation_dir: &Path) -> Result<GenerationMeta, IndexError> {
         let (file, path) = open_meta_file(generation_dir)?;
@@ -444,6 +508,7 @@ mod tests {
     fn meta(generation: u64) -> GenerationMeta {
         GenerationMeta {
             generation,
+            id: Some("0123456789abcdef0123456789abcdef".into()),
             format_version: FORMAT_VERSION,
             documents: 3,
             built_at: "2025-01-01T00:00:00Z".into(),

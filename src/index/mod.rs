@@ -18,10 +18,10 @@ pub use build::{
     import_csv_locked, outcome_label,
 };
 pub use generation::{
-    Generation, GenerationMeta, INSURANCE_FACET_SETS, INSURANCE_OVERFLOW_BIT, RankArray,
-    SegmentColumns, check_format, format_of,
+    Generation, GenerationIdentity, GenerationMeta, INSURANCE_FACET_SETS, INSURANCE_OVERFLOW_BIT,
+    RankArray, SegmentColumns, check_format, format_of,
 };
-pub use generations::{ImportLock, ImportLogEntry, IndexDir};
+pub use generations::{History, ImportLock, ImportLogEntry, IndexDir};
 pub use served::{IndexStatus, PICKUP_INTERVAL, ServedIndex};
 pub use upgrade::upgrade_current;
 
@@ -48,6 +48,16 @@ pub enum IndexError {
     NoGeneration,
     #[error("there is no older generation to roll back to")]
     NothingToRollBackTo,
+    /// The generation a rollback would serve does not open; `CURRENT` was
+    /// left as it was.
+    #[error(
+        "cannot roll back to generation {generation}: it does not open ({reason}); the rollback was refused and generation {served} is still served"
+    )]
+    BrokenRollbackTarget {
+        generation: u64,
+        served: u64,
+        reason: String,
+    },
     #[error("the index is damaged: {0}")]
     Corrupt(String),
     #[error("{context}: {source}")]

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use arc_swap::ArcSwapOption;
 
-use super::{Generation, ImportLogEntry, IndexDir, IndexError};
+use super::{Generation, GenerationIdentity, ImportLogEntry, IndexDir, IndexError};
 
 /// How often a server checks for a newly published generation.
 pub const PICKUP_INTERVAL: Duration = Duration::from_secs(1);
@@ -45,7 +45,10 @@ impl ServedIndex {
     }
 
     /// Swaps in the generation `CURRENT` names, if it is not the served one.
-    /// The new one is opened and warmed before the swap.
+    /// The new one is opened and warmed before the swap. A generation is
+    /// told by its identity, not only its number: a directory that now
+    /// holds another build under the served number (one an older ketadir
+    /// made, or a copy put there by hand) is swapped in too.
     ///
     /// A generation of another index format (published by an older or a
     /// newer ketadir) is not swapped in: the served one stays, and the
@@ -56,8 +59,16 @@ impl ServedIndex {
             return Ok(false);
         };
         let served = self.generation();
-        if served.as_ref().is_some_and(|g| g.number() == wanted) {
-            return Ok(false);
+        if let Some(served) = &served
+            && served.number() == wanted
+        {
+            let path = self.index_dir.generation_path(wanted);
+            match GenerationIdentity::read(&path) {
+                Ok(identity) if identity != served.meta.identity() => {}
+                // The same build; or its metadata is gone (its directory
+                // deleted by hand): keep serving the open files.
+                _ => return Ok(false),
+            }
         }
         let generation = match Generation::open(&self.index_dir, wanted) {
             Err(error @ (IndexError::OldFormat { .. } | IndexError::NewerFormat { .. })) => {
@@ -147,12 +158,20 @@ impl ServedIndex {
     }
 
     /// Serves the previous generation again (here at once, elsewhere at
-    /// the next poll) and returns its number. Blocking work.
+    /// the next poll) and returns its number. The generation is opened
+    /// before `CURRENT` is switched, and swapped in here before this
+    /// returns; one that does not open is refused
+    /// ([`IndexError::BrokenRollbackTarget`]) and nothing changes.
+    /// Blocking work.
     pub fn roll_back(&self) -> Result<u64, IndexError> {
-        let generation = self.index_dir.rollback()?;
-        if let Err(error) = self.refresh() {
-            tracing::error!(%error, "the rolled-back generation could not be opened");
-        }
-        Ok(generation)
+        let generation = self.index_dir.rollback_opened()?;
+        let number = generation.number();
+        tracing::info!(
+            generation = number,
+            documents = generation.meta.documents,
+            "serving generation (rolled back)"
+        );
+        self.current.store(Some(Arc::new(generation)));
+        Ok(number)
     }
 }

@@ -4,15 +4,11 @@
 
 use std::fs::File;
 use std::io::BufReader;
-use std::time::Duration;
 
 use super::build::{ImportOptions, ImportOutcome, SOURCE_FILE, import_csv_locked};
 use super::generation::{GenerationMeta, check_format};
 use super::generations::{ImportLock, IndexDir};
 use super::{FORMAT_VERSION, IndexError};
-
-/// How often a rebuild retries the import lock while another import runs.
-const LOCK_RETRY: Duration = Duration::from_millis(200);
 
 /// Makes sure `CURRENT` names a generation this binary can serve.
 ///
@@ -58,19 +54,9 @@ fn needs_rebuild(dir: &IndexDir, generation: u64) -> Result<bool, IndexError> {
 
 /// The import lock, waited for: a rebuild cannot be skipped.
 fn wait_for_import_lock(dir: &IndexDir) -> Result<ImportLock, IndexError> {
-    let mut said = false;
-    loop {
-        match dir.lock_imports() {
-            Err(IndexError::ImportInProgress) => {
-                if !said {
-                    tracing::info!("another import is running; the rebuild waits for it to finish");
-                    said = true;
-                }
-                std::thread::sleep(LOCK_RETRY);
-            }
-            other => return other,
-        }
-    }
+    dir.lock_imports_waiting(|| {
+        tracing::info!("another import is running; the rebuild waits for it to finish");
+    })
 }
 
 fn rebuild(

@@ -48,12 +48,55 @@ pub fn text_list(value: &str, max_item: usize) -> FieldResult<Vec<String>> {
     Ok(items)
 }
 
+/// [`text`] that names a provider or a place (`name`, `organization`,
+/// `city`), without the characters that can disguise what it says.
+pub fn display_text(value: &str, max: usize) -> FieldResult<String> {
+    let text = text(value, max)?;
+    if let Some((code, name, effect)) = value.chars().find_map(disguising) {
+        return Err(format!("contains U+{code:04X} {name}, which {effect}"));
+    }
+    Ok(text)
+}
+
+/// A bidirectional control, zero-width character or line/paragraph
+/// separator: its code point, its Unicode name and what it does to text.
+fn disguising(c: char) -> Option<(u32, &'static str, &'static str)> {
+    const REVERSED: &str = "can make text display reversed";
+    const REORDERED: &str = "can change the order in which text is displayed";
+    const INVISIBLE: &str = "is invisible, so two names that look the same can differ";
+    const BREAKS: &str = "starts a new line inside the text";
+    let (name, effect) = match c {
+        '\u{202A}' => ("LEFT-TO-RIGHT EMBEDDING", REORDERED),
+        '\u{202B}' => ("RIGHT-TO-LEFT EMBEDDING", REORDERED),
+        '\u{202C}' => ("POP DIRECTIONAL FORMATTING", REORDERED),
+        '\u{202D}' => ("LEFT-TO-RIGHT OVERRIDE", REVERSED),
+        '\u{202E}' => ("RIGHT-TO-LEFT OVERRIDE", REVERSED),
+        '\u{2066}' => ("LEFT-TO-RIGHT ISOLATE", REORDERED),
+        '\u{2067}' => ("RIGHT-TO-LEFT ISOLATE", REORDERED),
+        '\u{2068}' => ("FIRST STRONG ISOLATE", REORDERED),
+        '\u{2069}' => ("POP DIRECTIONAL ISOLATE", REORDERED),
+        '\u{200B}' => ("ZERO WIDTH SPACE", INVISIBLE),
+        '\u{200C}' => ("ZERO WIDTH NON-JOINER", INVISIBLE),
+        '\u{200D}' => ("ZERO WIDTH JOINER", INVISIBLE),
+        '\u{2060}' => ("WORD JOINER", INVISIBLE),
+        '\u{FEFF}' => ("ZERO WIDTH NO-BREAK SPACE", INVISIBLE),
+        '\u{2028}' => ("LINE SEPARATOR", BREAKS),
+        '\u{2029}' => ("PARAGRAPH SEPARATOR", BREAKS),
+        _ => return None,
+    };
+    Some((u32::from(c), name, effect))
+}
+
 pub fn id(value: &str) -> FieldResult<String> {
     let valid_chars = value
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
     if !valid_chars || value.len() > 64 {
         return Err("must be 1–64 characters of A–Z, a–z, 0–9, '.', '_' or '-'".into());
+    }
+    // `/providers/.` and `/providers/..` are normalised to other pages.
+    if value == "." || value == ".." {
+        return Err("must not be \".\" or \"..\", which cannot be a profile's address".into());
     }
     Ok(value.to_string())
 }
@@ -221,6 +264,10 @@ mod tests {
                 ("has space", Err(())),
                 ("ünï", Err(())),
                 ("<script>", Err(())),
+                (".", Err(())),
+                ("..", Err(())),
+                ("...", Ok("...".to_string())),
+                (".x", Ok(".x".to_string())),
                 (&"x".repeat(64), Ok("x".repeat(64))),
                 (&"x".repeat(65), Err(())),
             ],
@@ -371,6 +418,32 @@ mod tests {
         );
         assert!(conditions("crps;back pain").is_err());
         assert_eq!(conditions(" ; "), Ok(vec![]));
+    }
+
+    #[test]
+    fn display_text_refuses_disguising_characters() {
+        assert_eq!(
+            display_text("Dr. Ann Lee", 200),
+            Ok("Dr. Ann Lee".to_string())
+        );
+        assert_eq!(
+            display_text("Zürich Åsa 東京 مرحبا", 200),
+            Ok("Zürich Åsa 東京 مرحبا".to_string())
+        );
+        assert_eq!(
+            display_text("abc\u{202E}fed", 200),
+            Err(
+                "contains U+202E RIGHT-TO-LEFT OVERRIDE, which can make text display reversed"
+                    .to_string()
+            )
+        );
+        assert_eq!(
+            display_text("a\u{feff}b", 200).map_err(|e| e.contains("U+FEFF")),
+            Err(true)
+        );
+        // The general rules still apply first.
+        assert!(display_text("a\u{0}b", 200).is_err());
+        assert!(display_text(&"n".repeat(201), 200).is_err());
     }
 
     #[test]

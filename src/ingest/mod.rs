@@ -1,23 +1,33 @@
 //! CSV → validated [`Provider`] records + a [`Report`] of every problem.
 //!
 //! Reading streams: each valid record is handed to a sink as soon as its row
-//! is checked, so memory holds one row at a time plus the set of ids seen
-//! (ids must be unique) and the report. Rows are read as bytes, so invalid
-//! UTF-8 is an error for its own row only, and no byte sequence can panic.
+//! is checked, so memory holds one row at a time (at most
+//! [`MAX_RECORD_BYTES`]) plus the set of ids seen (ids must be unique) and
+//! the report. Rows are read as bytes by a strict reader ([`records`]), so
+//! invalid UTF-8 and quoting mistakes are errors of their own row only, and
+//! no byte sequence can panic.
 //! This module knows nothing of tantivy or HTTP: the CLI's `check`, imports
 //! from the CLI and imports over HTTP all use it, so one set of rules holds.
 
 pub mod fields;
+mod records;
 mod report;
 
 use std::collections::HashSet;
 use std::io::Read;
 
-pub use report::{Problem, Report};
+pub use records::MAX_RECORD_BYTES;
+pub use report::{NO_ROWS, Problem, Report};
+
+use records::{Oversize, QuoteProblemKind, Record, RecordReader};
 
 use crate::geo::LatLon;
 use crate::geo::gazetteer::Gazetteer;
 use crate::provider::{MAX_PRICE, MAX_REVIEW_COUNT, Provider};
+
+/// [`MAX_RECORD_BYTES`] in words, for messages.
+const RECORD_LIMIT: &str = "1 MiB (1,048,576 bytes)";
+const _: () = assert!(MAX_RECORD_BYTES == 1_048_576, "update RECORD_LIMIT");
 
 /// Failure to read the input at all (as opposed to bad rows, which are
 /// reported and skipped).
@@ -125,13 +135,57 @@ impl Column {
 struct Header {
     positions: [Option<usize>; Column::ALL.len()],
     width: usize,
+    /// Every column's name as reported (lower case), known or not.
+    names: Vec<String>,
+    /// The line the header is on (1 unless blank lines come first).
+    line: u64,
 }
 
 impl Header {
-    /// Maps the header row; problems that make the file unreadable are errors
-    /// (the caller reads no rows), unknown columns are warnings.
-    fn parse(header: &csv::ByteRecord, report: &mut Report) -> Option<Header> {
+    /// Reads the header row; problems that make the file unreadable are
+    /// errors (the caller reads no rows), unknown columns are warnings.
+    fn read<R: Read>(
+        reader: &mut RecordReader<R>,
+        record: &mut Record,
+        report: &mut Report,
+    ) -> Result<Option<Header>, IngestError> {
+        let found = reader.read(record)?;
+        let line = record.line().max(1);
+        if found && record.oversize().is_some() {
+            let message = format!(
+                "the header is longer than {RECORD_LIMIT}, the most a record may have: this is not a provider CSV"
+            );
+            report.error(line, None, "header", None, &message);
+            return Ok(None);
+        }
+        if !found || record.iter().all(<[u8]>::is_empty) {
+            report.error(line, None, "header", None, "the file has no header row");
+            return Ok(None);
+        }
+        if !record.problems().is_empty() {
+            for problem in record.problems() {
+                let value = record.get(problem.field).map(String::from_utf8_lossy);
+                let message = format!(
+                    "column {}: {}",
+                    problem.field + 1,
+                    quote_message(problem.kind)
+                );
+                report.error(
+                    line,
+                    None,
+                    "header",
+                    value.as_deref().map(str::trim),
+                    &message,
+                );
+            }
+            return Ok(None);
+        }
+        Ok(Header::parse(record, line, report))
+    }
+
+    fn parse(header: &Record, line: u64, report: &mut Report) -> Option<Header> {
         let mut positions = [None; Column::ALL.len()];
+        let mut names = Vec::with_capacity(header.len());
         let mut usable = true;
         for (position, raw) in header.iter().enumerate() {
             let raw = String::from_utf8_lossy(raw);
@@ -139,24 +193,78 @@ impl Header {
             let name = raw.trim_start_matches('\u{feff}').trim().to_lowercase();
             match Column::ALL.iter().position(|c| c.name() == name) {
                 Some(index) if positions[index].is_some() => {
-                    report.error(1, None, &name, None, "column appears more than once");
+                    report.error(line, None, &name, None, "column appears more than once");
                     usable = false;
                 }
                 Some(index) => positions[index] = Some(position),
-                None => report.warning(1, None, &name, None, "unknown column, ignored"),
+                None => report.warning(line, None, &name, None, "unknown column, ignored"),
             }
+            names.push(name);
         }
         for required in Column::REQUIRED {
             if positions[required as usize].is_none() {
-                report.error(1, None, required.name(), None, "required column is missing");
+                report.error(
+                    line,
+                    None,
+                    required.name(),
+                    None,
+                    "required column is missing",
+                );
                 usable = false;
             }
         }
         usable.then_some(Header {
             positions,
             width: header.len(),
+            names,
+            line,
         })
     }
+
+    /// The name of the column at `position` of a row; `row` past the header.
+    fn name_at(&self, position: usize) -> &str {
+        self.names.get(position).map_or("row", String::as_str)
+    }
+}
+
+/// What a quoting problem means, and how to fix it.
+fn quote_message(kind: QuoteProblemKind) -> String {
+    match kind {
+        QuoteProblemKind::StrayQuote => {
+            "a quote (\") inside a field that does not start with one: \
+             put the whole field in quotes and write each quote in it as \"\""
+                .into()
+        }
+        QuoteProblemKind::TextAfterClosingQuote => {
+            "text after the closing quote of a quoted field: \
+             inside a quoted field, write each quote as \"\""
+                .into()
+        }
+        QuoteProblemKind::Unclosed {
+            opened_line,
+            last_line,
+        } if last_line > opened_line => format!(
+            "the quote that opens this field on line {opened_line} never closes: \
+             the rest of the file, to line {last_line}, was read into this field"
+        ),
+        QuoteProblemKind::Unclosed { opened_line, .. } => format!(
+            "the quote that opens this field on line {opened_line} never closes before the end of the file"
+        ),
+    }
+}
+
+/// Why an oversize record was skipped.
+fn oversize_message(oversize: Oversize, header: &Header) -> String {
+    let mut message = format!(
+        "the record is longer than {RECORD_LIMIT}, the most a row may have, and was skipped"
+    );
+    if let Some((position, line)) = oversize.open_quote {
+        message.push_str(&format!(
+            "; it reached the limit inside the quoted field of column {}, whose quote opens on line {line}: is a closing quote missing?",
+            header.name_at(position)
+        ));
+    }
+    message
 }
 
 /// Reads a provider CSV, calling `on_valid` with each valid record in file
@@ -175,34 +283,17 @@ pub fn read_providers_with<R: Read>(
     mut on_valid: impl FnMut(Provider, &Report),
 ) -> Result<Report, IngestError> {
     let gazetteer = Gazetteer::get();
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .from_reader(input);
+    let mut reader = RecordReader::new(input);
+    let mut record = Record::default();
     let mut report = Report::default();
-    let header_record = match reader.byte_headers() {
-        Ok(header) => header.clone(),
-        Err(error) => return Err(csv_error_to_io(error).into()),
-    };
-    if header_record.is_empty() || header_record.iter().all(|f| f.is_empty()) {
-        report.error(1, None, "header", None, "the file has no header row");
-        return Ok(report);
-    }
-    let Some(header) = Header::parse(&header_record, &mut report) else {
+    let Some(header) = Header::read(&mut reader, &mut record, &mut report)? else {
         return Ok(report);
     };
     let mut seen_ids: HashSet<Box<str>> = HashSet::new();
-    let mut record = csv::ByteRecord::new();
-    loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(error) => return Err(csv_error_to_io(error).into()),
-        }
-        let line = record.position().map_or(0, |p| p.line());
+    while reader.read(&mut record)? {
         report.rows_read += 1;
         let mut row = RowCheck {
-            line,
+            line: record.line(),
             id: None,
             report: &mut report,
             failed: false,
@@ -214,14 +305,10 @@ pub fn read_providers_with<R: Read>(
             report.invalid += 1;
         }
     }
-    Ok(report)
-}
-
-fn csv_error_to_io(error: csv::Error) -> std::io::Error {
-    match error.into_kind() {
-        csv::ErrorKind::Io(io) => io,
-        other => std::io::Error::other(format!("{other:?}")),
+    if report.rows_read == 0 {
+        report.error(header.line, None, "row", None, NO_ROWS);
     }
+    Ok(report)
 }
 
 /// The checks of one row, collecting every problem into the report.
@@ -239,7 +326,8 @@ impl RowCheck<'_> {
             .error(self.line, self.id.as_deref(), column.name(), value, message);
     }
 
-    /// Parses an optional cell: `None` when blank or failed (failure reported).
+    /// Parses an optional cell: `None` when blank, broken (its problem is
+    /// reported on its own) or failed (failure reported).
     fn optional<T>(
         &mut self,
         cells: &Cells,
@@ -262,21 +350,45 @@ impl RowCheck<'_> {
         column: Column,
         parse: impl FnOnce(&str) -> fields::FieldResult<T>,
     ) -> Option<T> {
-        if cells.get(column).is_none() {
+        if cells.get(column).is_none() && !cells.is_broken(column) {
             self.fail(column, None, "required, but blank");
             return None;
         }
         self.optional(cells, column, parse)
     }
 
+    /// Reports the record's quoting problems, each in its column.
+    fn quoting(&mut self, header: &Header, record: &Record) {
+        for problem in record.problems() {
+            let value = record.get(problem.field).map(String::from_utf8_lossy);
+            self.failed = true;
+            self.report.error(
+                self.line,
+                self.id.as_deref(),
+                header.name_at(problem.field),
+                value.as_deref().map(str::trim),
+                &quote_message(problem.kind),
+            );
+        }
+    }
+
     fn validate(
         &mut self,
         header: &Header,
-        record: &csv::ByteRecord,
+        record: &Record,
         gazetteer: &Gazetteer,
         seen_ids: &mut HashSet<Box<str>>,
     ) -> Option<Provider> {
-        let cells = self.decode(header, record)?;
+        if let Some(oversize) = record.oversize() {
+            self.failed = true;
+            let message = oversize_message(oversize, header);
+            self.report.error(self.line, None, "row", None, &message);
+            return None;
+        }
+        let Some(cells) = self.decode(header, record) else {
+            self.quoting(header, record);
+            return None;
+        };
         // The id goes first so that every later problem of the row names it.
         let id = self.required(&cells, Column::Id, fields::id);
         if let Some(id) = &id {
@@ -289,12 +401,15 @@ impl RowCheck<'_> {
                 );
             }
         }
-        let name = self.required(&cells, Column::Name, |v| fields::text(v, 200));
-        let organization = self.optional(&cells, Column::Organization, |v| fields::text(v, 200));
+        self.quoting(header, record);
+        let name = self.required(&cells, Column::Name, |v| fields::display_text(v, 200));
+        let organization = self.optional(&cells, Column::Organization, |v| {
+            fields::display_text(v, 200)
+        });
         let credentials = self.optional(&cells, Column::Credentials, |v| fields::text_list(v, 20));
         let npi = self.optional(&cells, Column::Npi, fields::npi);
         let address = self.optional(&cells, Column::Address, |v| fields::text(v, 200));
-        let city = self.required(&cells, Column::City, |v| fields::text(v, 100));
+        let city = self.required(&cells, Column::City, |v| fields::display_text(v, 100));
         let state = self.required(&cells, Column::State, fields::state);
         let zip = self.optional(&cells, Column::Zip, fields::zip);
         let latitude = self.optional(&cells, Column::Latitude, |v| {
@@ -327,6 +442,11 @@ impl RowCheck<'_> {
         });
         let last_verified = self.optional(&cells, Column::LastVerified, fields::date);
 
+        // Checks across columns need every cell read: a row with a broken
+        // cell is invalid already, and would get misleading errors here.
+        if cells.any_broken() {
+            return None;
+        }
         if let (Some(min), Some(max)) = (price_min, price_max)
             && min > max
         {
@@ -455,9 +575,15 @@ impl RowCheck<'_> {
         }
     }
 
-    /// Decodes the row's cells as UTF-8 and checks its width.
-    fn decode<'r>(&mut self, header: &Header, record: &'r csv::ByteRecord) -> Option<Cells<'r>> {
-        if record.len() != header.width {
+    /// Decodes the row's cells as UTF-8 and checks its width. A cell with a
+    /// quoting problem is broken: it is not read. After a quote that never
+    /// closes the width says nothing, and the cells it swallowed are broken.
+    fn decode<'r>(&mut self, header: &Header, record: &'r Record) -> Option<Cells<'r>> {
+        let unclosed = record
+            .problems()
+            .iter()
+            .any(|p| matches!(p.kind, QuoteProblemKind::Unclosed { .. }));
+        if record.len() != header.width && !unclosed {
             let message = format!(
                 "the row has {} fields but the header has {}",
                 record.len(),
@@ -468,10 +594,18 @@ impl RowCheck<'_> {
             return None;
         }
         let mut values: [Option<&str>; Column::ALL.len()] = [None; Column::ALL.len()];
+        let mut broken = [false; Column::ALL.len()];
         let mut valid_utf8 = true;
         for (index, position) in header.positions.iter().enumerate() {
             let Some(position) = *position else { continue };
-            let raw = record.get(position).unwrap_or_default();
+            let Some(raw) = record.get(position) else {
+                broken[index] = true;
+                continue;
+            };
+            if record.problem_of(position).is_some() {
+                broken[index] = true;
+                continue;
+            }
             match std::str::from_utf8(raw) {
                 Ok(text) => {
                     let text = text.trim();
@@ -491,18 +625,28 @@ impl RowCheck<'_> {
                 }
             }
         }
-        valid_utf8.then_some(Cells { values })
+        valid_utf8.then_some(Cells { values, broken })
     }
 }
 
 /// The trimmed, non-blank cells of one row, by column.
 struct Cells<'r> {
     values: [Option<&'r str>; Column::ALL.len()],
+    /// Cells that could not be read (their problem is reported already).
+    broken: [bool; Column::ALL.len()],
 }
 
 impl<'r> Cells<'r> {
     fn get(&self, column: Column) -> Option<&'r str> {
         self.values[column as usize]
+    }
+
+    fn is_broken(&self, column: Column) -> bool {
+        self.broken[column as usize]
+    }
+
+    fn any_broken(&self) -> bool {
+        self.broken.contains(&true)
     }
 }
 

@@ -6,6 +6,11 @@ use serde::Serialize;
 /// only, so a file of a million bad rows cannot exhaust memory.
 pub const MAX_LISTED_PROBLEMS: usize = 10_000;
 
+/// The error of a file with a header and no rows. Such a file is usable, so
+/// this is not one of [`Report::has_file_errors`]; its import is refused for
+/// having no valid rows.
+pub const NO_ROWS: &str = "the file has a header but no rows";
+
 /// Values in the report are cut to this many characters.
 const MAX_VALUE_CHARS: usize = 80;
 
@@ -90,7 +95,7 @@ impl Report {
 
     /// True when the file itself could not be used (e.g. a missing column).
     pub fn has_file_errors(&self) -> bool {
-        self.rows_read == 0 && !self.errors.is_empty()
+        self.rows_read == 0 && self.errors.iter().any(|e| e.message != NO_ROWS)
     }
 
     /// The report as readable text, one problem per line.

@@ -232,6 +232,53 @@ pub struct ResultsView {
     pub next: Option<String>,
     pub pages: Vec<PageLink>,
     pub page_summary: String,
+    /// "Searching for: depression" when `q` lost words that say nothing.
+    pub searching_for: Option<String>,
+    /// The words asked for providers "near me" and the search has no place.
+    pub near_me: bool,
+    /// When the results match most of the words, not all: what to say.
+    pub relaxed: Option<RelaxedNotice>,
+}
+
+/// The notice over results that match most of the words, not all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RelaxedNotice {
+    pub message: String,
+    /// The same search with every word required (`all_words=true`).
+    pub strict: Link,
+}
+
+/// What the page says about the words of `q`: the words searched for when
+/// some were dropped, whether they asked "near me" without a place, and
+/// the notice of a relaxed answer.
+fn words_notices(
+    request: &SearchRequest,
+    response: &SearchResponse,
+) -> (Option<String>, bool, Option<RelaxedNotice>) {
+    let (Some(typed), Some(query)) = (&request.text, &response.query) else {
+        return (None, false, None);
+    };
+    let typed_words = crate::search::text::words(typed);
+    let searching_for = (typed_words != query.words).then(|| {
+        if query.words.is_empty() {
+            "Searching for: every provider (your words did not narrow the search)".to_string()
+        } else {
+            format!("Searching for: {}", query.words.join(" "))
+        }
+    });
+    let near_me = crate::search::words::asks_near_me(typed) && response.location.is_none();
+    let relaxed = response.relaxed.map(|matched| RelaxedNotice {
+        message: format!(
+            "No provider matches every word; these match {matched} of your {} words ({}).",
+            query.words.len(),
+            query.words.join(", ")
+        ),
+        strict: Link {
+            label: "Show only providers that match every word".into(),
+            href: changed(request, |r| r.all_words = true),
+        },
+    });
+    (searching_for, near_me, relaxed)
 }
 
 /// Radius steps offered by the form and by "search a wider area".
@@ -300,6 +347,9 @@ impl ResultsView {
                 None => heading.push_str(&format!(" in {}", location.label)),
             }
         }
+        if request.location.is_none() && response.location.is_some() {
+            heading.push_str(" (from your search words)");
+        }
         let subheading = match request.sort {
             SortOrder::Rating => "Best rated first, by a rating that needs many reviews to count",
             SortOrder::Distance => "Nearest first",
@@ -334,6 +384,7 @@ impl ResultsView {
                 thousands(response.total)
             )
         };
+        let (searching_for, near_me, relaxed) = words_notices(request, response);
         ResultsView {
             heading,
             subheading,
@@ -347,6 +398,9 @@ impl ResultsView {
             next,
             pages: page_links(request, last_page),
             page_summary,
+            searching_for,
+            near_me,
+            relaxed,
         }
     }
 }

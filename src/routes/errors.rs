@@ -37,6 +37,12 @@ pub enum ApiError {
         "content type {0:?} is not accepted: send text/csv or multipart/form-data with a field named file"
     )]
     UnsupportedMediaType(String),
+    /// A `Content-Encoding` the upload paths do not decode.
+    #[error("{0}")]
+    UnsupportedEncoding(String),
+    /// A request body that stalled or took too long.
+    #[error("{0}")]
+    RequestTimeout(String),
     #[error("{0}")]
     BadRequest(String),
     /// A method the route does not answer (the detail names them).
@@ -186,6 +192,18 @@ impl ApiError {
                 "Unsupported media type",
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 self.to_string(),
+            ),
+            ApiError::UnsupportedEncoding(detail) => simple(
+                "/problems/unsupported-media-type",
+                "Unsupported media type",
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                detail.clone(),
+            ),
+            ApiError::RequestTimeout(detail) => simple(
+                "/problems/request-timeout",
+                "Request timeout",
+                StatusCode::REQUEST_TIMEOUT,
+                detail.clone(),
             ),
             ApiError::MethodNotAllowed(detail) => simple(
                 "/problems/method-not-allowed",

@@ -1,11 +1,13 @@
 //! HTTP routes: the only code that knows actix-web. Handlers parse, call the
 //! library off the event loop, and map errors once (see [`errors`]).
 
+pub mod access_log;
 pub mod admin;
 mod api;
 pub mod caching;
 pub mod client_ip;
 pub mod errors;
+pub mod front_door;
 mod health;
 pub mod metrics;
 mod openapi;
@@ -25,8 +27,21 @@ fn get_only(path: &str, handler: Route) -> actix_web::Resource {
 }
 
 /// A page answers GET and HEAD (actix sends no body for HEAD); other
-/// methods get a 405 page.
-fn page<F, Args>(path: &str, handler: F) -> actix_web::Resource
+/// methods get a 405 page. Pages count against the same per-client budget
+/// as the API (one visitor, one budget), so scraping results pages does not
+/// get round the API's limit; assets are not counted.
+fn page<F, Args>(
+    path: &str,
+    handler: F,
+) -> actix_web::Resource<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<actix_web::body::BoxBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+>
 where
     F: Handler<Args> + Clone,
     Args: FromRequest + 'static,
@@ -36,6 +51,7 @@ where
         .route(web::get().to(handler.clone()))
         .route(web::head().to(handler))
         .default_service(web::to(pages::method_not_allowed_page))
+        .wrap(from_fn(rate_limit::limit))
 }
 
 pub fn configure(config: &mut web::ServiceConfig) {
@@ -60,6 +76,11 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 // The last `wrap` runs first: CORS headers go on 429s too.
                 .wrap(from_fn(rate_limit::limit))
                 .wrap(cors)
+                // No content sniffing of API answers, errors and the export.
+                .wrap(
+                    actix_web::middleware::DefaultHeaders::new()
+                        .add((actix_web::http::header::X_CONTENT_TYPE_OPTIONS, "nosniff")),
+                )
                 .service(get_only("/search", web::get().to(api::search)))
                 .service(get_only("/providers", web::get().to(api::export)))
                 .service(get_only("/providers/{id}", web::get().to(api::provider)))

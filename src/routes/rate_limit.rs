@@ -25,6 +25,8 @@ use governor::{Quota, RateLimiter};
 
 use super::client_ip;
 use super::errors::{Problem, problem_response};
+use super::pages::PageError;
+use actix_web::ResponseError;
 
 type ByIp =
     RateLimiter<IpAddr, DefaultKeyedStateStore<IpAddr>, DefaultClock, StateInformationMiddleware>;
@@ -225,16 +227,22 @@ pub async fn limit(
             limit,
             wait_seconds,
         } => {
-            let mut response = problem_response(&Problem {
-                kind: "/problems/rate-limited",
-                title: "Too many requests",
-                status: 429,
-                detail: format!(
-                    "this client may make {limit} requests per minute; try again in {wait_seconds} s, or ask for an API key"
-                ),
-                invalid_params: Vec::new(),
-                suggestions: Vec::new(),
-            });
+            let on_a_page = !request.path().starts_with("/api/");
+            let mut response = if on_a_page {
+                // A visitor of the pages gets a page, in the site's layout.
+                PageError::rate_limited(wait_seconds).error_response()
+            } else {
+                problem_response(&Problem {
+                    kind: "/problems/rate-limited",
+                    title: "Too many requests",
+                    status: 429,
+                    detail: format!(
+                        "this client may make {limit} requests per minute; try again in {wait_seconds} s, or ask for an API key"
+                    ),
+                    invalid_params: Vec::new(),
+                    suggestions: Vec::new(),
+                })
+            };
             set_header(&mut response, "retry-after", wait_seconds.to_string());
             set_header(&mut response, "ratelimit-limit", limit.to_string());
             set_header(&mut response, "ratelimit-remaining", "0".into());

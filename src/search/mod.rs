@@ -10,6 +10,7 @@ pub mod params;
 mod request;
 mod response;
 pub mod text;
+pub mod words;
 
 use std::sync::Arc;
 
@@ -26,7 +27,7 @@ pub use request::{
     DEFAULT_RADIUS_MILES, InvalidParam, LocationInput, MAX_PAGE, MAX_VERIFIED_WITHIN_DAYS,
     SearchRequest, SortOrder, decode_query, parse_flag, printable,
 };
-pub use response::{Facets, Hit, ResolvedLocation, SearchResponse};
+pub use response::{Facets, Hit, QueryWords, ResolvedLocation, SearchResponse, WordTotal};
 
 use crate::geo::places::{PlaceError, resolve_near};
 use crate::geo::{LatLon, distance_miles, zorder};
@@ -120,11 +121,144 @@ pub fn resolve_location(request: &SearchRequest) -> Result<Option<ResolvedLocati
     })
 }
 
-/// Runs a search on one generation.
+/// How the words of `q` must match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WordMatch {
+    /// Every word (the search's semantics everywhere).
+    All,
+    /// At least this many of them (the results page's fallback).
+    AtLeast(usize),
+}
+
+/// A request as the search reads it: a place typed among the words moved
+/// to the location, and the words that say nothing dropped.
+struct Understood {
+    request: SearchRequest,
+    /// The words a provider must match; `None` without `q`.
+    words: Option<Vec<String>>,
+}
+
+fn understand(request: &SearchRequest) -> Understood {
+    let mut request = request.clone();
+    let Some(q) = request.text.take() else {
+        return Understood {
+            request,
+            words: None,
+        };
+    };
+    let mut q = q;
+    if request.location.is_none()
+        && let Some((place, rest)) = words::place_in_query(&q)
+    {
+        request.location = Some(LocationInput::Near(place));
+        q = rest;
+    }
+    let required = words::required_words(&q);
+    if required.is_empty() {
+        // Nothing left to match: as if `q` was absent.
+        if request.sort == SortOrder::Relevance {
+            request.sort = SortOrder::Rating;
+        }
+    } else {
+        request.text = Some(required.join(" "));
+    }
+    Understood {
+        request,
+        words: Some(required),
+    }
+}
+
+/// Runs a search on one generation: every word of `q` must match (after the
+/// words that say nothing are dropped); when none matches together, the
+/// response lists each word's own total in `suggestions`.
 pub fn search(
     generation: &Arc<Generation>,
     request: &SearchRequest,
 ) -> Result<SearchResponse, SearchError> {
+    let understood = understand(request);
+    let mut response = run(generation, &understood, WordMatch::All)?;
+    if response.total == 0
+        && let Some(words) = understood.words.as_ref().filter(|w| !w.is_empty())
+    {
+        let mut alone = understood.request.clone();
+        alone.page = 1;
+        alone.per_page = 1;
+        alone.facets = false;
+        let mut suggestions = Vec::with_capacity(words.len());
+        for word in words {
+            alone.text = Some(word.clone());
+            let single = Understood {
+                request: alone.clone(),
+                words: Some(vec![word.clone()]),
+            };
+            let total = run(generation, &single, WordMatch::All)?.total;
+            suggestions.push(WordTotal {
+                word: word.clone(),
+                total,
+            });
+        }
+        response.suggestions = Some(suggestions);
+    }
+    Ok(response)
+}
+
+/// The results page's search: [`search`], and when its words match nothing
+/// together but some match alone, [`search_most_words`] instead (unless the
+/// request says `all_words`): the answer's `relaxed` then says how many
+/// words every result matches.
+pub fn search_for_page(
+    generation: &Arc<Generation>,
+    request: &SearchRequest,
+) -> Result<SearchResponse, SearchError> {
+    let strict = search(generation, request)?;
+    let some_word_matches = strict
+        .suggestions
+        .as_ref()
+        .is_some_and(|words| words.len() > 1 && words.iter().any(|w| w.total > 0));
+    if request.all_words || !some_word_matches {
+        return Ok(strict);
+    }
+    match search_most_words(generation, request)? {
+        Some((mut relaxed, matched)) => {
+            relaxed.relaxed = Some(matched);
+            relaxed.suggestions = strict.suggestions;
+            Ok(relaxed)
+        }
+        None => Ok(strict),
+    }
+}
+
+/// The results page's fallback when the words match nothing together but
+/// some of them match alone: the providers that match the most words (all
+/// of them match that many), in the request's order, and that number.
+/// `None` when there is nothing better to show.
+pub fn search_most_words(
+    generation: &Arc<Generation>,
+    request: &SearchRequest,
+) -> Result<Option<(SearchResponse, usize)>, SearchError> {
+    let understood = understand(request);
+    let count = understood.words.as_ref().map_or(0, Vec::len);
+    for at_least in (1..count).rev() {
+        let response = run(generation, &understood, WordMatch::AtLeast(at_least))?;
+        if response.total > 0 {
+            return Ok(Some((response, at_least)));
+        }
+    }
+    Ok(None)
+}
+
+fn run(
+    generation: &Arc<Generation>,
+    understood: &Understood,
+    word_match: WordMatch,
+) -> Result<SearchResponse, SearchError> {
+    let request = &understood.request;
+    if request.sort == SortOrder::Distance && request.location.is_none() {
+        return Err(SearchError::InvalidParams(vec![InvalidParam {
+            name: "sort".into(),
+            reason: "sort=distance needs a location: give near, or lat and lon".into(),
+        }]));
+    }
     let location = resolve_location(request)?;
     let center = location.as_ref().and_then(ResolvedLocation::center);
     let state = request
@@ -132,10 +266,11 @@ pub fn search(
         .or(location.as_ref().and_then(|location| location.state));
     let fields = &generation.fields;
 
-    let words = match &request.text {
-        Some(text) => text::expand(generation, text)?,
-        None => Vec::new(),
+    let required: &[String] = match (&request.text, &understood.words) {
+        (Some(_), Some(words)) => words,
+        _ => &[],
     };
+    let words = text::expand(generation, required)?;
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     if let Some(center) = center {
         clauses.push(filter(GeoRangesQuery {
@@ -192,10 +327,24 @@ pub fn search(
     let collector = SearchCollector {
         plan: Arc::clone(&plan),
     };
-    let fruit = if plan.needs_each_match() {
+    let fruit = if plan.needs_each_match() || word_match != WordMatch::All {
         let scored = request.sort == SortOrder::Relevance;
-        for word in &words {
-            clauses.push((Occur::Must, text::clause(word, scored)));
+        match word_match {
+            WordMatch::All => {
+                for word in &words {
+                    clauses.push((Occur::Must, text::clause(word, scored)));
+                }
+            }
+            WordMatch::AtLeast(count) => {
+                let any: Vec<(Occur, Box<dyn Query>)> = words
+                    .iter()
+                    .map(|word| (Occur::Should, text::clause(word, scored)))
+                    .collect();
+                clauses.push((
+                    Occur::Must,
+                    Box::new(BooleanQuery::with_minimum_required_clauses(any, count)),
+                ));
+            }
         }
         let query: Box<dyn Query> = if clauses.is_empty() {
             Box::new(AllQuery)
@@ -235,6 +384,9 @@ pub fn search(
         .collect::<Result<Vec<_>, SearchError>>()?;
 
     Ok(SearchResponse {
+        query: understood.words.clone().map(|words| QueryWords { words }),
+        suggestions: None,
+        relaxed: None,
         total: fruit.tally.total,
         page: request.page,
         per_page: request.per_page,

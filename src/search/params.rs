@@ -230,11 +230,18 @@ pub static PARAMS: &[Param] = &[
         form: FormControl::Control,
         example: "50",
         read: |p| {
-            // Search forms always send a radius, so it only matters with a place.
-            if p.has_location
-                && let Some(raw) = p.scalar("radius")
-                && let Some(radius) = p.decimal("radius", raw)
-            {
+            let Some(raw) = p.scalar("radius") else {
+                return;
+            };
+            // Search forms always send a radius, so a bad one is an error
+            // only with a place; without one it is kept, when valid, for a
+            // place typed among the words of `q`.
+            let radius = if p.has_location {
+                p.decimal("radius", raw)
+            } else {
+                crate::values::decimal_in(raw, MIN_RADIUS_MILES, MAX_RADIUS_MILES)
+            };
+            if let Some(radius) = radius {
                 p.request.radius_miles = radius;
             }
         },
@@ -505,6 +512,24 @@ pub static PARAMS: &[Param] = &[
         write: |r, pairs| {
             if r.per_page != DEFAULT_PER_PAGE {
                 push(pairs, "per_page", r.per_page);
+            }
+        },
+    },
+    Param {
+        name: "all_words",
+        kind: Kind::Flag { default: false },
+        label: "Match every word",
+        help: "Results page only: show only providers matching every word (no fallback).",
+        form: FormControl::Hidden,
+        example: "true",
+        read: |p| {
+            if let Some(flag) = p.flag("all_words") {
+                p.request.all_words = flag;
+            }
+        },
+        write: |r, pairs| {
+            if r.all_words {
+                push(pairs, "all_words", true);
             }
         },
     },

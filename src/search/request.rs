@@ -104,6 +104,8 @@ pub struct SearchRequest {
     pub per_page: u32,
     /// Count facets (`facets=false` skips them; the answer's `facets` is null).
     pub facets: bool,
+    /// Results page only: no fallback to the providers matching most words.
+    pub all_words: bool,
 }
 
 impl Default for SearchRequest {
@@ -126,6 +128,7 @@ impl Default for SearchRequest {
             page: 1,
             per_page: DEFAULT_PER_PAGE,
             facets: true,
+            all_words: false,
         }
     }
 }
@@ -282,13 +285,15 @@ impl<'a> Parse<'a> {
             (None, None, Some(_)) => self.bad("lat", "lon needs lat too".into()),
             (None, None, None) => {}
         }
-        if self.request.sort == SortOrder::Distance && !self.has_location {
+        let q_given = self.scalar("q").and_then(printable).is_some();
+        // With words, a place may be among them (search reads it); without,
+        // nothing can give the distance a centre.
+        if self.request.sort == SortOrder::Distance && !self.has_location && !q_given {
             self.bad(
                 "sort",
                 "sort=distance needs a location: give near, or lat and lon".into(),
             );
         }
-        let q_given = self.scalar("q").and_then(printable).is_some();
         if self.request.sort == SortOrder::Relevance && !q_given {
             self.bad("sort", "sort=relevance needs a search text in q".into());
         }

@@ -99,12 +99,33 @@ impl Facets {
     }
 }
 
+/// The words actually searched for (after the words that say nothing).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QueryWords {
+    pub words: Vec<String>,
+}
+
+/// How many providers one word matches alone (with every other filter).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WordTotal {
+    pub word: String,
+    pub total: u64,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SearchResponse {
     pub total: u64,
     pub page: u32,
     pub per_page: u32,
     pub sort: &'static str,
+    /// The words of `q` a provider had to match; `None` without `q`.
+    pub query: Option<QueryWords>,
+    /// When the words match nothing together: each word's own total.
+    pub suggestions: Option<Vec<WordTotal>>,
+    /// Results page only (never in JSON): the results match this many of
+    /// the words, not all (see `search_for_page`).
+    #[serde(skip)]
+    pub relaxed: Option<usize>,
     pub location: Option<ResolvedLocation>,
     pub results: Vec<Hit>,
     /// `None` when the request said `facets=false`.

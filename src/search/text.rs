@@ -40,7 +40,7 @@ pub fn words(text: &str) -> Vec<String> {
     words
 }
 
-/// The index terms each word of `text` stands for: the word itself, and
+/// The index terms each of `words` (as [`words`] spells them) stands for: the word itself, and
 /// for words of [`FUZZY_MIN_CHARS`] or more every term of the generation at
 /// Damerau-Levenshtein distance 1. A word that matches nothing has no terms.
 ///
@@ -49,12 +49,12 @@ pub fn words(text: &str) -> Vec<String> {
 /// straight into its bitset, and the per-document path can intersect them
 /// with a location by seeking, instead of first materialising a bitset of
 /// every document near the word, as tantivy's fuzzy query does.
-pub fn expand(generation: &Generation, text: &str) -> tantivy::Result<Vec<WordTerms>> {
+pub fn expand(generation: &Generation, words: &[String]) -> tantivy::Result<Vec<WordTerms>> {
     let field = generation.fields.text;
-    words(text)
-        .into_iter()
+    words
+        .iter()
         .map(|word| {
-            let exact = Term::from_field_text(field, &word);
+            let exact = Term::from_field_text(field, word);
             // The index drops longer tokens, so such a word matches nothing.
             if word.len() > MAX_TOKEN_BYTES {
                 return Ok(WordTerms {

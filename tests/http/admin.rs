@@ -282,3 +282,104 @@ fn wrong_bearer_tokens_are_throttled_per_client() {
         assert!(reply.header("retry-after").is_some());
     }
 }
+
+/// An upload that trickles a few bytes and then goes quiet is cut off with
+/// 408 after the idle timeout, and the import lock is free again: the next
+/// import (HTTP here) is not refused with 409.
+#[test]
+fn a_stalled_upload_times_out_and_releases_the_import_lock() {
+    use std::io::{Read, Write};
+    let app = spawn_app_with(
+        &denver_csv("p", 10),
+        HttpSettings {
+            admin: AdminSettings {
+                token: Some(TOKEN.into()),
+                upload_idle_timeout: Duration::from_secs(1),
+                ..AdminSettings::default()
+            },
+            ..HttpSettings::default()
+        },
+    );
+    let address = app.address.trim_start_matches("http://").to_string();
+    let mut stalled = std::net::TcpStream::connect(&address).expect("connect");
+    stalled
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    let head = format!(
+        "POST /admin/reindex HTTP/1.1\r\nHost: {address}\r\nAuthorization: {}\r\n\
+         Content-Type: text/csv\r\nContent-Length: 100000\r\n\r\nid,name,ci",
+        bearer()
+    );
+    stalled.write_all(head.as_bytes()).expect("send the head");
+    // While it stalls, it holds the lock: another import is refused.
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(upload(&app, "", &denver_csv("q", 10)).status, 409);
+    let started = std::time::Instant::now();
+    let mut answer = Vec::new();
+    let _ = stalled.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("sent nothing for 1 s"), "{answer}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let next = upload(&app, "", &denver_csv("q", 10));
+    assert_eq!(next.status, 200, "{}", next.body);
+}
+
+/// A gzip-compressed CSV is decompressed (within the upload limit); other
+/// encodings are refused with 415 naming them, before the lock is taken.
+#[test]
+fn gzip_uploads_are_decoded_and_other_encodings_refused() {
+    use flate2::Compression;
+    use flate2::write::GzEncoder;
+    use std::io::Write;
+    let app = admin_app(&denver_csv("p", 10), 4096);
+    let csv = denver_csv("g", 12);
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
+    encoder.write_all(csv.as_bytes()).expect("gzip");
+    let gzipped = encoder.finish().expect("gzip");
+    let auth = bearer();
+    let send = |encoding: &str, body: &[u8]| {
+        app.send(
+            "POST",
+            "/admin/reindex",
+            &[
+                ("Authorization", auth.as_str()),
+                ("Content-Type", "text/csv"),
+                ("Content-Encoding", encoding),
+            ],
+            body,
+        )
+    };
+    let reply = send("gzip", &gzipped);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.json()["documents"], 12);
+    assert!(
+        app.get_json(SEARCH)["results"][0]["id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("g-"))
+    );
+
+    let refused = send("br", b"whatever");
+    assert_eq!(refused.status, 415, "{}", refused.body);
+    let detail = refused.json()["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(detail.contains("\"br\""), "{detail}");
+
+    let broken = send("gzip", b"not gzip at all");
+    assert_eq!(broken.status, 400, "{}", broken.body);
+
+    // Small when compressed, over the limit when decompressed.
+    let big = denver_csv("b", 200);
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
+    encoder.write_all(big.as_bytes()).expect("gzip");
+    let bomb = encoder.finish().expect("gzip");
+    assert!(bomb.len() < 4096 && big.len() > 4096);
+    assert_eq!(send("gzip", &bomb).status, 413);
+    assert_eq!(
+        app.get_json(SEARCH)["generation"],
+        2,
+        "nothing else was published"
+    );
+}

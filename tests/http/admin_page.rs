@@ -4,10 +4,11 @@
 
 use std::sync::Arc;
 
+use hmac::{Hmac, KeyInit, Mac};
 use ketadir::routes::admin::AdminSettings;
 use ketadir::routes::sign_in_limit::FailedSignIns;
 use ketadir::startup::HttpSettings;
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
 use super::helpers::{HEADER, Reply, TestApp, denver_csv, spawn_app, spawn_app_with};
 
@@ -16,11 +17,15 @@ const SEARCH: &str = "/api/v1/search?near=80202&radius=30&per_page=100";
 const BOUNDARY: &str = "ketadir-page-boundary";
 
 fn admin_app(csv: &str) -> TestApp {
+    admin_app_with_token(csv, TOKEN)
+}
+
+fn admin_app_with_token(csv: &str, token: &str) -> TestApp {
     spawn_app_with(
         csv,
         HttpSettings {
             admin: AdminSettings {
-                token: Some(TOKEN.into()),
+                token: Some(token.into()),
                 max_upload_bytes: 1 << 20,
                 ..AdminSettings::default()
             },
@@ -86,6 +91,36 @@ fn upload(app: &TestApp, cookie: &str, fields: &[(&str, &str)], csv: &str) -> Re
 
 fn is_sign_in_form(reply: &Reply) -> bool {
     reply.body.contains("action=\"/admin/login\"") && reply.body.contains("type=\"password\"")
+}
+
+type HmacSha256 = Hmac<Sha256>;
+
+fn hmac_sha256(key: &[u8], message: &[u8]) -> Vec<u8> {
+    let mut mac = <HmacSha256 as KeyInit>::new_from_slice(key).expect("any key length");
+    mac.update(message);
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// A session cookie signed as a replica with `token` signs it:
+/// HMAC-SHA-256 over `<nonce>.<expires>`, keyed by HMAC-SHA-256(token,
+/// label) (docs in src/routes/admin/session.rs).
+fn signed_cookie(token: &str, nonce: &str, expires: &str) -> String {
+    let key = hmac_sha256(token.as_bytes(), b"ketadir admin session cookie MAC key v1");
+    let mac = hmac_sha256(&key, format!("{nonce}.{expires}").as_bytes());
+    format!(
+        "ketadir_admin={nonce}.{expires}.{}",
+        base16ct::lower::encode_string(&mac)
+    )
+}
+
+/// The `nonce`, `expires` and `mac` of a `ketadir_admin=…` cookie pair.
+fn cookie_parts(cookie: &str) -> (String, String, String) {
+    let value = cookie
+        .strip_prefix("ketadir_admin=")
+        .expect("the session cookie");
+    let parts: Vec<&str> = value.split('.').collect();
+    assert_eq!(parts.len(), 3, "nonce.expires.mac: {value}");
+    (parts[0].into(), parts[1].into(), parts[2].into())
 }
 
 #[test]
@@ -181,27 +216,7 @@ fn the_page_shows_the_status_and_forms_for_a_session() {
         "0".repeat(64)
     );
     // Correctly signed cookies: accepted while current, refused once expired.
-    let signed = |expires: &str| {
-        let nonce = "00112233445566778899aabbccddeeff";
-        let mut digest = Sha256::new();
-        let parts = [
-            b"session\0".as_slice(),
-            TOKEN.as_bytes(),
-            b"\0",
-            nonce.as_bytes(),
-            b"\0",
-            expires.as_bytes(),
-        ];
-        for part in parts {
-            digest.update(part);
-        }
-        let mac: String = digest
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        format!("ketadir_admin={nonce}.{expires}.{mac}")
-    };
+    let signed = |expires: &str| signed_cookie(TOKEN, "00112233445566778899aabbccddeeff", expires);
     let current = signed("9999999999");
     let reply = app.request("GET", "/admin", &[("Cookie", current.as_str())]);
     assert!(
@@ -381,4 +396,126 @@ fn guessing_the_token_on_the_sign_in_form_is_slowed_down() {
             "no session while held back"
         );
     }
+}
+
+/// The old MAC was `SHA-256(secret ‖ message)`, open to length extension:
+/// whoever holds one MAC could sign the message with bytes appended. With
+/// HMAC a cookie whose expiry has bytes appended, under the MAC it had, is
+/// refused whatever the bytes (and so is the old construction's MAC).
+#[test]
+fn a_cookie_whose_expiry_has_bytes_appended_is_refused() {
+    let app = admin_app(&denver_csv("le", 5));
+    let cookie = sign_in(&app);
+    let accepted = app.request("GET", "/admin", &[("Cookie", cookie.as_str())]);
+    assert!(!is_sign_in_form(&accepted), "the issued cookie works");
+    let (nonce, expires, mac) = cookie_parts(&cookie);
+    for appended in [
+        "0",
+        "000000",
+        "9",
+        "%80%00%00%01%58",
+        "\u{80}",
+        " 1",
+        ".",
+        "x",
+    ] {
+        let forged = format!("ketadir_admin={nonce}.{expires}{appended}.{mac}");
+        let reply = app.request("GET", "/admin", &[("Cookie", forged.as_str())]);
+        assert_eq!(reply.status, 200, "{forged}");
+        assert!(
+            is_sign_in_form(&reply),
+            "appended {appended:?} must be refused"
+        );
+        // Nor does it carry a form: a POST with the session's CSRF is refused.
+        let csrf = csrf_of(&accepted.body);
+        let out = app.send(
+            "POST",
+            "/admin/logout",
+            &[
+                ("Cookie", forged.as_str()),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
+            format!("csrf={csrf}").as_bytes(),
+        );
+        assert_eq!(out.status, 403, "appended {appended:?}: {}", out.body);
+    }
+    // A later expiry correctly signed is accepted: the refusals above are
+    // the MAC's doing, not the expiry's.
+    let later = format!("{}0", expires);
+    let resigned = signed_cookie(TOKEN, &nonce, &later);
+    let reply = app.request("GET", "/admin", &[("Cookie", resigned.as_str())]);
+    assert!(!is_sign_in_form(&reply), "{resigned}");
+    // The secret-prefix MAC of the issue is no longer accepted.
+    let mut old = <Sha256 as sha2::Digest>::new();
+    for part in [
+        b"session\0".as_slice(),
+        TOKEN.as_bytes(),
+        b"\0",
+        nonce.as_bytes(),
+        b"\0",
+        expires.as_bytes(),
+    ] {
+        sha2::Digest::update(&mut old, part);
+    }
+    let old_mac = base16ct::lower::encode_string(&sha2::Digest::finalize(old));
+    let old_cookie = format!("ketadir_admin={nonce}.{expires}.{old_mac}");
+    let reply = app.request("GET", "/admin", &[("Cookie", old_cookie.as_str())]);
+    assert!(
+        is_sign_in_form(&reply),
+        "a secret-prefix SHA-256 MAC is refused"
+    );
+}
+
+/// Sessions are stateless: a replica with the same token accepts another's
+/// session (and its CSRF token); one with another token accepts nothing,
+/// and no replica accepts an expired or forged session.
+#[test]
+fn every_replica_with_the_same_token_accepts_a_session() {
+    let csv = denver_csv("r", 5);
+    let first = admin_app(&csv);
+    let second = admin_app(&csv);
+    let other = admin_app_with_token(&csv, "another-admin-token-9876543210");
+    let cookie = sign_in(&first);
+
+    let page = second.request("GET", "/admin", &[("Cookie", cookie.as_str())]);
+    assert_eq!(page.status, 200);
+    assert!(!is_sign_in_form(&page), "{}", page.body);
+    let on_first = first.request("GET", "/admin", &[("Cookie", cookie.as_str())]);
+    assert_eq!(
+        csrf_of(&page.body),
+        csrf_of(&on_first.body),
+        "one CSRF token"
+    );
+    let headers = [
+        ("Cookie", cookie.as_str()),
+        ("Content-Type", "application/x-www-form-urlencoded"),
+    ];
+    let body = format!("csrf={}", csrf_of(&page.body));
+    assert_eq!(
+        second
+            .send("POST", "/admin/logout", &headers, body.as_bytes())
+            .status,
+        303
+    );
+    assert_eq!(
+        other
+            .send("POST", "/admin/logout", &headers, body.as_bytes())
+            .status,
+        403
+    );
+    let refused = other.request("GET", "/admin", &[("Cookie", cookie.as_str())]);
+    assert!(is_sign_in_form(&refused), "another token, another key");
+
+    let nonce = "ffeeddccbbaa99887766554433221100";
+    let expired = signed_cookie(TOKEN, nonce, "1000");
+    let forged = signed_cookie("not-the-token", nonce, "9999999999");
+    let current = signed_cookie(TOKEN, nonce, "9999999999");
+    for app in [&first, &second] {
+        for (cookie, accepted) in [(&expired, false), (&forged, false), (&current, true)] {
+            let reply = app.request("GET", "/admin", &[("Cookie", cookie.as_str())]);
+            assert_eq!(!is_sign_in_form(&reply), accepted, "{cookie}");
+        }
+    }
+    let reply = other.request("GET", "/admin", &[("Cookie", current.as_str())]);
+    assert!(is_sign_in_form(&reply));
 }

@@ -2,7 +2,7 @@
 
 use std::sync::OnceLock;
 
-use super::helpers::{CSV_COLUMNS, TestApp, sample_csv, spawn_app};
+use super::helpers::{CSV_COLUMNS, TestApp, denver_csv, sample_csv, spawn_app};
 
 /// One server on the sample data, shared by the read-only tests here.
 fn app() -> &'static TestApp {
@@ -248,4 +248,65 @@ fn fuzzy_words_match_near_misses_and_exact_words_rank_first() {
     // Four letters: exact only.
     assert!(ids("q=smth").is_empty());
     assert_eq!(ids("q=smith"), ["other"]);
+}
+
+/// Requests actix cannot parse (bytes that are no URI, a broken header
+/// line, a head over the limit) never reach a route, yet get our answer: a
+/// problem under `/api`, a page elsewhere, and a count in `/metrics`.
+#[test]
+fn unparseable_requests_get_a_problem_or_a_page_and_are_counted() {
+    use std::io::{Read, Write};
+    let app = spawn_app(&denver_csv("u", 3));
+    // The registry is the process's: other tests may count too.
+    let unparsed_400 = || {
+        app.get("/metrics")
+            .body
+            .lines()
+            .find_map(|line| {
+                line.strip_prefix(
+                    r#"ketadir_http_requests_total{method="other",route="unparsed",status="400"} "#,
+                )
+            })
+            .and_then(|n| n.trim().parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let before = unparsed_400();
+    let address = app.address.trim_start_matches("http://").to_string();
+    let raw = |request: &[u8]| {
+        let mut stream = std::net::TcpStream::connect(&address).expect("connect");
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .expect("timeout");
+        stream.write_all(request).expect("send");
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        String::from_utf8_lossy(&answer).into_owned()
+    };
+    let api = raw(b"GET /api/v1/search?q=\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(api.starts_with("HTTP/1.1 400 "), "{api}");
+    assert!(
+        api.contains("content-type: application/problem+json"),
+        "{api}"
+    );
+    assert!(api.contains("\"status\":400"), "{api}");
+    let header = raw(b"GET /api/v1/search HTTP/1.1\r\nHost: x\r\nBroken Header: y\r\n\r\n");
+    assert!(header.contains("application/problem+json"), "{header}");
+    let page = raw(b"GET /\xff HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(page.starts_with("HTTP/1.1 400 "), "{page}");
+    assert!(
+        page.contains("text/html") && page.contains("<main"),
+        "{page}"
+    );
+    assert!(page.contains("content-security-policy:"), "{page}");
+    let mut huge = b"GET /?q=".to_vec();
+    huge.extend(std::iter::repeat_n(b'a', 140_000));
+    huge.extend_from_slice(b" HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(raw(&huge).starts_with("HTTP/1.1 431 "));
+    // A good request on a fresh connection is untouched, body and all.
+    let fine = raw(b"GET /api/v1/vocabulary HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assert!(fine.starts_with("HTTP/1.1 200 "), "{fine}");
+    assert!(
+        unparsed_400() >= before + 3,
+        "three unparsed 400s are counted"
+    );
 }

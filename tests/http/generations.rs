@@ -6,8 +6,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use ketadir::index::{FORMAT_VERSION, ImportOptions, IndexDir, Rejection};
+use ketadir::routes::admin::AdminSettings;
+use ketadir::startup::HttpSettings;
 
-use super::helpers::{denver_csv, import, spawn_app, spawn_on};
+use super::helpers::{TestApp, denver_csv, import, spawn_app, spawn_app_with, spawn_on};
 
 const SEARCH: &str = "/api/v1/search?near=80202&radius=30&per_page=100";
 
@@ -250,4 +252,128 @@ fn a_running_server_keeps_serving_when_a_generation_of_another_format_is_publish
     assert_eq!(outcome.generation, Some(4));
     app.wait_for_generation(4, Duration::from_secs(5));
     assert_eq!(app.get_json(SEARCH)["total"], 41);
+}
+
+// Issue 16, items 1 to 3, seen from running servers.
+
+/// A server on `csv` with the admin routes on, and a second server sharing
+/// its index directory.
+fn two_servers_with_admin(csv: &str) -> (TestApp, TestApp) {
+    let settings = HttpSettings {
+        admin: AdminSettings {
+            token: Some(ADMIN_TOKEN.into()),
+            ..AdminSettings::default()
+        },
+        ..HttpSettings::default()
+    };
+    let first = spawn_app_with(csv, settings);
+    let root = tempfile::tempdir().expect("temp dir");
+    std::os::unix::fs::symlink(first.root.path().join("index"), root.path().join("index"))
+        .expect("symlink");
+    let second = spawn_on(root);
+    (first, second)
+}
+
+const ADMIN_TOKEN: &str = "generations-admin-token-0123456789";
+
+#[test]
+fn every_server_follows_a_rollback_to_what_was_served_before() {
+    let (first, second) = two_servers_with_admin(&denver_csv("a", 20));
+    let dir = first.index_dir();
+    assert_eq!(
+        import(&dir, &denver_csv("b", 21), &ImportOptions::default()).generation,
+        Some(2)
+    );
+    let auth = format!("Bearer {ADMIN_TOKEN}");
+    let rollback = || {
+        first.request(
+            "POST",
+            "/admin/rollback",
+            &[("Authorization", auth.as_str())],
+        )
+    };
+    let reply = rollback();
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.json()["generation"], 1);
+    // The server that answered already serves it.
+    assert_eq!(first.get_json(SEARCH)["total"], 20);
+    second.wait_for_generation(1, Duration::from_secs(5));
+
+    assert_eq!(
+        import(&dir, &denver_csv("c", 22), &ImportOptions::default()).generation,
+        Some(3)
+    );
+    for app in [&first, &second] {
+        app.wait_for_generation(3, Duration::from_secs(5));
+    }
+    // The history is [1, 3]: 2, rolled away from, is no target.
+    let reply = rollback();
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.json()["generation"], 1);
+    assert_eq!(first.get_json(SEARCH)["total"], 20);
+    second.wait_for_generation(1, Duration::from_secs(5));
+    assert_eq!(second.get_json(SEARCH)["total"], 20);
+    assert_eq!(dir.current().expect("pointer"), Some(1));
+}
+
+#[test]
+fn an_admin_rollback_to_a_generation_that_does_not_open_is_refused() {
+    let (first, second) = two_servers_with_admin(&denver_csv("a", 20));
+    let dir = first.index_dir();
+    for (prefix, count) in [("b", 21), ("c", 22)] {
+        import(&dir, &denver_csv(prefix, count), &ImportOptions::default());
+    }
+    for app in [&first, &second] {
+        app.wait_for_generation(3, Duration::from_secs(5));
+    }
+    let before = first.get(SEARCH).body;
+    std::fs::remove_file(dir.generation_path(2).join("ranks.bin")).expect("rm ranks.bin");
+
+    let auth = format!("Bearer {ADMIN_TOKEN}");
+    let reply = first.request(
+        "POST",
+        "/admin/rollback",
+        &[("Authorization", auth.as_str())],
+    );
+    assert_eq!(reply.status, 409, "{} {}", reply.status, reply.body);
+    assert_eq!(dir.current().expect("pointer"), Some(3));
+    std::thread::sleep(Duration::from_millis(1500));
+    for app in [&first, &second] {
+        assert_eq!(app.get_json("/readyz")["generation"], 3);
+        assert_eq!(app.get(SEARCH).body, before);
+    }
+}
+
+#[test]
+fn a_server_swaps_in_another_build_put_under_the_served_number() {
+    let app = spawn_app(&denver_csv("old", 40));
+    assert_eq!(app.get_json(SEARCH)["total"], 40);
+    // Another build numbered 1 (as an older ketadir would reuse the number
+    // of a deleted generation), put in place of the served directory.
+    let other = tempfile::tempdir().expect("temp dir");
+    let other_dir = IndexDir::new(other.path().join("index"));
+    let outcome = import(
+        &other_dir,
+        &denver_csv("new", 45),
+        &ImportOptions::default(),
+    );
+    assert_eq!(outcome.generation, Some(1));
+    let served = app.index_dir().generation_path(1);
+    std::fs::rename(&served, served.with_extension("replaced")).expect("move the served one");
+    std::fs::rename(other_dir.generation_path(1), &served).expect("put the other one");
+
+    let started = std::time::Instant::now();
+    loop {
+        let body = app.get_json(SEARCH);
+        if body["total"] == 45 {
+            assert_eq!(body["generation"], 1);
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the other build was not picked up: {} providers",
+            body["total"]
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

@@ -11,3 +11,4 @@ mod openapi;
 mod pages;
 mod partner;
 mod places;
+mod words;

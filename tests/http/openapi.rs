@@ -10,14 +10,19 @@
 //! value and required parameter is probed), so a limit changed in the code
 //! but not in the document fails here.
 //!
-//! JSON Schema is checked by the small validator at the end of this file:
-//! the subset the document uses, so that no schema crate is needed. It
-//! refuses keywords it does not implement, so the document cannot use a
-//! constraint that silently goes unchecked.
+//! JSON Schema is checked by the `jsonschema` crate (JSON Schema 2020-12,
+//! the dialect of OpenAPI 3.1, with `format` asserted), the document
+//! registered as one resource so that its `#/components/...` references
+//! resolve inside it; see the end of this file. Every schema of the
+//! document must also be valid under the 2020-12 meta-schema and use only
+//! 2020-12 keywords, so that no constraint (a typo, or OpenAPI 3.0's
+//! `nullable`) silently goes unchecked.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
+use jsonschema::error::ValidationErrorKind;
+use jsonschema::{Draft, Registry, Validator};
 use ketadir::geo::places::{MAX_PREFIX_CHARS, MAX_SUGGESTION_LIMIT};
 use ketadir::provider::{Condition, Treatment, US_STATES};
 use ketadir::routes::rate_limit::RateLimitSettings;
@@ -133,23 +138,32 @@ fn every_api_route_is_documented() {
 #[test]
 fn every_reference_resolves_and_every_schema_is_checkable() {
     let document = document();
-    let validator = Validator::new(document);
     let mut references = Vec::new();
     collect_references(document, &mut references);
     assert!(references.len() > 20, "{references:?}");
     for reference in references {
-        validator
-            .resolve(&reference)
-            .unwrap_or_else(|e| panic!("{e}"));
+        resolve(&reference).unwrap_or_else(|e| panic!("{e}"));
     }
     let mut schemas = Vec::new();
-    collect_schemas(document, "#", &mut schemas);
+    collect_schemas(document, "", &mut schemas);
     assert!(schemas.len() > 30, "{}", schemas.len());
     for (at, schema) in schemas {
-        if let Err(problem) = validator.check_schema(schema) {
+        // A schema of the 2020-12 meta-schema (types, keyword shapes)...
+        if let Err(problem) = jsonschema::draft202012::meta::validate(schema) {
+            panic!("{at}: not a valid JSON Schema 2020-12 schema: {problem}");
+        }
+        // ...whose every keyword JSON Schema defines (others are ignored
+        // by validators, so a typo would check nothing)...
+        if let Err(problem) = only_known_keywords(schema) {
             panic!("{at}: {problem}");
         }
+        // ...that compiles: its references resolve in the document and
+        // its formats are ones the validator asserts.
+        if let Err(problem) = schema_at(&at) {
+            panic!("{problem}");
+        }
     }
+    assert!(schema_at("/components/schemas/NoSuchSchema").is_err());
 }
 
 fn collect_references(value: &Value, into: &mut Vec<String>) {
@@ -165,8 +179,8 @@ fn collect_references(value: &Value, into: &mut Vec<String>) {
     }
 }
 
-/// Every schema of the document: components, parameters, media types and
-/// the NDJSON item schemas.
+/// Every schema of the document, with its JSON Pointer: components,
+/// parameters, headers, media types and the NDJSON item schemas.
 fn collect_schemas<'a>(value: &'a Value, at: &str, into: &mut Vec<(String, &'a Value)>) {
     let Value::Object(map) = value else {
         if let Value::Array(items) = value {
@@ -177,8 +191,8 @@ fn collect_schemas<'a>(value: &'a Value, at: &str, into: &mut Vec<(String, &'a V
         return;
     };
     for (key, child) in map {
-        let child_at = format!("{at}/{key}");
-        if key == "schema" || key == "x-itemSchema" || at == "#/components/schemas" {
+        let child_at = pointer_child(at, key);
+        if key == "schema" || key == "x-itemSchema" || at == "/components/schemas" {
             into.push((child_at, child));
         } else {
             collect_schemas(child, &child_at, into);
@@ -246,7 +260,6 @@ fn the_vocabularies_and_limits_match_the_code() {
     );
     // The search's parameters are declared once, in search::params::PARAMS:
     // the document must list exactly those, with the same bounds.
-    let validator = Validator::new(document());
     let search_parameters = parameters(SEARCH);
     let search: Vec<&String> = search_parameters.keys().collect();
     let mut expected: Vec<&str> = PARAMS.iter().map(|p| p.name).collect();
@@ -256,11 +269,9 @@ fn the_vocabularies_and_limits_match_the_code() {
         "static/openapi.json lists exactly the parameters of search::params::PARAMS"
     );
     for param in PARAMS {
-        let schema = validator
-            .follow(&search_parameters[param.name]["schema"])
-            .expect("schema resolves");
+        let schema = follow(&search_parameters[param.name]["schema"]).expect("schema resolves");
         let item = if param.kind.is_repeatable() {
-            validator.follow(&schema["items"]).expect("items resolve")
+            follow(&schema["items"]).expect("items resolve")
         } else {
             schema
         };
@@ -327,13 +338,12 @@ fn the_vocabularies_and_limits_match_the_code() {
 
 /// The query parameters of a path's GET, by name (references resolved).
 fn parameters(path: &str) -> BTreeMap<String, &'static Value> {
-    let validator = Validator::new(document());
     document()["paths"][path]["get"]["parameters"]
         .as_array()
         .map(Vec::as_slice)
         .unwrap_or_default()
         .iter()
-        .map(|p| validator.follow(p).expect("parameter resolves"))
+        .map(|p| follow(p).expect("parameter resolves"))
         .filter(|p| p["in"] == "query")
         .map(|p| (p["name"].as_str().expect("name").to_string(), p))
         .collect()
@@ -345,7 +355,6 @@ fn parameters(path: &str) -> BTreeMap<String, &'static Value> {
 /// Sends requests to one server and checks each answer against the document.
 struct Checker<'a> {
     app: &'a TestApp,
-    validator: Validator<'static>,
     /// (path, status) pairs answered and validated so far.
     seen: BTreeSet<(String, String)>,
     /// Documented paths the server does not route yet.
@@ -356,7 +365,6 @@ impl<'a> Checker<'a> {
     fn new(app: &'a TestApp) -> Checker<'a> {
         Checker {
             app,
-            validator: Validator::new(document()),
             seen: BTreeSet::new(),
             skipped: BTreeSet::new(),
         }
@@ -419,16 +427,26 @@ impl<'a> Checker<'a> {
 
     /// The answer against the document. Only GET operations exist, so the
     /// answers to other methods are documented as the GET operation's 405.
+    /// Schemas are validated where they are in the document (by JSON
+    /// Pointer), so their references resolve in it.
     fn conforms(&self, path: &str, answer: &Reply) -> Result<(), String> {
-        let responses = &document()["paths"][path]["get"]["responses"];
-        let response = responses
-            .get(answer.status.to_string())
-            .or_else(|| responses.get("default"))
+        let responses_at = pointer_child(&pointer_child("/paths", path), "get");
+        let responses_at = pointer_child(&responses_at, "responses");
+        let responses = at(&responses_at)?;
+        let status = answer.status.to_string();
+        let key = [status.as_str(), "default"]
+            .into_iter()
+            .find(|key| responses.get(*key).is_some())
             .ok_or_else(|| format!("status {} is not documented for {path}", answer.status))?;
-        let response = self.validator.follow(response)?;
+        let response_at = followed(&pointer_child(&responses_at, key))?;
+        let response = at(&response_at)?;
         if let Some(headers) = response.get("headers").and_then(Value::as_object) {
-            for (name, header) in headers {
-                let header = self.validator.follow(header)?;
+            for name in headers.keys() {
+                let header_at = followed(&pointer_child(
+                    &pointer_child(&response_at, "headers"),
+                    name,
+                ))?;
+                let header = at(&header_at)?;
                 match answer.header(name) {
                     None if header["required"] == true => {
                         return Err(format!("the required header {name} is missing"));
@@ -444,8 +462,7 @@ impl<'a> Checker<'a> {
                             }
                             _ => Value::from(value),
                         };
-                        self.validator
-                            .validate(&header["schema"], &value)
+                        validate(&pointer_child(&header_at, "schema"), &value)
                             .map_err(|e| format!("header {name}: {e}"))?;
                     }
                 }
@@ -471,25 +488,25 @@ impl<'a> Checker<'a> {
                 content.keys().collect::<Vec<_>>()
             )
         })?;
+        let media_at = pointer_child(&pointer_child(&response_at, "content"), media_type);
         if media_type == "application/x-ndjson" {
-            let item = media
-                .get("x-itemSchema")
-                .ok_or("an NDJSON answer needs x-itemSchema")?;
+            if media.get("x-itemSchema").is_none() {
+                return Err("an NDJSON answer needs x-itemSchema".into());
+            }
+            let item = pointer_child(&media_at, "x-itemSchema");
             if !answer.body.is_empty() && !answer.body.ends_with('\n') {
                 return Err("the last NDJSON line does not end with a newline".into());
             }
             for (number, line) in answer.body.lines().enumerate() {
                 let value: Value = serde_json::from_str(line)
                     .map_err(|e| format!("line {} is not JSON ({e})", number + 1))?;
-                self.validator
-                    .validate(item, &value)
-                    .map_err(|e| format!("line {}: {e}", number + 1))?;
+                validate(&item, &value).map_err(|e| format!("line {}: {e}", number + 1))?;
             }
             return Ok(());
         }
         let body: Value = serde_json::from_str(&answer.body)
             .map_err(|e| format!("the body is not JSON ({e}): {}", answer.body))?;
-        self.validator.validate(&media["schema"], &body)
+        validate(&pointer_child(&media_at, "schema"), &body)
     }
 
     /// A 400 that names `parameter` in `invalid_params`.
@@ -513,10 +530,7 @@ impl<'a> Checker<'a> {
     /// answer 200, just past it a 400 naming the parameter.
     fn probe_parameters(&mut self, path: &str, context: fn(&str, &str) -> &'static str) {
         for (name, parameter) in parameters(path) {
-            let schema = self
-                .validator
-                .follow(&parameter["schema"])
-                .expect("schema resolves");
+            let schema = follow(&parameter["schema"]).expect("schema resolves");
             let target =
                 |value: &str| format!("{path}?{}{name}={}", context(&name, value), encode(value));
             if parameter["required"] == true {
@@ -554,7 +568,7 @@ impl<'a> Checker<'a> {
                     }
                 }
                 Some("array") => {
-                    let items = self.validator.follow(&schema["items"]).expect("items");
+                    let items = follow(&schema["items"]).expect("items");
                     let valid = first_enum_value_or(items, "x");
                     for value in items
                         .get("enum")
@@ -738,10 +752,7 @@ fn check_search(checker: &mut Checker) {
     let defaults = checker.expect("GET", SEARCH, SEARCH, 200).json();
     let parameters = parameters(SEARCH);
     for name in ["page", "per_page", "sort"] {
-        let documented = checker
-            .validator
-            .follow(&parameters[name]["schema"])
-            .expect("schema");
+        let documented = follow(&parameters[name]["schema"]).expect("schema");
         assert_eq!(defaults[name], documented["default"], "default of {name}");
     }
     assert_eq!(defaults["location"], Value::Null);
@@ -880,50 +891,71 @@ fn check_export(checker: &mut Checker) {
 
 #[test]
 fn the_validator_reports_the_path_of_the_first_violation() {
-    let validator = Validator::new(document());
-    let search = json!({"$ref": "#/components/schemas/SearchResponse"});
+    let search = "/components/schemas/SearchResponse";
     let valid = app().get_json("/api/v1/search?lat=39.74&lon=-104.99&radius=50&per_page=2");
-    validator
-        .validate(&search, &valid)
-        .unwrap_or_else(|e| panic!("a real answer is valid: {e}"));
+    validate(search, &valid).unwrap_or_else(|e| panic!("a real answer is valid: {e}"));
 
-    let rejects = |change: &dyn Fn(&mut Value), path: &str| {
+    // The violation is found, and the first one reported is where the
+    // change was: at the changed value, or at the object that misses a
+    // required property. Any others are its consequence in that object or
+    // an enclosing one: a hit's provider fields are no longer "evaluated" once the
+    // `allOf` branch that declares them fails, so the hit's
+    // `unevaluatedProperties` reports them too.
+    let rejects = |change: &dyn Fn(&mut Value), expected: &str| {
         let mut changed = valid.clone();
         change(&mut changed);
-        let error = validator
-            .validate(&search, &changed)
-            .expect_err("the changed answer must be rejected");
+        let found = violations(search, &changed).expect("the schema compiles");
+        let listed = describe_all(&found);
         assert!(
-            error.starts_with(&format!("{path}: ")),
-            "expected a violation at {path}, got: {error}"
+            found.first().is_some_and(|first| first.at == expected),
+            "expected the first violation at {expected:?}, got: {listed}"
         );
+        let enclosing = |object: &Option<String>| {
+            object
+                .as_ref()
+                .is_some_and(|o| expected == o || expected.starts_with(&format!("{o}/")))
+        };
+        assert!(
+            found
+                .iter()
+                .all(|v| v.at == expected || enclosing(&v.unexpected_in)),
+            "violations elsewhere than {expected:?}: {listed}"
+        );
+        // `validate`, used on every answer, reports it first.
+        let error = validate(search, &changed).expect_err("rejected");
+        assert!(error.starts_with(&format!("at {expected:?}: ")), "{error}");
     };
     // An extra field, at the top and inside a hit (which closes its
     // provider fields through `unevaluatedProperties`).
-    rejects(&|v| v["debug"] = json!(true), "$.debug");
+    rejects(&|v| v["debug"] = json!(true), "/debug");
     rejects(
         &|v| v["results"][1]["surprise"] = json!(1),
-        "$.results[1].surprise",
+        "/results/1/surprise",
     );
-    rejects(&|v| v["location"]["zoom"] = json!(3), "$.location");
-    // Wrong types, enums and ranges.
-    rejects(&|v| v["total"] = json!("12"), "$.total");
-    rejects(&|v| v["total"] = json!(1.5), "$.total");
+    rejects(&|v| v["location"]["zoom"] = json!(3), "/location");
+    // Wrong types, nullable types, enums and ranges.
+    rejects(&|v| v["total"] = json!("12"), "/total");
+    rejects(&|v| v["total"] = json!(1.5), "/total");
     rejects(
         &|v| v["results"][0]["distance_miles"] = json!("far"),
-        "$.results[0].distance_miles",
+        "/results/0/distance_miles",
     );
     rejects(
         &|v| v["results"][0]["latitude"] = json!(null),
-        "$.results[0].latitude",
+        "/results/0/latitude",
     );
+    // `Facets` is `"type": ["object", "null"]`: null passes, a string not.
+    let mut without_facets = valid.clone();
+    without_facets["facets"] = Value::Null;
+    validate(search, &without_facets).unwrap_or_else(|e| panic!("null facets are valid: {e}"));
+    rejects(&|v| v["facets"] = json!("none"), "/facets");
     rejects(
         &|v| v["results"][0]["treatments"][0] = json!("magic"),
-        "$.results[0].treatments[0]",
+        "/results/0/treatments/0",
     );
     rejects(
         &|v| v["facets"]["treatments"]["iv_infusion"] = json!(-1),
-        "$.facets.treatments.iv_infusion",
+        "/facets/treatments/iv_infusion",
     );
     let insurer = valid["facets"]["insurance"]
         .as_object()
@@ -931,10 +963,14 @@ fn the_validator_reports_the_path_of_the_first_violation() {
         .expect("an insurer in the facets");
     rejects(
         &|v| v["facets"]["insurance"][insurer.as_str()] = json!("many"),
-        &child_path("$.facets.insurance", &insurer),
+        &pointer_child("/facets/insurance", &insurer),
     );
-    rejects(&|v| v["sort"] = json!("best"), "$.sort");
-    rejects(&|v| v["per_page"] = json!(101), "$.per_page");
+    rejects(&|v| v["sort"] = json!("best"), "/sort");
+    // The documented maximum is enforced: one past it is not.
+    rejects(&|v| v["per_page"] = json!(101), "/per_page");
+    let mut at_maximum = valid.clone();
+    at_maximum["per_page"] = json!(100);
+    validate(search, &at_maximum).unwrap_or_else(|e| panic!("the maximum is allowed: {e}"));
     // A missing required field.
     rejects(
         &|v| {
@@ -942,7 +978,7 @@ fn the_validator_reports_the_path_of_the_first_violation() {
                 object.remove("generation");
             }
         },
-        "$",
+        "",
     );
     rejects(
         &|v| {
@@ -950,419 +986,328 @@ fn the_validator_reports_the_path_of_the_first_violation() {
                 hit.remove("npi");
             }
         },
-        "$.results[0]",
+        "/results/0",
     );
 
     // A problem: closed, with the status its response fixes.
-    let not_found = &document()["components"]["responses"]["NotFound"]["content"]["application/problem+json"]
-        ["schema"];
+    let not_found = "/components/responses/NotFound/content/application~1problem+json/schema";
     let problem =
         json!({"type": "/problems/not-found", "title": "Not found", "status": 404, "detail": "x"});
-    validator
-        .validate(not_found, &problem)
-        .expect("valid problem");
+    validate(not_found, &problem).expect("valid problem");
+    // Where the violations are (one place may break several keywords).
+    let at_of = |instance: &Value| -> BTreeSet<String> {
+        violations(not_found, instance)
+            .expect("the schema compiles")
+            .into_iter()
+            .map(|v| v.at)
+            .collect()
+    };
     let mut extra = problem.clone();
     extra["trace"] = json!("…");
-    assert!(
-        validator
-            .validate(not_found, &extra)
-            .is_err_and(|e| e.starts_with("$.trace: "))
-    );
+    assert_eq!(at_of(&extra), BTreeSet::from(["/trace".to_string()]));
     let mut wrong = problem.clone();
     wrong["status"] = json!(400);
+    assert_eq!(at_of(&wrong), BTreeSet::from(["/status".to_string()]));
+    // Formats are asserted, not only annotations.
+    let mut bad_type = problem.clone();
+    bad_type["type"] = json!("not a uri reference");
+    let found = violations("/components/schemas/Problem", &bad_type).expect("compiles");
     assert!(
-        validator
-            .validate(not_found, &wrong)
-            .is_err_and(|e| e.starts_with("$.status: "))
+        found.len() == 1 && found[0].at == "/type" && found[0].problem.contains("uri-reference"),
+        "{}",
+        describe_all(&found)
     );
 
-    // Keywords it does not implement are refused, not ignored.
-    let unchecked = json!({"type": "string", "pattern": "^[0-9]{5}$"});
-    assert!(
-        validator
-            .validate(&unchecked, &json!("abc"))
-            .is_err_and(|e| e.contains("pattern"))
-    );
+    // A keyword JSON Schema does not define would check nothing: the
+    // document may not use one (OpenAPI 3.0's `nullable`, a typo).
+    for unchecked in [
+        json!({"type": "string", "nullable": true}),
+        json!({"type": "object", "properties": {"zip": {"type": "string", "maxLenght": 5}}}),
+        json!({"anyOf": [{"type": "string", "minimun": 1}]}),
+    ] {
+        assert!(
+            only_known_keywords(&unchecked).is_err_and(|e| e.contains("JSON Schema 2020-12")),
+            "{unchecked}"
+        );
+    }
+    let checked = json!({"type": "string", "pattern": "^[0-9]{5}$", "description": "a ZIP"});
+    assert!(only_known_keywords(&checked).is_ok());
 }
 
 // ---------------------------------------------------------------------------
-// The JSON Schema validator (2020-12 semantics, the subset the document uses).
+// JSON Schema, by the `jsonschema` crate: draft 2020-12 (the dialect of
+// OpenAPI 3.1), `format` asserted, and the document registered as one
+// resource so that a schema anywhere in it is validated in place, its
+// `#/components/...` references resolving in the document.
 
-/// Keywords that constrain, all checked below.
-const ASSERTIONS: [&str; 19] = [
+/// The URI the document is registered under (nothing is fetched from it).
+const DOCUMENT_URI: &str = "https://ketadir.invalid/api/v1/openapi.json";
+
+fn registry() -> &'static Registry<'static> {
+    static REGISTRY: OnceLock<Registry<'static>> = OnceLock::new();
+    REGISTRY.get_or_init(|| {
+        Registry::new()
+            .draft(Draft::Draft202012)
+            .add(DOCUMENT_URI, document())
+            .and_then(|builder| builder.prepare())
+            .unwrap_or_else(|e| panic!("static/openapi.json as a JSON Schema resource: {e}"))
+    })
+}
+
+/// The validator of the schema at `pointer` (a JSON Pointer into the
+/// document), compiled once and shared by the tests.
+fn schema_at(pointer: &str) -> Result<Arc<Validator>, String> {
+    static COMPILED: OnceLock<Mutex<HashMap<String, Arc<Validator>>>> = OnceLock::new();
+    let mut compiled = COMPILED
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    if let Some(validator) = compiled.get(pointer) {
+        return Ok(Arc::clone(validator));
+    }
+    let reference = json!({"$ref": format!("{DOCUMENT_URI}#{}", fragment(pointer))});
+    let validator = jsonschema::draft202012::options()
+        .with_registry(registry())
+        .offline()
+        .should_validate_formats(true)
+        .should_ignore_unknown_formats(false)
+        .build(&reference)
+        .map(Arc::new)
+        .map_err(|e| format!("the schema at {pointer:?} does not compile: {e}"))?;
+    compiled.insert(pointer.to_string(), Arc::clone(&validator));
+    Ok(validator)
+}
+
+/// One way an instance breaks its schema: where (a JSON Pointer into the
+/// instance; an unexpected property is reported at the property itself)
+/// and what is wrong.
+struct Violation {
+    at: String,
+    problem: String,
+    /// For an unexpected property: the object it is in.
+    unexpected_in: Option<String>,
+}
+
+/// Every violation of the schema at `pointer` by `instance`.
+fn violations(pointer: &str, instance: &Value) -> Result<Vec<Violation>, String> {
+    let validator = schema_at(pointer)?;
+    let mut found = Vec::new();
+    for error in validator.iter_errors(instance) {
+        let at = error.instance_path().as_str().to_string();
+        let problem = format!("{} ({})", error.masked(), error.schema_path());
+        match error.kind() {
+            ValidationErrorKind::AdditionalProperties { unexpected }
+            | ValidationErrorKind::UnevaluatedProperties { unexpected } => {
+                let closed_by = error.schema_path();
+                for name in unexpected {
+                    found.push(Violation {
+                        at: pointer_child(&at, name),
+                        problem: format!("unexpected property {name:?} (closed by {closed_by})"),
+                        unexpected_in: Some(at.clone()),
+                    });
+                }
+            }
+            _ => found.push(Violation {
+                at,
+                problem,
+                unexpected_in: None,
+            }),
+        }
+    }
+    Ok(found)
+}
+
+fn describe_all(found: &[Violation]) -> String {
+    found
+        .iter()
+        .map(|v| format!("at {:?}: {}", v.at, v.problem))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// `Ok` when `instance` matches the schema at `pointer`; otherwise the
+/// first violation, `at "<JSON Pointer>": <what is wrong>`, then the others.
+fn validate(pointer: &str, instance: &Value) -> Result<(), String> {
+    let found = violations(pointer, instance)?;
+    if found.is_empty() {
+        Ok(())
+    } else {
+        Err(describe_all(&found))
+    }
+}
+
+/// The keywords of JSON Schema 2020-12 (core, applicator, unevaluated,
+/// validation, meta-data, format-annotation and content vocabularies).
+const KEYWORDS: [&str; 57] = [
+    "$schema",
+    "$id",
     "$ref",
-    "type",
-    "enum",
-    "const",
-    "minimum",
-    "maximum",
-    "minLength",
-    "maxLength",
-    "minItems",
-    "maxItems",
-    "items",
-    "required",
-    "properties",
-    "additionalProperties",
-    "unevaluatedProperties",
-    "maxProperties",
+    "$anchor",
+    "$dynamicRef",
+    "$dynamicAnchor",
+    "$vocabulary",
+    "$comment",
+    "$defs",
     "allOf",
     "anyOf",
     "oneOf",
-];
-
-/// Keywords that only annotate (`format` is an annotation by default in
-/// JSON Schema 2020-12).
-const ANNOTATIONS: [&str; 7] = [
-    "description",
+    "not",
+    "if",
+    "then",
+    "else",
+    "dependentSchemas",
+    "prefixItems",
+    "items",
+    "contains",
+    "properties",
+    "patternProperties",
+    "additionalProperties",
+    "propertyNames",
+    "unevaluatedItems",
+    "unevaluatedProperties",
+    "type",
+    "enum",
+    "const",
+    "multipleOf",
+    "maximum",
+    "exclusiveMaximum",
+    "minimum",
+    "exclusiveMinimum",
+    "maxLength",
+    "minLength",
+    "pattern",
+    "maxItems",
+    "minItems",
+    "uniqueItems",
+    "maxContains",
+    "minContains",
+    "maxProperties",
+    "minProperties",
+    "required",
+    "dependentRequired",
     "title",
+    "description",
     "default",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
     "examples",
     "format",
-    "deprecated",
-    "$comment",
+    "contentEncoding",
+    "contentMediaType",
+    "contentSchema",
 ];
 
-const TYPES: [&str; 7] = [
-    "null", "boolean", "object", "array", "number", "integer", "string",
+/// Keywords whose value is a schema, a list of schemas or a map of them.
+const SCHEMA_KEYWORDS: [&str; 12] = [
+    "not",
+    "if",
+    "then",
+    "else",
+    "items",
+    "contains",
+    "additionalProperties",
+    "propertyNames",
+    "unevaluatedItems",
+    "unevaluatedProperties",
+    "contentSchema",
+    "$defs",
 ];
 
-/// Property names a schema evaluated, for `unevaluatedProperties`.
-type Evaluated = BTreeSet<String>;
-
-struct Validator<'a> {
-    root: &'a Value,
-}
-
-impl<'a> Validator<'a> {
-    fn new(root: &'a Value) -> Validator<'a> {
-        Validator { root }
-    }
-
-    /// A local reference (`#/components/schemas/Hit`).
-    fn resolve(&self, reference: &str) -> Result<&'a Value, String> {
-        let pointer = reference
-            .strip_prefix('#')
-            .ok_or_else(|| format!("only local references are supported: {reference}"))?;
-        self.root
-            .pointer(pointer)
-            .ok_or_else(|| format!("{reference} does not resolve"))
-    }
-
-    /// `value`, or what it refers to when it is a Reference Object.
-    fn follow<'v>(&self, value: &'v Value) -> Result<&'v Value, String>
-    where
-        'a: 'v,
-    {
-        match value.get("$ref").and_then(Value::as_str) {
-            Some(reference) => self.resolve(reference),
-            None => Ok(value),
-        }
-    }
-
-    /// `Ok` when `instance` matches `schema`; otherwise the JSON path of the
-    /// first violation found, a colon, and what is wrong.
-    fn validate(&self, schema: &Value, instance: &Value) -> Result<(), String> {
-        self.check(schema, instance, "$", 0).map(|_| ())
-    }
-
-    fn check(
-        &self,
-        schema: &Value,
-        instance: &Value,
-        path: &str,
-        depth: usize,
-    ) -> Result<Evaluated, String> {
-        if depth > 64 {
-            return Err(format!("{path}: schema references nest too deep"));
-        }
-        let schema = match schema {
-            Value::Bool(true) => return Ok(Evaluated::new()),
-            Value::Bool(false) => return Err(format!("{path}: no value is allowed here")),
-            Value::Object(schema) => schema,
-            other => return Err(format!("{path}: not a schema: {other}")),
-        };
-        if let Some(keyword) = schema
-            .keys()
-            .find(|k| !ASSERTIONS.contains(&k.as_str()) && !ANNOTATIONS.contains(&k.as_str()))
-        {
-            return Err(format!(
-                "{path}: the schema uses {keyword:?}, which this validator does not check"
-            ));
-        }
-        let mut evaluated = Evaluated::new();
-
-        if let Some(expected) = schema.get("type") {
-            let names: Vec<&str> = match expected {
-                Value::String(name) => vec![name.as_str()],
-                Value::Array(names) => names.iter().filter_map(Value::as_str).collect(),
-                other => return Err(format!("{path}: bad type keyword {other}")),
-            };
-            if let Some(unknown) = names.iter().find(|n| !TYPES.contains(n)) {
-                return Err(format!("{path}: unknown type {unknown:?} in the schema"));
-            }
-            if !names.iter().any(|name| has_type(instance, name)) {
-                return Err(format!(
-                    "{path}: expected {}, found {}",
-                    names.join(" or "),
-                    describe(instance)
-                ));
-            }
-        }
-        if let Some(values) = schema.get("enum") {
-            let values = values
-                .as_array()
-                .ok_or_else(|| format!("{path}: enum is not a list"))?;
-            if !values.contains(instance) {
-                return Err(format!(
-                    "{path}: {} is not one of {}",
-                    describe(instance),
-                    Value::Array(values.clone())
-                ));
-            }
-        }
-        if let Some(value) = schema.get("const")
-            && value != instance
-        {
-            return Err(format!(
-                "{path}: expected {value}, found {}",
-                describe(instance)
-            ));
-        }
-        if let Some(number) = instance.as_f64() {
-            if let Some(minimum) = schema.get("minimum").and_then(Value::as_f64)
-                && number < minimum
-            {
-                return Err(format!("{path}: {number} is below the minimum {minimum}"));
-            }
-            if let Some(maximum) = schema.get("maximum").and_then(Value::as_f64)
-                && number > maximum
-            {
-                return Err(format!("{path}: {number} is above the maximum {maximum}"));
-            }
-        }
-        if let Some(text) = instance.as_str() {
-            let length = text.chars().count() as u64;
-            if let Some(min) = schema.get("minLength").and_then(Value::as_u64)
-                && length < min
-            {
-                return Err(format!("{path}: {length} characters, fewer than {min}"));
-            }
-            if let Some(max) = schema.get("maxLength").and_then(Value::as_u64)
-                && length > max
-            {
-                return Err(format!("{path}: {length} characters, more than {max}"));
-            }
-        }
-        if let Some(items) = instance.as_array() {
-            let count = items.len() as u64;
-            if let Some(min) = schema.get("minItems").and_then(Value::as_u64)
-                && count < min
-            {
-                return Err(format!("{path}: {count} items, fewer than {min}"));
-            }
-            if let Some(max) = schema.get("maxItems").and_then(Value::as_u64)
-                && count > max
-            {
-                return Err(format!("{path}: {count} items, more than {max}"));
-            }
-            if let Some(item_schema) = schema.get("items") {
-                for (i, item) in items.iter().enumerate() {
-                    self.check(item_schema, item, &format!("{path}[{i}]"), depth + 1)?;
-                }
-            }
-        }
-        if let Some(object) = instance.as_object() {
-            if let Some(required) = schema.get("required").and_then(Value::as_array) {
-                for name in required.iter().filter_map(Value::as_str) {
-                    if !object.contains_key(name) {
-                        return Err(format!("{path}: the required property {name:?} is missing"));
-                    }
-                }
-            }
-            if let Some(max) = schema.get("maxProperties").and_then(Value::as_u64)
-                && object.len() as u64 > max
-            {
-                return Err(format!(
-                    "{path}: {} properties, more than {max}",
-                    object.len()
-                ));
-            }
-            let properties = schema.get("properties").and_then(Value::as_object);
-            for (name, value) in object {
-                let child = child_path(path, name);
-                match properties.and_then(|p| p.get(name)) {
-                    Some(property) => {
-                        self.check(property, value, &child, depth + 1)?;
-                        evaluated.insert(name.clone());
-                    }
-                    None => match schema.get("additionalProperties") {
-                        None => {}
-                        Some(Value::Bool(false)) => {
-                            return Err(format!(
-                                "{child}: unexpected property (additionalProperties: false)"
-                            ));
-                        }
-                        Some(additional) => {
-                            self.check(additional, value, &child, depth + 1)?;
-                            evaluated.insert(name.clone());
-                        }
-                    },
-                }
-            }
-        }
-        if let Some(reference) = schema.get("$ref") {
-            let reference = reference
-                .as_str()
-                .ok_or_else(|| format!("{path}: $ref is not a string"))?;
-            let target = self
-                .resolve(reference)
-                .map_err(|e| format!("{path}: {e}"))?;
-            evaluated.extend(self.check(target, instance, path, depth + 1)?);
-        }
-        if let Some(all) = schema.get("allOf").and_then(Value::as_array) {
-            for branch in all {
-                evaluated.extend(self.check(branch, instance, path, depth + 1)?);
-            }
-        }
-        for keyword in ["anyOf", "oneOf"] {
-            let Some(branches) = schema.get(keyword).and_then(Value::as_array) else {
-                continue;
-            };
-            let mut matched = 0;
-            let mut failures = Vec::new();
-            for branch in branches {
-                match self.check(branch, instance, path, depth + 1) {
-                    Ok(names) => {
-                        matched += 1;
-                        evaluated.extend(names);
-                    }
-                    Err(failure) => failures.push(failure),
-                }
-            }
-            if matched == 0 {
-                return Err(format!(
-                    "{path}: matches none of the {keyword} schemas ({})",
-                    failures.join("; ")
-                ));
-            }
-            if keyword == "oneOf" && matched > 1 {
-                return Err(format!("{path}: matches {matched} of the oneOf schemas"));
-            }
-        }
-        // Last: it needs what every other keyword evaluated.
-        if let (Some(unevaluated), Some(object)) =
-            (schema.get("unevaluatedProperties"), instance.as_object())
-        {
-            for (name, value) in object {
-                if evaluated.contains(name) {
-                    continue;
-                }
-                let child = child_path(path, name);
-                if unevaluated.as_bool() == Some(false) {
-                    return Err(format!(
-                        "{child}: unexpected property (unevaluatedProperties: false)"
-                    ));
-                }
-                self.check(unevaluated, value, &child, depth + 1)?;
-                evaluated.insert(name.clone());
-            }
-        }
-        Ok(evaluated)
-    }
-
-    /// Checks that a schema only uses supported keywords and known types,
-    /// in every subschema, whether or not an answer reaches it.
-    fn check_schema(&self, schema: &Value) -> Result<(), String> {
-        let Value::Object(map) = schema else {
-            return match schema {
-                Value::Bool(_) => Ok(()),
-                other => Err(format!("not a schema: {other}")),
-            };
-        };
-        for (keyword, value) in map {
-            if !ASSERTIONS.contains(&keyword.as_str()) && !ANNOTATIONS.contains(&keyword.as_str()) {
-                return Err(format!("unsupported keyword {keyword:?}"));
-            }
-            match keyword.as_str() {
-                "$ref" => {
-                    self.resolve(value.as_str().ok_or("$ref is not a string")?)?;
-                }
-                "type" => {
-                    let names: Vec<&Value> = match value {
-                        Value::Array(names) => names.iter().collect(),
-                        single => vec![single],
-                    };
-                    for name in names {
-                        if !name.as_str().is_some_and(|n| TYPES.contains(&n)) {
-                            return Err(format!("unknown type {name}"));
-                        }
-                    }
-                }
-                "items" | "additionalProperties" | "unevaluatedProperties" => {
-                    self.check_schema(value)?
-                }
-                "properties" => {
-                    for (name, property) in value.as_object().ok_or("properties is not a map")? {
-                        self.check_schema(property)
-                            .map_err(|e| format!("properties/{name}: {e}"))?;
-                    }
-                }
-                "allOf" | "anyOf" | "oneOf" => {
-                    for branch in value.as_array().ok_or("not a list of schemas")? {
-                        self.check_schema(branch)?;
-                    }
-                }
-                _ => {}
-            }
-        }
-        Ok(())
-    }
-}
-
-fn has_type(instance: &Value, name: &str) -> bool {
-    match name {
-        "null" => instance.is_null(),
-        "boolean" => instance.is_boolean(),
-        "object" => instance.is_object(),
-        "array" => instance.is_array(),
-        "string" => instance.is_string(),
-        "number" => instance.is_number(),
-        // JSON Schema counts 1.0 as an integer.
-        "integer" => {
-            instance.is_i64()
-                || instance.is_u64()
-                || instance.as_f64().is_some_and(|n| n.fract() == 0.0)
-        }
-        _ => false,
-    }
-}
-
-/// The instance's type and a short rendering of it, for messages.
-fn describe(instance: &Value) -> String {
-    let kind = match instance {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
+/// Checks that a schema and every subschema use only JSON Schema 2020-12
+/// keywords: validators ignore others, so the document cannot use a
+/// constraint that silently goes unchecked.
+fn only_known_keywords(schema: &Value) -> Result<(), String> {
+    let Value::Object(map) = schema else {
+        return Ok(());
     };
-    let mut shown = instance.to_string();
-    if shown.chars().count() > 60 {
-        shown = shown.chars().take(60).collect::<String>() + "…";
+    for (keyword, value) in map {
+        if !KEYWORDS.contains(&keyword.as_str()) {
+            return Err(format!(
+                "{keyword:?} is not a JSON Schema 2020-12 keyword, so nothing checks it"
+            ));
+        }
+        let children: Vec<(String, &Value)> = match (keyword.as_str(), value) {
+            ("allOf" | "anyOf" | "oneOf" | "prefixItems", Value::Array(list)) => list
+                .iter()
+                .enumerate()
+                .map(|(i, child)| (format!("{keyword}/{i}"), child))
+                .collect(),
+            (
+                "properties" | "patternProperties" | "dependentSchemas" | "$defs",
+                Value::Object(children),
+            ) => children
+                .iter()
+                .map(|(name, child)| (format!("{keyword}/{name}"), child))
+                .collect(),
+            (keyword, child) if SCHEMA_KEYWORDS.contains(&keyword) => {
+                vec![(keyword.to_string(), child)]
+            }
+            _ => Vec::new(),
+        };
+        for (at, child) in children {
+            only_known_keywords(child).map_err(|e| format!("{at}: {e}"))?;
+        }
     }
-    format!("{kind} {shown}")
+    Ok(())
 }
 
-/// `$.a.b`, or `$.a["not an identifier"]`.
-fn child_path(path: &str, name: &str) -> String {
-    let plain = !name.is_empty()
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && !name.starts_with(|c: char| c.is_ascii_digit());
-    if plain {
-        format!("{path}.{name}")
-    } else {
-        format!("{path}[{}]", Value::String(name.to_string()))
+// ---------------------------------------------------------------------------
+// JSON Pointers into the document (RFC 6901), for the OpenAPI Reference
+// Objects of parameters, responses and headers (serde_json resolves them).
+
+/// `at` + `/name`, with `~` and `/` in the name escaped.
+fn pointer_child(at: &str, name: &str) -> String {
+    format!("{at}/{}", name.replace('~', "~0").replace('/', "~1"))
+}
+
+/// The pointer as a URI fragment: bytes a fragment may not hold (such as
+/// the braces of `/providers/{id}`) percent-encoded.
+fn fragment(pointer: &str) -> String {
+    pointer
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn at(pointer: &str) -> Result<&'static Value, String> {
+    document()
+        .pointer(pointer)
+        .ok_or_else(|| format!("#{pointer} is not in the document"))
+}
+
+/// A local reference (`#/components/schemas/Hit`).
+fn resolve(reference: &str) -> Result<&'static Value, String> {
+    let pointer = reference
+        .strip_prefix('#')
+        .ok_or_else(|| format!("only local references are used: {reference}"))?;
+    at(pointer).map_err(|_| format!("{reference} does not resolve"))
+}
+
+/// `value`, or what it refers to when it is a Reference Object.
+fn follow(value: &'static Value) -> Result<&'static Value, String> {
+    match value.get("$ref").and_then(Value::as_str) {
+        Some(reference) => resolve(reference),
+        None => Ok(value),
+    }
+}
+
+/// The pointer of what is at `pointer`, once a Reference Object there is
+/// followed.
+fn followed(pointer: &str) -> Result<String, String> {
+    match at(pointer)?.get("$ref").and_then(Value::as_str) {
+        Some(reference) => {
+            let target = reference
+                .strip_prefix('#')
+                .ok_or_else(|| format!("only local references are used: {reference}"))?;
+            at(target).map(|_| target.to_string())
+        }
+        None => Ok(pointer.to_string()),
     }
 }

@@ -1677,3 +1677,87 @@ fn hostile_headers_never_break_a_page() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// 12. Provider text is isolated from the page's direction (issue 16, item 7)
+// ---------------------------------------------------------------------------
+
+/// `text` (no markup characters) shown as `<bdi>text</bdi>` in `html`.
+fn assert_isolated(html: &str, text: &str, what: &str) {
+    assert!(
+        html.contains(&format!("<bdi>{text}</bdi>")),
+        "{what}: {text:?} is not inside <bdi>: {html}"
+    );
+}
+
+#[test]
+fn provider_text_sits_inside_bdi_on_the_results_page() {
+    let html = get_page(app(), "/?near=Denver,+CO&per_page=100").body;
+    let card = cards(&html)
+        .into_iter()
+        .find(|card| card.contains("/providers/den-00\""))
+        .expect("den-00 is listed");
+    let heading = element(card, "h2", "").expect("a card heading");
+    assert_isolated(heading, "Dr. Avery Whitlock 0", "the name");
+    for (text, what) in [
+        ("Front Range Ketamine Wellness Center 0", "the organization"),
+        ("MD", "the credentials"),
+        ("Denver, CO", "the city"),
+        ("(303) 555-0100", "the phone"),
+    ] {
+        assert_isolated(card, text, what);
+    }
+    // The hidden link text names the provider too.
+    assert!(
+        card.contains("of <bdi>Dr. Avery Whitlock 0</bdi></span>"),
+        "{card}"
+    );
+    let excerpt = start_tags(card)
+        .into_iter()
+        .find(|t| t.attr("class") == Some("excerpt"))
+        .expect("a description excerpt");
+    assert_eq!(excerpt.attr("dir"), Some("auto"), "the excerpt");
+    // Insurers in the facets are provider text as well.
+    let facets = element(&html, "aside", "class=\"facets\"").expect("facets");
+    assert_isolated(facets, "Cigna", "an insurer facet");
+}
+
+#[test]
+fn provider_text_sits_inside_bdi_on_the_profile_page() {
+    let html = profile(FULL_ID);
+    assert!(
+        html.contains("<h1 id=\"provider-name\"><bdi>Dr. Imogen Hartwell</bdi></h1>"),
+        "the name: {html}"
+    );
+    for (text, what) in [
+        ("Harbor Light Ketamine Clinic", "the organization"),
+        (
+            "77 Lantern Street, Suite 4, Boston, MA 02110",
+            "the address",
+        ),
+        ("(617) 555-0142", "the phone"),
+        ("care@harborlight.example.org", "the email"),
+        ("https://harborlight.example.org/ketamine", "the website"),
+    ] {
+        assert_isolated(&html, text, what);
+    }
+    for (text, what) in [
+        ("MD, PhD", "the credentials"),
+        ("Blue Cross Blue Shield, Medicare", "the insurers"),
+        ("English, Portuguese", "the languages"),
+    ] {
+        assert!(
+            html.contains(&format!("<dd><bdi>{text}</bdi></dd>")),
+            "{what}: {html}"
+        );
+    }
+    for paragraph in [
+        "Infusions in a quiet harbour-side suite.",
+        "We coordinate with your pain specialist.",
+    ] {
+        assert!(
+            html.contains(&format!("<p dir=\"auto\">{paragraph}</p>")),
+            "the description: {html}"
+        );
+    }
+}

@@ -278,3 +278,58 @@ fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_bucket() {
         assert_eq!(search(&app, "203.0.113.5"), 200);
     }
 }
+
+/// Results pages and profiles spend the same per-client budget as the API
+/// (scraping `/?per_page=100` does not get round it); past it a visitor
+/// gets a 429 page, not JSON; assets are never counted.
+#[test]
+fn pages_share_the_api_budget_and_answer_429_as_a_page() {
+    let settings = HttpSettings {
+        rate_limits: RateLimitSettings {
+            per_ip_per_minute: 3,
+            keys: HashMap::new(),
+            limit_loopback: true,
+        },
+        ..HttpSettings::default()
+    };
+    let app = spawn_app_with(&denver_csv("r", 10), settings);
+    assert_eq!(app.get("/?near=80202&per_page=100").status, 200);
+    assert_eq!(app.get("/providers/r-1").status, 200);
+    assert_eq!(app.get("/api/v1/search?near=80202").status, 200);
+    let page = app.get("/?near=80202&per_page=100");
+    assert_eq!(page.status, 429, "{}", page.body);
+    assert!(
+        page.content_type.starts_with("text/html"),
+        "{}",
+        page.content_type
+    );
+    assert!(page.body.contains("Too many requests"), "{}", page.body);
+    assert!(page.header("retry-after").is_some());
+    let api = app.get("/api/v1/search?near=80202");
+    assert_eq!(api.status, 429);
+    assert_eq!(api.content_type, "application/problem+json");
+    for _ in 0..5 {
+        let css = app.get("/static/site.css");
+        assert_ne!(css.status, 429, "assets are not counted");
+    }
+}
+
+/// API answers — results, errors and the export — forbid content sniffing.
+#[test]
+fn api_answers_send_nosniff() {
+    let app = spawn_app(&denver_csv("n", 5));
+    for path in [
+        "/api/v1/search?near=80202",
+        "/api/v1/search?radius=nope&near=80202",
+        "/api/v1/providers?format=ndjson",
+        "/api/v1/no-such-route",
+    ] {
+        let reply = app.get(path);
+        assert_eq!(
+            reply.header("x-content-type-options"),
+            Some("nosniff"),
+            "{path} ({})",
+            reply.status
+        );
+    }
+}

@@ -93,6 +93,7 @@ pub(super) async fn roll_back(state: &web::Data<ServedIndex>) -> Result<u64, Api
         Err(
             error @ (IndexError::ImportInProgress
             | IndexError::NothingToRollBackTo
+            | IndexError::BrokenRollbackTarget { .. }
             | IndexError::OldFormat { .. }
             | IndexError::NewerFormat { .. }),
         ) => Err(ApiError::Conflict(error.to_string())),

@@ -14,6 +14,7 @@ mod session;
 mod upload;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::HttpRequest;
 use actix_web::http::header;
@@ -22,12 +23,21 @@ use super::client_ip;
 use super::errors::ApiError;
 use super::sign_in_limit::FailedSignIns;
 
+/// An upload that sends nothing for this long is aborted.
+pub const DEFAULT_UPLOAD_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+/// An upload that is not complete after this long is aborted.
+pub const DEFAULT_UPLOAD_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+
 /// Who may administer, and how big an upload may be.
 #[derive(Debug, Clone)]
 pub struct AdminSettings {
     /// The bearer token; `None` hides `/admin` entirely.
     pub token: Option<String>,
     pub max_upload_bytes: u64,
+    /// An upload that sends nothing for this long is cut off (408).
+    pub upload_idle_timeout: Duration,
+    /// An upload must be complete within this time (408 otherwise).
+    pub upload_timeout: Duration,
     /// Wrong tokens counted per client (shared by the JSON routes and the
     /// sign-in form).
     pub failed_sign_ins: Arc<FailedSignIns>,
@@ -38,6 +48,8 @@ impl Default for AdminSettings {
         AdminSettings {
             token: None,
             max_upload_bytes: 50 * 1024 * 1024,
+            upload_idle_timeout: DEFAULT_UPLOAD_IDLE_TIMEOUT,
+            upload_timeout: DEFAULT_UPLOAD_TIMEOUT,
             failed_sign_ins: Arc::default(),
         }
     }
@@ -57,7 +69,10 @@ pub(crate) fn check_token(
         .failed_sign_ins
         .check(client)
         .map_err(ApiError::TooManyAttempts)?;
-    if constant_time_equal(presented.as_bytes(), token.as_bytes()) {
+    // Compared as SHA-256 digests, so the time taken does not even depend
+    // on the configured token's length.
+    let digest = |text: &str| <sha2::Sha256 as sha2::Digest>::digest(text.as_bytes());
+    if constant_time_equal(&digest(presented), &digest(token)) {
         Ok(())
     } else {
         settings.failed_sign_ins.record_failure(client);
@@ -65,10 +80,10 @@ pub(crate) fn check_token(
     }
 }
 
-/// Compares in time that depends only on the lengths, so the token cannot
-/// be guessed byte by byte from response times.
+/// Compares in time that depends only on the lengths (`subtle`), so a
+/// secret cannot be guessed byte by byte from response times.
 pub(crate) fn constant_time_equal(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
+    bool::from(subtle::ConstantTimeEq::ct_eq(a, b))
 }
 
 /// 404 without a configured token, 401 without the right one.

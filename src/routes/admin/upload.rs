@@ -4,7 +4,8 @@
 //! past the limit), then import with the CLI's rules
 //! (`index::import_csv_locked`) and switch this server to the result.
 
-use std::io::{Seek, Write};
+use std::io::{Read, Seek, Write};
+use std::time::{Duration, Instant};
 
 use actix_multipart::Multipart;
 use actix_web::http::header;
@@ -30,8 +31,42 @@ async fn take_lock(state: &web::Data<ServedIndex>) -> Result<ImportLock, ApiErro
     }
 }
 
+/// How long an upload may take: a client that sends nothing for `idle`, or
+/// is not done by `until`, is cut off (408) and the import lock released,
+/// so a stalled upload cannot block every other import.
+#[derive(Debug, Clone, Copy)]
+struct Deadline {
+    idle: Duration,
+    until: Instant,
+}
+
+impl Deadline {
+    fn new(settings: &AdminSettings) -> Deadline {
+        Deadline {
+            idle: settings.upload_idle_timeout,
+            until: Instant::now() + settings.upload_timeout,
+        }
+    }
+
+    /// The stream's next item, or 408 when it does not come in time.
+    async fn next<S: Stream + Unpin>(&self, stream: &mut S) -> Result<Option<S::Item>, ApiError> {
+        let left = self.until.saturating_duration_since(Instant::now());
+        let wait = self.idle.min(left);
+        match actix_web::rt::time::timeout(wait, stream.next()).await {
+            Ok(item) => Ok(item),
+            Err(_) if wait < self.idle => Err(ApiError::RequestTimeout(
+                "the upload took longer than this server allows; try again".into(),
+            )),
+            Err(_) => Err(ApiError::RequestTimeout(format!(
+                "the upload sent nothing for {} s; try again",
+                self.idle.as_secs()
+            ))),
+        }
+    }
+}
+
 /// Writes a body stream to a temporary file, at most `limit` bytes.
-async fn spool<S, E>(mut body: S, limit: u64) -> Result<std::fs::File, ApiError>
+async fn spool<S, E>(mut body: S, limit: u64, deadline: Deadline) -> Result<std::fs::File, ApiError>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: std::fmt::Display,
@@ -40,7 +75,7 @@ where
         .await?
         .map_err(|e| ApiError::Internal(format!("cannot create a temporary file: {e}")))?;
     let mut written = 0u64;
-    while let Some(chunk) = body.next().await {
+    while let Some(chunk) = deadline.next(&mut body).await? {
         let chunk =
             chunk.map_err(|e| ApiError::BadRequest(format!("the upload broke off: {e}")))?;
         written += chunk.len() as u64;
@@ -65,9 +100,12 @@ const MAX_FIELDS: usize = 32;
 const MAX_FIELD_BYTES: usize = 4096;
 
 /// Reads one small multipart field whole, or refuses it with 400.
-async fn small_field(mut field: actix_multipart::Field) -> Result<String, ApiError> {
+async fn small_field(
+    mut field: actix_multipart::Field,
+    deadline: Deadline,
+) -> Result<String, ApiError> {
     let mut value = Vec::new();
-    while let Some(chunk) = field.next().await {
+    while let Some(chunk) = deadline.next(&mut field).await? {
         let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("bad multipart body: {e}")))?;
         if value.len() + chunk.len() > MAX_FIELD_BYTES {
             return Err(ApiError::BadRequest(format!(
@@ -78,6 +116,54 @@ async fn small_field(mut field: actix_multipart::Field) -> Result<String, ApiErr
     }
     String::from_utf8(value)
         .map_err(|_| ApiError::BadRequest("a form field is not UTF-8 text".into()))
+}
+
+/// Whether the body is gzip-compressed (`Content-Encoding: gzip`); any
+/// other encoding, or gzip around a multipart form, is a 415 naming it.
+fn body_is_gzipped(request: &HttpRequest, multipart: bool) -> Result<bool, ApiError> {
+    let encodings: Vec<String> = request
+        .headers()
+        .get_all(header::CONTENT_ENCODING)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|v| v.trim().to_ascii_lowercase())
+        .filter(|v| !v.is_empty() && v != "identity")
+        .collect();
+    match encodings.as_slice() {
+        [] => Ok(false),
+        [one] if (one == "gzip" || one == "x-gzip") && !multipart => Ok(true),
+        _ => Err(ApiError::UnsupportedEncoding(format!(
+            "content encoding {:?} is not accepted{}: send the CSV as it is, or as text/csv \
+             with Content-Encoding: gzip",
+            encodings.join(", "),
+            if multipart {
+                " on a multipart form"
+            } else {
+                ""
+            }
+        ))),
+    }
+}
+
+/// The gzip-compressed upload in `compressed`, decompressed into a new
+/// temporary file of at most `limit` bytes (413 past it, 400 when it is
+/// not gzip). Blocking work.
+fn gunzip(mut compressed: std::fs::File, limit: u64) -> Result<std::fs::File, ApiError> {
+    let broken = |e: std::io::Error| {
+        ApiError::BadRequest(format!("the body is not valid gzip-compressed data: {e}"))
+    };
+    compressed
+        .rewind()
+        .map_err(|e| ApiError::Internal(format!("cannot read the upload: {e}")))?;
+    let mut out = tempfile::tempfile()
+        .map_err(|e| ApiError::Internal(format!("cannot create a temporary file: {e}")))?;
+    let decoder = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(compressed));
+    // One byte past the limit tells "too large" from "exactly the limit".
+    let copied = std::io::copy(&mut decoder.take(limit + 1), &mut out).map_err(broken)?;
+    if copied > limit {
+        return Err(ApiError::PayloadTooLarge(limit));
+    }
+    Ok(out)
 }
 
 /// Imports an uploaded CSV with the rules of README.md ("Admin"), for the JSON API and
@@ -108,19 +194,23 @@ where
     if declared.is_some_and(|length| length > settings.max_upload_bytes) {
         return Err(ApiError::PayloadTooLarge(settings.max_upload_bytes));
     }
-    let lock = take_lock(state).await?;
     let content_type = request
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_ascii_lowercase();
+    let multipart = content_type.starts_with("multipart/form-data");
+    // Checked before the lock, like the length: a refusal costs nothing.
+    let gzipped = body_is_gzipped(request, multipart)?;
+    let lock = take_lock(state).await?;
+    let deadline = Deadline::new(settings);
     let mut fields = FormFields::new();
-    let (file, source) = if content_type.starts_with("multipart/form-data") {
+    let (file, source) = if multipart {
         let mut form = Multipart::new(request.headers(), payload);
         let mut upload = None;
         // Read to the end: a browser may send the checkboxes after the file.
-        while let Some(field) = form.next().await {
+        while let Some(field) = deadline.next(&mut form).await? {
             let field =
                 field.map_err(|e| ApiError::BadRequest(format!("bad multipart body: {e}")))?;
             let name = field.name().unwrap_or_default().to_string();
@@ -134,14 +224,17 @@ where
                     .content_disposition()
                     .and_then(|d| d.get_filename())
                     .map(str::to_string);
-                upload = Some((spool(field, settings.max_upload_bytes).await?, filename));
+                upload = Some((
+                    spool(field, settings.max_upload_bytes, deadline).await?,
+                    filename,
+                ));
             } else {
                 if fields.len() >= MAX_FIELDS {
                     return Err(ApiError::BadRequest(format!(
                         "the multipart form has more than {MAX_FIELDS} fields"
                     )));
                 }
-                let value = small_field(field).await?;
+                let value = small_field(field, deadline).await?;
                 fields.push((name, value));
             }
         }
@@ -152,7 +245,14 @@ where
         || content_type.starts_with("text/csv")
         || content_type.starts_with("text/plain")
     {
-        (spool(payload, settings.max_upload_bytes).await?, None)
+        let spooled = spool(payload, settings.max_upload_bytes, deadline).await?;
+        let file = if gzipped {
+            let limit = settings.max_upload_bytes;
+            web::block(move || gunzip(spooled, limit)).await??
+        } else {
+            spooled
+        };
+        (file, None)
     } else {
         return Err(ApiError::UnsupportedMediaType(content_type));
     };

@@ -123,6 +123,17 @@ impl PageError {
         }
     }
 
+    /// A visitor over the per-client request budget (shared with the API).
+    pub fn rate_limited(wait_seconds: u64) -> PageError {
+        PageError {
+            message: Some(format!(
+                "This address has asked for many pages in a short time. Please wait \
+                 {wait_seconds} seconds, then try again."
+            )),
+            ..PageError::from(ApiError::TooManyAttempts(wait_seconds))
+        }
+    }
+
     pub fn unknown_path(path: &str) -> PageError {
         PageError {
             message: Some(format!(
@@ -149,6 +160,7 @@ impl PageError {
             (_, StatusCode::NOT_FOUND) => "Page not found",
             (_, StatusCode::SERVICE_UNAVAILABLE) => "The directory is starting",
             (_, StatusCode::METHOD_NOT_ALLOWED) => "Not allowed here",
+            (_, StatusCode::TOO_MANY_REQUESTS) => "Too many requests",
             _ => "Something went wrong",
         };
         let message = match &self.error {

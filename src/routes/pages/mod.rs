@@ -155,7 +155,7 @@ pub async fn search_page(
         return Ok(response);
     }
     let rendered = web::block(move || -> Result<Page, ApiError> {
-        let response = search::search(&generation, &search_request)?;
+        let response = search::search_for_page(&generation, &search_request)?;
         let body = pages::render_results(form, &search_request, &response)?;
         Ok(Page::new(body, gzip))
     })
