@@ -12,6 +12,10 @@
 //! alone (form + view + template) and search + rendering, with the largest
 //! page's size.
 //!
+//! Then the partner facades on the mix's places: the API's JSON, FHIR's
+//! `Location?near=…` and HSDS's `services?postcode=…&proximity=…`, each
+//! from its query string to the bytes it sends.
+//!
 //! For iterating on query speed: `KETADIR_BENCH_INDEX=DIR` keeps the index
 //! in DIR and reuses it when it already holds a generation (no import), and
 //! `KETADIR_BENCH_KINDS=0,3` runs only some query kinds.
@@ -21,6 +25,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use ketadir::facades::{fhir, hsds};
 use ketadir::index::{Generation, ImportOptions, IndexDir, import_csv};
 use ketadir::pages::{SearchForm, render_results};
 use ketadir::search::{SearchRequest, search};
@@ -311,6 +316,7 @@ fn run_size(rows: usize, csv: &Path, cities: &[City]) {
         peak_rss_mib()
     );
     time_pages(&generation, &mix, &requests);
+    time_facades(&generation, cities);
 }
 
 /// The results page for each query of the mix: what `GET /?…` costs on
@@ -328,7 +334,7 @@ fn time_pages(
         let response = search(generation, request).expect("search");
         let searched = started.elapsed();
         let form = SearchForm::from_pairs(pairs).with_insurers(generation);
-        let page = render_results(form, request, &response).expect("render");
+        let page = render_results(form, request, &response, &[], &[]).expect("render");
         let done = started.elapsed();
         if i >= WARMUP.min(mix.len() / 10) {
             render.push(done - searched);
@@ -342,5 +348,100 @@ fn time_pages(
     println!(
         "\nlargest results page: {:.1} KB of HTML",
         largest as f64 / 1024.0
+    );
+}
+
+/// ZIP codes of large cities, for the HSDS facade's `postcode`.
+const ZIPS: [&str; 20] = [
+    "10001", "90012", "60601", "77002", "85003", "19103", "78205", "92101", "75201", "95113",
+    "78701", "32202", "94102", "43215", "28202", "46204", "98101", "80202", "20001", "02108",
+];
+
+/// The partner facades on the mix's places (its "location, distance"
+/// queries, and the same radii around large cities' ZIP codes): what
+/// `/api/v1/search`, `/fhir/Location?near=…` and `/hsds/services?postcode=…`
+/// cost on the server besides HTTP: reading the parameters, the search,
+/// building the answer and serialising it to the bytes sent.
+fn time_facades(generation: &Arc<Generation>, cities: &[City]) {
+    let places: Vec<(String, String, String)> = query_mix(cities, 10 * (WARMUP + QUERIES) / 2)
+        .into_iter()
+        .filter(|(kind, _)| *kind == 1)
+        .map(|(_, pairs)| {
+            let value = |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| v.clone())
+                    .expect(name)
+            };
+            (value("lat"), value("lon"), value("radius"))
+        })
+        .collect();
+    let names = [
+        "API `/api/v1/search?lat&lon&radius&sort=distance`",
+        "API, same, `facets=false`",
+        "FHIR `/fhir/Location?near=lat\\|lon\\|radius\\|mi`",
+        "API `/api/v1/search?near=ZIP&radius&sort=distance`",
+        "HSDS `/hsds/services?postcode=ZIP&proximity`",
+    ];
+    let mut times: Vec<Vec<Duration>> = vec![Vec::new(); names.len()];
+    let mut bytes = vec![0usize; names.len()];
+    let api = |query: &str| {
+        let request = SearchRequest::from_query_string(query).expect("valid");
+        serde_json::to_vec(&search(generation, &request).expect("search")).expect("JSON")
+    };
+    for (i, (lat, lon, radius)) in places.iter().enumerate() {
+        let zip = ZIPS[i % ZIPS.len()];
+        let metres = radius.parse::<f64>().expect("radius") * 1609.344;
+        let runs: [&dyn Fn() -> Vec<u8>; 5] = [
+            &|| {
+                api(&format!(
+                    "lat={lat}&lon={lon}&radius={radius}&sort=distance"
+                ))
+            },
+            &|| {
+                api(&format!(
+                    "lat={lat}&lon={lon}&radius={radius}&sort=distance&facets=false"
+                ))
+            },
+            &|| {
+                let query = fhir::parse_search(
+                    fhir::ResourceType::Location,
+                    &format!("near={lat}|{lon}|{radius}|mi"),
+                    false,
+                )
+                .expect("valid");
+                fhir::search(generation, &query, "http://127.0.0.1:8080/fhir").expect("search")
+            },
+            &|| api(&format!("near={zip}&radius={radius}&sort=distance")),
+            &|| {
+                let query =
+                    hsds::parse_list(&format!("postcode={zip}&proximity={metres}")).expect("valid");
+                hsds::list(generation, hsds::List::Services, &query).expect("search")
+            },
+        ];
+        for (n, run) in runs.iter().enumerate() {
+            let started = Instant::now();
+            let body = run();
+            let elapsed = started.elapsed();
+            if i >= WARMUP / 2 {
+                times[n].push(elapsed);
+                bytes[n] += body.len();
+            }
+        }
+    }
+    print_header("partner facades (20 results, same places)");
+    for (n, name) in names.iter().enumerate() {
+        print_row(name, &mut times[n]);
+    }
+    let measured = times[0].len().max(1);
+    println!(
+        "\nmean answer size: {}",
+        names
+            .iter()
+            .zip(&bytes)
+            .map(|(name, b)| format!("{name}: {:.1} KB", *b as f64 / measured as f64 / 1024.0))
+            .collect::<Vec<_>>()
+            .join("; ")
     );
 }

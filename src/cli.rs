@@ -122,6 +122,11 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub trusted_proxies: Vec<IpAddr>,
+    /// The report queue's database: `postgres://user:password@host/db`
+    /// (what replicas share); without it, `reports.sqlite` in the index
+    /// directory. Set it in the environment, not on the command line.
+    #[arg(long, env = "KETADIR_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -313,6 +318,9 @@ fn serve(index_dir: &std::path::Path, args: ServeArgs) -> Result<ExitCode, CliEr
                 ..AdminSettings::default()
             },
             trusted_proxies: TrustedProxies(args.trusted_proxies.clone()),
+            database: crate::reports::DatabaseSettings {
+                url: args.database_url.filter(|url| !url.trim().is_empty()),
+            },
         },
     })?;
     Ok(ExitCode::SUCCESS)

@@ -47,14 +47,19 @@ pub fn day_number(date: &str) -> Option<u32> {
     let year: i64 = date[..4].parse().ok()?;
     let month: i64 = date[5..7].parse().ok()?;
     let day: i64 = date[8..].parse().ok()?;
+    u32::try_from(days_from_civil(year, month, day)).ok()
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (negative before
+/// 1970); the month and day are not checked.
+pub fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     // Days-from-civil (H. Hinnant).
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);
     let year_of_era = y - era * 400;
     let day_of_year = (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
     let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    let days = era * 146_097 + day_of_era - 719_468;
-    u32::try_from(days).ok()
+    era * 146_097 + day_of_era - 719_468
 }
 
 #[cfg(test)]

@@ -5,12 +5,15 @@
 
 pub mod cli;
 pub mod clock;
+pub mod facades;
 pub mod geo;
+pub mod ids;
 pub mod index;
 pub mod ingest;
 pub mod metrics;
 pub mod pages;
 pub mod provider;
+pub mod reports;
 pub mod routes;
 pub mod search;
 pub mod shutdown;

@@ -195,8 +195,46 @@ pub struct Served {
 /// Every metric in Prometheus' text format, with the gauges of `served`
 /// (0 for both when no generation is loaded: generations start at 1).
 pub fn render(served: Option<Served>) -> Result<String, MetricsError> {
+    render_with_reports(served, None)
+}
+
+/// [`render`] with the report queue's figures, read from its database at
+/// each scrape (so every replica sharing the database shows the same
+/// values, and they survive restarts): `ketadir_reports_open`,
+/// `ketadir_reports_oldest_open_age_seconds` (0 when none is open) and
+/// `ketadir_reports_total{reason}` (every report ever stored, by reason;
+/// a report with several reasons counts once for each). Without them (the
+/// database did not answer) those families are left out.
+pub fn render_with_reports(
+    served: Option<Served>,
+    reports: Option<&crate::reports::QueueStats>,
+) -> Result<String, MetricsError> {
     let served = served.unwrap_or_default();
     let mut families = metrics().registry.gather();
+    if let Some(reports) = reports {
+        families.extend(gauge(
+            "ketadir_reports_open",
+            "Listing reports waiting for an admin.",
+            reports.open,
+        )?);
+        families.extend(gauge(
+            "ketadir_reports_oldest_open_age_seconds",
+            "Age of the oldest open listing report (0: none open).",
+            reports.oldest_open_age_seconds.unwrap_or(0),
+        )?);
+        use prometheus::core::Collector;
+        let totals = IntCounterVec::new(
+            Opts::new(
+                "ketadir_reports_total",
+                "Listing reports stored, by reason (from the report database).",
+            ),
+            &["reason"],
+        )?;
+        for (reason, count) in &reports.by_reason {
+            totals.with_label_values(&[reason.slug()]).inc_by(*count);
+        }
+        families.extend(totals.collect());
+    }
     families.extend(gauge(
         "ketadir_documents",
         "Providers in the served generation.",

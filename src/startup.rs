@@ -12,6 +12,7 @@ use crate::geo::gazetteer::Gazetteer;
 use crate::index::{
     ImportOptions, IndexDir, IndexError, ServedIndex, import_csv_locked, upgrade_current,
 };
+use crate::reports::{DatabaseSettings, ReportStore, StoreError};
 use crate::routes;
 use crate::routes::admin::AdminSettings;
 use crate::routes::caching::CachePolicy;
@@ -49,6 +50,12 @@ pub enum StartupError {
     NoPointer { dir: String, generations: Vec<u64> },
     #[error(transparent)]
     Index(#[from] IndexError),
+    #[error("the report queue's database ({database}) cannot be used: {source}")]
+    Reports {
+        database: String,
+        #[source]
+        source: StoreError,
+    },
     #[error("server error: {0}")]
     Server(#[from] std::io::Error),
 }
@@ -158,6 +165,9 @@ pub struct HttpSettings {
     pub admin: AdminSettings,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: TrustedProxies,
+    /// The report queue's database: SQLite in the index directory unless
+    /// a URL is given (`KETADIR_DATABASE_URL`).
+    pub database: DatabaseSettings,
 }
 
 /// Starts the HTTP server on a bound listener (port 0 in tests).
@@ -174,6 +184,20 @@ pub fn run_with(
     // Parse the embedded place files now rather than in the first request
     // that names a place.
     Gazetteer::get();
+    // The report queue: connected lazily and migrated before its first
+    // query; the sweeper (on this runtime) starts on it at once and keeps
+    // it in step with the served generation (reports::sweep).
+    let store = ReportStore::connect_lazy(&settings.database, state.index_dir.root()).map_err(
+        |source| StartupError::Reports {
+            database: settings.database.describe(),
+            source,
+        },
+    )?;
+    actix_web::rt::spawn(crate::reports::sweep::follow(
+        Arc::downgrade(&state),
+        store.clone(),
+    ));
+    let reports = web::Data::new(store);
     let data = web::Data::from(state);
     let cache = web::Data::new(settings.cache);
     // One set of buckets for all workers.
@@ -189,6 +213,7 @@ pub fn run_with(
             .app_data(limits.clone())
             .app_data(admin.clone())
             .app_data(proxies.clone())
+            .app_data(reports.clone())
             .configure(routes::configure)
             .wrap(actix_web::middleware::from_fn(routes::metrics::observe))
             .wrap(tracing_actix_web::TracingLogger::<
@@ -216,6 +241,30 @@ pub fn serve(settings: &ServeSettings) -> Result<(), StartupError> {
     })?;
     tracing::info!(addr = %listener.local_addr()?, "listening");
     actix_web::rt::System::new().block_on(async move {
+        // The report database must answer (and be migrated) before the
+        // server takes requests: a wrong URL or password stops it here.
+        let probe = ReportStore::connect_lazy(&settings.http.database, &settings.index_dir)
+            .map_err(|source| StartupError::Reports {
+                database: settings.http.database.describe(),
+                source,
+            })?;
+        // Two replicas starting at once on a new SQLite file can race to
+        // create the tables (PostgreSQL's migrations take a lock): the one
+        // that loses looks again.
+        let mut attempts = 0;
+        while let Err(source) = probe.ready().await {
+            attempts += 1;
+            if attempts == 3 {
+                return Err(StartupError::Reports {
+                    database: probe.description().to_string(),
+                    source,
+                });
+            }
+            tracing::warn!(error = %source, "the report database is not ready; trying again");
+            actix_web::rt::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+        tracing::info!(database = probe.description(), "report queue ready");
+        probe.close().await;
         let server = run_with(listener, Arc::clone(&state), settings.http.clone())?;
         server.await?;
         state.stop_watching();

@@ -128,6 +128,24 @@ pub fn place_in_words(text: &str) -> Option<Place> {
     })
 }
 
+/// When `text` names a town without its state and towns of that name lie
+/// in several states: their labels ("Springfield, MO", …), most populous
+/// first, at most `limit`. `near` reads such a name as the first of them;
+/// pages ask which one was meant.
+pub fn other_towns_of_the_name(text: &str, limit: usize) -> Vec<String> {
+    let gazetteer = Gazetteer::get();
+    let key = name_key(text.trim());
+    if key.is_empty() || gazetteer.state(&key).is_some() {
+        return Vec::new();
+    }
+    let mut towns: Vec<&Town> = gazetteer.towns_named(&key).iter().collect();
+    if towns.len() < 2 {
+        return Vec::new();
+    }
+    towns.sort_by(|a, b| Town::by_size(a, b));
+    towns.into_iter().take(limit).map(Town::label).collect()
+}
+
 fn zip_place(place: &ZipPlace) -> Place {
     Place {
         label: format!("{}, {} {}", place.city, place.state, place.zip),
@@ -874,5 +892,16 @@ mod tests {
             failures.len(),
             &failures[..failures.len().min(40)]
         );
+    }
+
+    #[test]
+    fn a_town_without_its_state_lists_the_towns_of_that_name() {
+        let springfields = other_towns_of_the_name("springfield", 5);
+        assert_eq!(springfields.len(), 5, "{springfields:?}");
+        assert_eq!(springfields[0], "Springfield, MO");
+        assert!(springfields.iter().all(|s| resolve_near(s).is_ok()));
+        assert!(other_towns_of_the_name("Springfield, IL", 5).is_empty());
+        assert!(other_towns_of_the_name("Colorado", 5).is_empty());
+        assert!(other_towns_of_the_name("Xyzzyville", 5).is_empty());
     }
 }

@@ -77,6 +77,12 @@ pub struct Fields {
     /// `last_verified` as days since 1970-01-01 (absent when not given).
     pub verified_day: Field,
     pub geo_order: Field,
+    /// The ZIP code (5 digits), a raw term: the FHIR facade's
+    /// `address-postalcode` matches it by prefix.
+    pub zip: Field,
+    /// [`crate::ids::lookup_key`] of the id: the facades' UUIDs find their
+    /// provider through it.
+    pub key: Field,
 }
 
 pub fn build_schema() -> (Schema, Fields) {
@@ -104,6 +110,8 @@ pub fn build_schema() -> (Schema, Fields) {
         review_count: builder.add_u64_field("review_count", fast.clone()),
         verified_day: builder.add_u64_field("verified_day", fast.clone()),
         geo_order: builder.add_u64_field(GEO_ORDER_FIELD, fast),
+        zip: builder.add_text_field("zip", STRING),
+        key: builder.add_u64_field("key", NumericOptions::default().set_indexed()),
     };
     (builder.build(), fields)
 }
@@ -127,6 +135,8 @@ impl Fields {
             review_count: get("review_count")?,
             verified_day: get("verified_day")?,
             geo_order: get(GEO_ORDER_FIELD)?,
+            zip: get("zip")?,
+            key: get("key")?,
         })
     }
 }
@@ -236,6 +246,10 @@ pub fn document(
 ) -> TantivyDocument {
     let mut doc = TantivyDocument::new();
     doc.add_text(fields.id, &provider.id);
+    doc.add_u64(fields.key, crate::ids::lookup_key(&provider.id));
+    if let Some(zip) = &provider.zip {
+        doc.add_text(fields.zip, zip);
+    }
     doc.add_text(fields.text, searchable_text(provider));
     let position = LatLon {
         lat: provider.latitude,

@@ -17,6 +17,11 @@ pub const ADMIN_CSS: &str = include_str!("../../static/admin.css");
 static CSS_HREF: LazyLock<String> =
     LazyLock::new(|| format!("/admin/admin.css?v={}", content_hash(ADMIN_CSS)));
 
+/// The stylesheet's URL, for the other admin pages (`pages::reports`).
+pub(super) fn css_href() -> &'static str {
+    &CSS_HREF
+}
+
 #[derive(Template)]
 #[template(path = "admin_login.html")]
 struct LoginPage<'a> {
@@ -30,6 +35,10 @@ struct AdminPage<'a> {
     css: &'a str,
     csrf: &'a str,
     status: Option<IndexStatus>,
+    /// Open reports (with the oldest one's age) and listings by freshness.
+    reports: Option<crate::reports::QueueStats>,
+    oldest_open_age: Option<String>,
+    freshness: Option<crate::search::Freshness>,
 }
 
 #[derive(Template)]
@@ -60,12 +69,24 @@ pub fn render_login(message: Option<&str>) -> Result<String, RenderError> {
     .render()?)
 }
 
-/// The signed-in page: status (when an index is loaded), upload, rollback.
-pub fn render_admin(csrf: &str, status: Option<IndexStatus>) -> Result<String, RenderError> {
+/// The signed-in page: status (when an index is loaded), the report
+/// queue and freshness, upload, rollback.
+pub fn render_admin(
+    csrf: &str,
+    status: Option<IndexStatus>,
+    reports: Option<crate::reports::QueueStats>,
+    freshness: Option<crate::search::Freshness>,
+) -> Result<String, RenderError> {
     Ok(AdminPage {
         css: &CSS_HREF,
         csrf,
         status,
+        oldest_open_age: reports
+            .as_ref()
+            .and_then(|r| r.oldest_open_age_seconds)
+            .map(crate::reports::age_text),
+        reports,
+        freshness,
     }
     .render()?)
 }

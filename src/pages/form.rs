@@ -4,8 +4,10 @@
 
 use crate::index::Generation;
 use crate::provider::{Condition, Treatment};
+use crate::search::params::Kind;
 use crate::search::params::{FormControl, PARAMS};
 use crate::search::{DEFAULT_RADIUS_MILES, SortOrder, printable};
+use crate::values;
 
 use super::view::{RADIUS_STEPS, sort_label};
 
@@ -48,7 +50,23 @@ pub struct SearchForm {
     pub insurers: Vec<String>,
 }
 
-fn options(values: impl IntoIterator<Item = (String, String)>, chosen: &str) -> Vec<SelectOption> {
+/// True when `value` is within the bounds the parameter table gives `name`.
+fn bounded(name: &str, value: &str) -> bool {
+    match crate::search::params::find(name).map(|p| p.kind) {
+        Some(Kind::Decimal { min, max, .. }) => values::decimal_in(value, min, max).is_some(),
+        _ => false,
+    }
+}
+
+/// A `<select>`'s options with `chosen` selected. A value the list lacks is
+/// added when `valid` accepts it (a radius of 12.5 typed into the URL), and
+/// never echoed when it does not (a select cannot show an invalid value
+/// as a choice the visitor could make).
+fn options(
+    values: impl IntoIterator<Item = (String, String)>,
+    chosen: &str,
+    valid: impl Fn(&str) -> bool,
+) -> Vec<SelectOption> {
     let mut options: Vec<SelectOption> = values
         .into_iter()
         .map(|(value, label)| SelectOption {
@@ -57,8 +75,7 @@ fn options(values: impl IntoIterator<Item = (String, String)>, chosen: &str) -> 
             label,
         })
         .collect();
-    // A value typed into the URL that the list lacks is still shown.
-    if !chosen.is_empty() && !options.iter().any(|o| o.selected) {
+    if !chosen.is_empty() && !options.iter().any(|o| o.selected) && valid(chosen) {
         options.push(SelectOption {
             value: chosen.to_string(),
             label: chosen.to_string(),
@@ -148,6 +165,7 @@ impl SearchForm {
                     .iter()
                     .map(|step| (step.to_string(), format!("{step} miles"))),
                 &radius,
+                |r| bounded("radius", r),
             ),
             treatments,
             conditions,
@@ -163,6 +181,7 @@ impl SearchForm {
                 ]
                 .map(|(v, l)| (v.to_string(), l.to_string())),
                 &min_rating,
+                |r| bounded("min_rating", r),
             ),
             sort: options(
                 SortOrder::ALL.iter().map(|s| {
@@ -174,6 +193,7 @@ impl SearchForm {
                     (s.as_str().to_string(), format!("{}{needs}", sort_label(*s)))
                 }),
                 if sort.is_empty() { "rating" } else { &sort },
+                |_| false,
             ),
             hidden,
             filters_open,
@@ -218,7 +238,9 @@ mod tests {
             .map(|o| o.value.as_str())
             .collect();
         assert_eq!(chosen, ["7"]);
-        assert!(form.min_rating.iter().any(|o| o.selected && o.value == "9"));
+        // A select never offers an invalid value as a choice.
+        assert!(!form.min_rating.iter().any(|o| o.value == "9"));
+        assert!(!form.min_rating.iter().any(|o| o.selected));
         assert!(
             form.treatments
                 .iter()

@@ -8,6 +8,7 @@
 
 pub mod admin;
 pub mod form;
+pub mod reports;
 pub mod view;
 
 use std::sync::LazyLock;
@@ -16,10 +17,13 @@ use askama::Template;
 use sha2::{Digest, Sha256};
 
 pub use form::SearchForm;
-pub use view::{Link, ResultsView};
+pub use view::{Alternative, Link, ResultsView, empty_state_candidates};
 
 use crate::provider::Provider;
-use crate::search::{Hit, SearchRequest, SearchResponse};
+use std::sync::Arc;
+
+use crate::index::Generation;
+use crate::search::{Hit, SearchError, SearchRequest, SearchResponse};
 use view::{RatingView, price_range, tel_href, web_href};
 
 #[derive(Debug, thiserror::Error)]
@@ -84,8 +88,10 @@ pub fn render_results(
     mut form: SearchForm,
     request: &SearchRequest,
     response: &SearchResponse,
+    alternatives: &[(Alternative, u64)],
+    towns: &[(String, u64)],
 ) -> Result<String, RenderError> {
-    let results = ResultsView::new(request, response);
+    let results = ResultsView::new(request, response, alternatives, towns);
     // The active filters show as chips above the results; an open filter
     // panel would push the results below the fold on a phone.
     form.filters_open = false;
@@ -99,6 +105,59 @@ pub fn render_results(
         results: Some(&results),
     };
     Ok(page.render()?)
+}
+
+/// What an empty results page should offer: each candidate change
+/// ([`empty_state_candidates`]) with how many providers it finds, counted
+/// on the same generation. Empty when the search found someone.
+pub fn count_alternatives(
+    generation: &Arc<Generation>,
+    request: &SearchRequest,
+    response: &SearchResponse,
+) -> Result<Vec<(Alternative, u64)>, SearchError> {
+    if response.total > 0 {
+        return Ok(Vec::new());
+    }
+    let mut counted = Vec::new();
+    let mut radius_found = false;
+    for alternative in empty_state_candidates(request, response) {
+        let is_radius = alternative.request.location.is_some()
+            && alternative.request.radius_miles != request.radius_miles;
+        // Past the first wider radius that finds someone, the rest can wait.
+        if is_radius && radius_found {
+            continue;
+        }
+        let mut probe = alternative.request.clone();
+        probe.per_page = 1;
+        probe.facets = false;
+        let total = crate::search::search(generation, &probe)?.total;
+        radius_found |= is_radius && total > 0;
+        counted.push((alternative, total));
+    }
+    Ok(counted)
+}
+
+/// When `near` names a town without its state and several states have
+/// one: each of them (the first is the one searched) with how many
+/// providers the same search finds near it. Empty otherwise.
+pub fn count_towns_of_the_name(
+    generation: &Arc<Generation>,
+    request: &SearchRequest,
+) -> Result<Vec<(String, u64)>, SearchError> {
+    let Some(crate::search::LocationInput::Near(typed)) = &request.location else {
+        return Ok(Vec::new());
+    };
+    let mut counted = Vec::new();
+    for label in crate::geo::places::other_towns_of_the_name(typed, 5) {
+        let mut probe = request.clone();
+        probe.location = Some(crate::search::LocationInput::Near(label.clone()));
+        probe.page = 1;
+        probe.per_page = 1;
+        probe.facets = false;
+        let total = crate::search::search(generation, &probe)?.total;
+        counted.push((label, total));
+    }
+    Ok(counted)
 }
 
 /// A profile field as a label and a value.
@@ -125,6 +184,8 @@ struct ProfilePage<'a> {
     last_verified: Option<&'a str>,
     verified_long_ago: bool,
     json_ld: String,
+    /// The "report a problem" form (`templates/report_fields.html`).
+    report: reports::ReportFormView,
 }
 
 /// True when `date` (`YYYY-MM-DD`) is more than 12 months before `today`.
@@ -252,6 +313,7 @@ pub fn render_profile(hit: &Hit, today: &str) -> Result<String, RenderError> {
         last_verified,
         verified_long_ago: last_verified.is_some_and(|d| more_than_a_year_before(d, today)),
         json_ld: json_ld(provider, &hit.url),
+        report: reports::ReportFormView::empty(&provider.id),
     };
     Ok(page.render()?)
 }

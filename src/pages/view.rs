@@ -3,7 +3,7 @@
 //! escape it, so no function builds markup.
 
 use crate::provider::{Condition, Provider, Treatment, list_key};
-use crate::search::{Hit, SearchRequest, SearchResponse, SortOrder};
+use crate::search::{Hit, LocationInput, SearchRequest, SearchResponse, SortOrder};
 
 /// A link: what it says and where it goes.
 #[derive(Debug, Clone, PartialEq)]
@@ -196,6 +196,13 @@ pub struct FacetLink {
     pub active: bool,
 }
 
+impl FacetLink {
+    /// A facet value no match has: shown, but not as a link to an empty page.
+    pub fn leads_nowhere(&self) -> bool {
+        self.count == "0" && !self.active
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct FacetGroup {
     pub title: &'static str,
@@ -224,20 +231,89 @@ pub struct ResultsView {
     pub sorts: Vec<FacetLink>,
     /// Active filters, each a link that removes it.
     pub active_filters: Vec<Link>,
-    /// What to change when nothing matched.
+    /// What to change when nothing matched: only changes that find
+    /// someone, with their counts.
     pub suggestions: Vec<Link>,
+    /// Which filter emptied the list, in a sentence.
+    pub emptied_by: Option<String>,
     /// For a page number past the last page: the way back to the last one.
     pub back_to_last_page: Option<Link>,
     pub previous: Option<String>,
     pub next: Option<String>,
     pub pages: Vec<PageLink>,
     pub page_summary: String,
+    /// The folded search form's one line: what and where.
+    pub fold_summary: String,
     /// "Searching for: depression" when `q` lost words that say nothing.
     pub searching_for: Option<String>,
     /// The words asked for providers "near me" and the search has no place.
     pub near_me: bool,
     /// When the results match most of the words, not all: what to say.
     pub relaxed: Option<RelaxedNotice>,
+    /// A town named without its state that several states have: the
+    /// question, and the same search near each of them (with its count).
+    pub which_town: Option<(String, Vec<Link>)>,
+    /// The search is about depression, PTSD or suicidal thoughts: the 988
+    /// Lifeline shows as a box before the results.
+    pub crisis: bool,
+}
+
+/// Conditions whose searches show the crisis box (by filter, or by a word
+/// of `q` that matches their labels or synonyms).
+pub const CRISIS_CONDITIONS: [Condition; 5] = [
+    Condition::Depression,
+    Condition::TreatmentResistantDepression,
+    Condition::BipolarDepression,
+    Condition::Ptsd,
+    Condition::SuicidalIdeation,
+];
+
+fn about_crisis(request: &SearchRequest, response: &SearchResponse) -> bool {
+    request
+        .conditions
+        .iter()
+        .any(|c| CRISIS_CONDITIONS.contains(c))
+        || response
+            .query
+            .as_ref()
+            .is_some_and(|q| crate::search::words::mention_any(&q.words, &CRISIS_CONDITIONS))
+}
+
+/// The towns of an ambiguous name as links to the same search near each,
+/// with how many providers each finds ("Springfield, MA — 3 providers").
+fn which_town(request: &SearchRequest, towns: &[(String, u64)]) -> Option<(String, Vec<Link>)> {
+    let Some(LocationInput::Near(typed)) = &request.location else {
+        return None;
+    };
+    if towns.len() < 2 {
+        return None;
+    }
+    let links = towns
+        .iter()
+        .map(|(label, total)| Link {
+            label: format!("{label} — {}", count_noun(*total, "provider", "providers")),
+            href: changed(request, |r| {
+                r.location = Some(LocationInput::Near(label.clone()))
+            }),
+        })
+        .collect();
+    Some((format!("Which {}?", typed.trim()), links))
+}
+
+/// "“knee pain” near Denver, CO" — the search in one line, for the folded
+/// form on results pages.
+fn fold_summary(request: &SearchRequest, response: &SearchResponse) -> String {
+    let what = request
+        .text
+        .as_ref()
+        .map_or_else(|| "All providers".to_string(), |text| format!("“{text}”"));
+    match &response.location {
+        Some(location) if location.radius_miles.is_some() => {
+            format!("{what} near {}", location.label)
+        }
+        Some(location) => format!("{what} in {}", location.label),
+        None => what,
+    }
 }
 
 /// The notice over results that match most of the words, not all.
@@ -332,19 +408,36 @@ fn insurer_label(response: &SearchResponse, key: &str) -> String {
 }
 
 impl ResultsView {
-    pub fn new(request: &SearchRequest, response: &SearchResponse) -> ResultsView {
+    /// The view of a search; `alternatives` are the counted changes to an
+    /// empty one ([`empty_state_candidates`]), empty otherwise.
+    pub fn new(
+        request: &SearchRequest,
+        response: &SearchResponse,
+        alternatives: &[(Alternative, u64)],
+        towns: &[(String, u64)],
+    ) -> ResultsView {
         let mut heading = count_noun(response.total, "provider", "providers");
         if let Some(text) = &request.text {
             heading.push_str(&format!(" matching “{text}”"));
         }
         if let Some(location) = &response.location {
+            // Coordinates come from "Use my location" (or a partner's
+            // link): the visitor's own position, not numbers to read.
+            let by_coordinates = match &request.location {
+                Some(LocationInput::Point(_)) => true,
+                Some(LocationInput::Near(text)) => crate::geo::parse_point(text).is_some(),
+                None => false,
+            };
+            let place = if by_coordinates {
+                "your location"
+            } else {
+                location.label.as_str()
+            };
             match location.radius_miles {
-                Some(radius) => heading.push_str(&format!(
-                    " within {} miles of {}",
-                    miles(radius),
-                    location.label
-                )),
-                None => heading.push_str(&format!(" in {}", location.label)),
+                Some(radius) => {
+                    heading.push_str(&format!(" within {} miles of {place}", miles(radius),))
+                }
+                None => heading.push_str(&format!(" in {place}")),
             }
         }
         if request.location.is_none() && response.location.is_some() {
@@ -359,11 +452,8 @@ impl ResultsView {
         };
 
         let active_filters = active_filters(request, response);
-        let suggestions = if response.total == 0 {
-            empty_state_suggestions(request, &active_filters)
-        } else {
-            Vec::new()
-        };
+        let suggestions = empty_state_suggestions(alternatives);
+        let emptied_by = emptied_by(alternatives);
         let last_page = last_page(response);
         let back_to_last_page = (response.results.is_empty() && response.total > 0).then(|| Link {
             label: format!("Go to the last page of results (page {last_page})"),
@@ -385,6 +475,7 @@ impl ResultsView {
             )
         };
         let (searching_for, near_me, relaxed) = words_notices(request, response);
+        let fold_summary = fold_summary(request, response);
         ResultsView {
             heading,
             subheading,
@@ -393,14 +484,18 @@ impl ResultsView {
             sorts: sort_links(request),
             active_filters,
             suggestions,
+            emptied_by,
             back_to_last_page,
             previous,
             next,
             pages: page_links(request, last_page),
             page_summary,
+            fold_summary,
             searching_for,
             near_me,
             relaxed,
+            crisis: about_crisis(request, response),
+            which_town: which_town(request, towns),
         }
     }
 }
@@ -545,12 +640,26 @@ fn facet_groups(request: &SearchRequest, response: &SearchResponse) -> Vec<Facet
 
 /// Each active filter as a link to the same search without it.
 fn active_filters(request: &SearchRequest, response: &SearchResponse) -> Vec<Link> {
-    let mut links = Vec::new();
-    let mut add = |label: String, change: &dyn Fn(&mut SearchRequest)| {
-        links.push(Link {
+    filter_removals(request, response)
+        .into_iter()
+        .map(|(label, next)| Link {
             label,
-            href: changed(request, change),
+            href: search_href(&next),
         })
+        .collect()
+}
+
+/// Each active filter, named for a person, and the search without it (on
+/// its first page).
+fn filter_removals(
+    request: &SearchRequest,
+    response: &SearchResponse,
+) -> Vec<(String, SearchRequest)> {
+    let mut removals = Vec::new();
+    let mut add = |label: String, change: &dyn Fn(&mut SearchRequest)| {
+        let mut next = first_page(request);
+        change(&mut next);
+        removals.push((label, next));
     };
     if let Some(text) = &request.text {
         add(format!("“{text}”"), &|r| r.text = None);
@@ -586,34 +695,111 @@ fn active_filters(request: &SearchRequest, response: &SearchResponse) -> Vec<Lin
             r.max_price = None
         });
     }
-    links
-}
-
-/// What to try when nothing matched: a wider radius, no place, or one
-/// filter fewer.
-fn empty_state_suggestions(request: &SearchRequest, active_filters: &[Link]) -> Vec<Link> {
-    let mut suggestions = Vec::new();
-    if request.location.is_some() {
-        if let Some(wider) = RADIUS_STEPS
-            .iter()
-            .map(|step| f64::from(*step))
-            .find(|step| *step > request.radius_miles)
-        {
-            suggestions.push(Link {
-                label: format!("Search within {} miles", miles(wider)),
-                href: changed(request, |r| r.radius_miles = wider),
-            });
-        }
-        suggestions.push(Link {
-            label: "Search everywhere (telehealth providers may still help)".into(),
-            href: changed(request, |r| r.location = None),
+    if let Some(days) = request.verified_within_days {
+        add(format!("Verified within {days} days"), &|r| {
+            r.verified_within_days = None
         });
     }
-    suggestions.extend(active_filters.iter().map(|filter| Link {
-        label: format!("Remove {}", filter.label),
-        href: filter.href.clone(),
-    }));
-    suggestions
+    removals
+}
+
+/// One change to an empty search that someone could try: what it is, the
+/// search it leads to, and (once counted) how many providers that finds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alternative {
+    pub label: String,
+    pub request: SearchRequest,
+    /// `Some` for a filter the search had (its removal), `None` otherwise.
+    pub removes: Option<String>,
+}
+
+/// What to try when nothing matched, before counting: every wider radius
+/// step (the smallest that finds someone is kept), no place at all, and
+/// each filter removed. [`crate::pages::count_alternatives`] keeps those
+/// that lead to results.
+pub fn empty_state_candidates(
+    request: &SearchRequest,
+    response: &SearchResponse,
+) -> Vec<Alternative> {
+    let mut candidates = Vec::new();
+    if request.location.is_some()
+        && response
+            .location
+            .as_ref()
+            .is_some_and(|l| l.radius_miles.is_some())
+    {
+        for wider in RADIUS_STEPS
+            .iter()
+            .map(|step| f64::from(*step))
+            .filter(|step| *step > request.radius_miles)
+        {
+            let mut next = first_page(request);
+            next.radius_miles = wider;
+            candidates.push(Alternative {
+                label: format!("Within {} miles", miles(wider)),
+                request: next,
+                removes: None,
+            });
+        }
+    }
+    if request.location.is_some() {
+        let mut next = first_page(request);
+        next.location = None;
+        candidates.push(Alternative {
+            label: "Search everywhere (many providers offer telehealth)".into(),
+            request: next,
+            removes: None,
+        });
+    }
+    candidates.extend(
+        filter_removals(request, response)
+            .into_iter()
+            .map(|(label, next)| Alternative {
+                label: format!("Remove {label}"),
+                request: next,
+                removes: Some(label),
+            }),
+    );
+    candidates
+}
+
+/// Counted alternatives as links ("Within 100 miles — 3 providers"): only
+/// those that find someone, and of the wider radii only the smallest.
+fn empty_state_suggestions(counted: &[(Alternative, u64)]) -> Vec<Link> {
+    let mut radius_kept = false;
+    counted
+        .iter()
+        .filter(|(_, total)| *total > 0)
+        .filter(|(alternative, _)| {
+            let is_radius = alternative.label.starts_with("Within ");
+            let keep = !(is_radius && radius_kept);
+            radius_kept |= is_radius;
+            keep
+        })
+        .map(|(alternative, total)| Link {
+            label: format!(
+                "{} — {}",
+                alternative.label,
+                count_noun(*total, "provider", "providers")
+            ),
+            href: search_href(&alternative.request),
+        })
+        .collect()
+}
+
+/// Which filter emptied the list, when removing one alone finds someone.
+fn emptied_by(counted: &[(Alternative, u64)]) -> Option<String> {
+    counted
+        .iter()
+        .find(|(alternative, total)| *total > 0 && alternative.removes.is_some())
+        .and_then(|(alternative, total)| {
+            alternative.removes.as_ref().map(|label| {
+                format!(
+                    "Nothing matches together with {label}; without it, {} match.",
+                    count_noun(*total, "provider", "providers")
+                )
+            })
+        })
 }
 
 #[cfg(test)]

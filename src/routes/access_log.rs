@@ -77,6 +77,7 @@ mod tests {
             "/fhir/Location",
             "/hsds/services",
             "/api/v1/providers/p-1/reports",
+            "/providers/p-1/report",
         ] {
             assert!(super::is_private(path), "{path}");
         }

@@ -224,7 +224,7 @@ pub async fn export(
 }
 
 /// The receiving end of the export channel as a body stream.
-struct ChannelStream(mpsc::Receiver<Result<Bytes, std::io::Error>>);
+pub(super) struct ChannelStream(pub(super) mpsc::Receiver<Result<Bytes, std::io::Error>>);
 
 impl Stream for ChannelStream {
     type Item = Result<Bytes, std::io::Error>;

@@ -49,7 +49,7 @@ pub enum Verdict {
     /// Hand the connection to actix.
     Pass,
     /// Answer `status` ourselves and close; `api` when the target is under
-    /// `/api/`; `reason` says what could not be read.
+    /// `/api/`, `/fhir` or `/hsds`; `reason` says what could not be read.
     Reject {
         status: u16,
         api: bool,
@@ -61,7 +61,10 @@ pub enum Verdict {
 /// the client stopped sending (or the limit was reached) before the blank
 /// line that ends a head.
 pub fn judge(head: &[u8], complete: bool) -> Verdict {
-    let api = target(head).is_some_and(|t| t.starts_with(b"/api/"));
+    // Partners' paths get a problem document, people's paths a page.
+    let api = target(head).is_some_and(|t| {
+        t.starts_with(b"/api/") || t.starts_with(b"/fhir") || t.starts_with(b"/hsds")
+    });
     let reject = |status, reason| Verdict::Reject {
         status,
         api,

@@ -89,13 +89,26 @@ fn method_label(method: &Method) -> &'static str {
 }
 
 /// `GET /metrics`: every `ketadir_*` metric, with the served generation's
-/// gauges read now.
-pub async fn scrape(state: web::Data<ServedIndex>) -> HttpResponse {
+/// gauges and the report queue's figures read now.
+pub async fn scrape(
+    state: web::Data<ServedIndex>,
+    store: Option<web::Data<crate::reports::ReportStore>>,
+) -> HttpResponse {
     let served = state.generation().map(|generation| Served {
         generation: generation.number(),
         documents: generation.meta.documents,
     });
-    match metrics::render(served) {
+    let reports = match &store {
+        Some(store) => match store.stats(crate::reports::sweep::now()).await {
+            Ok(stats) => Some(stats),
+            Err(error) => {
+                tracing::warn!(%error, "the report queue's metrics are left out of this scrape");
+                None
+            }
+        },
+        None => None,
+    };
+    match metrics::render_with_reports(served, reports.as_ref()) {
         Ok(text) => HttpResponse::Ok()
             .content_type(metrics::CONTENT_TYPE)
             .body(text),

@@ -7,12 +7,16 @@ mod api;
 pub mod caching;
 pub mod client_ip;
 pub mod errors;
+mod facades;
+pub mod fhir;
 pub mod front_door;
 mod health;
+pub mod hsds;
 pub mod metrics;
 mod openapi;
 pub(crate) mod pages;
 pub mod rate_limit;
+pub mod reports;
 pub mod sign_in_limit;
 
 use actix_cors::Cors;
@@ -24,6 +28,14 @@ fn get_only(path: &str, handler: Route) -> actix_web::Resource {
     web::resource(path)
         .route(handler)
         .default_service(web::to(errors::method_not_allowed))
+}
+
+/// A POST-only API resource (listing reports); other methods get a 405
+/// problem naming POST.
+fn post_only(path: &str, handler: Route) -> actix_web::Resource {
+    web::resource(path)
+        .route(handler)
+        .default_service(web::to(reports::method_not_allowed))
 }
 
 /// A page answers GET and HEAD (actix sends no body for HEAD); other
@@ -55,11 +67,13 @@ where
 }
 
 pub fn configure(config: &mut web::ServiceConfig) {
-    // The data is public: any origin may GET it. `/admin` is not covered.
+    // The data is public: any origin may GET it, and partner sites may
+    // POST listing reports (no credentials: `send_wildcard`). `/admin` is
+    // not covered.
     let cors = Cors::default()
         .allow_any_origin()
         .send_wildcard()
-        .allowed_methods(["GET"])
+        .allowed_methods(["GET", "POST"])
         .allow_any_header()
         .expose_headers([
             "ETag",
@@ -70,6 +84,8 @@ pub fn configure(config: &mut web::ServiceConfig) {
             "X-Request-Id",
         ])
         .max_age(86_400);
+    // Listing reports: the API's one write (its own limit of 5 an hour).
+    let report = web::post().to(reports::submit_json);
     config
         .service(
             web::scope("/api/v1")
@@ -84,11 +100,15 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .service(get_only("/search", web::get().to(api::search)))
                 .service(get_only("/providers", web::get().to(api::export)))
                 .service(get_only("/providers/{id}", web::get().to(api::provider)))
+                .service(post_only("/providers/{id}/reports", report))
                 .service(get_only("/places", web::get().to(api::places)))
                 .service(get_only("/vocabulary", web::get().to(api::vocabulary)))
                 .service(get_only("/openapi.json", web::get().to(openapi::document)))
                 .default_service(web::to(errors::api_not_found)),
         )
+        // The partner facades (FHIR R4 Plan-Net, HSDS 3.0): read-only
+        // views of the same search, with the API's limit, CORS and nosniff.
+        .configure(facades::configure)
         // No CORS and no rate limit: admins authenticate with a token (the
         // JSON routes) or a session cookie made from it (the page).
         .service(
@@ -102,11 +122,30 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .route("/reindex", web::post().to(admin::api::reindex))
                 .route("/status", web::get().to(admin::api::status))
                 .route("/rollback", web::post().to(admin::api::rollback))
+                .route("/reports", web::get().to(admin::reports::list))
+                .route(
+                    "/reports/{id}/resolve",
+                    web::post().to(admin::reports::resolve),
+                )
+                .route(
+                    "/reports/{id}/resolve-form",
+                    web::post().to(admin::reports::resolve_form),
+                )
                 .default_service(web::to(errors::not_found)),
         )
         // The patient pages: public, cached by ETag like the API, no CORS.
         .service(page("/", pages::search_page))
         .service(page("/providers/{id}", pages::profile_page))
+        // The report form: read like a page, sent as a same-site form; the
+        // same per-client budget, and the report limit of its own.
+        .service(
+            web::resource("/providers/{id}/report")
+                .route(web::get().to(reports::report_page))
+                .route(web::head().to(reports::report_page))
+                .route(web::post().to(reports::submit_form))
+                .default_service(web::to(reports::page_method_not_allowed))
+                .wrap(from_fn(rate_limit::limit)),
+        )
         .service(page("/how-we-rank", pages::how_we_rank_page))
         .route("/static/site.css", web::get().to(pages::stylesheet))
         .route("/static/site.js", web::get().to(pages::script))

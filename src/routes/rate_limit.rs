@@ -227,7 +227,14 @@ pub async fn limit(
             limit,
             wait_seconds,
         } => {
-            let on_a_page = !request.path().starts_with("/api/");
+            // The API and the partner facades (`/fhir`, `/hsds`) answer
+            // machines: a problem document (FHIR's scope rewrites it as an
+            // OperationOutcome).
+            let path = request.path();
+            let on_a_page = !["/api/", "/fhir/", "/hsds/"]
+                .iter()
+                .any(|prefix| path.starts_with(prefix))
+                && path != "/hsds";
             let mut response = if on_a_page {
                 // A visitor of the pages gets a page, in the site's layout.
                 PageError::rate_limited(wait_seconds).error_response()

@@ -69,6 +69,7 @@ impl Plan {
             || self.min_rating.is_some()
             || self.max_price.is_some()
             || self.verified_since_day.is_some()
+            || self.verified_until_day.is_some()
             || !matches!(self.rank_by, RankBy::Rank(_))
     }
 }
@@ -84,6 +85,8 @@ pub struct Plan {
     pub max_price: Option<u32>,
     /// Keeps docs whose `verified_day` is at least this (and known).
     pub verified_since_day: Option<u32>,
+    /// Keeps docs whose `verified_day` is at most this (and known).
+    pub verified_until_day: Option<u32>,
     /// Count facets; `facets=false` leaves the tally's counts at zero.
     pub count_facets: bool,
     pub radius: Option<RadiusFilter>,
@@ -384,6 +387,11 @@ impl SegmentSearch {
         // Unknown dates are 0, below any day a search can ask for.
         if let Some(since) = plan.verified_since_day
             && columns.verified_day[d] < since.max(1)
+        {
+            return;
+        }
+        if let Some(until) = plan.verified_until_day
+            && (columns.verified_day[d] == 0 || columns.verified_day[d] > until)
         {
             return;
         }

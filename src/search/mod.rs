@@ -5,6 +5,7 @@
 
 mod collector;
 mod export;
+mod freshness;
 mod geo_query;
 pub mod params;
 mod request;
@@ -12,20 +13,25 @@ mod response;
 pub mod text;
 pub mod words;
 
+use std::ops::Bound;
 use std::sync::Arc;
 
 use tantivy::Term;
 use tantivy::collector::DocSetCollector;
-use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
+use tantivy::query::{
+    AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery,
+};
 use tantivy::schema::IndexRecordOption;
 
 pub use collector::RadiusFilter;
-use collector::{BitsetClause, Plan, RankArray, RankBy, SearchCollector};
+use collector::{BitsetClause, Candidate, Fruit, Plan, RankArray, RankBy, SearchCollector};
 pub use export::{EXPORT_CHUNK_BYTES, ExportRequest, export};
+pub use freshness::{Freshness, freshness};
 use geo_query::GeoRangesQuery;
 pub use request::{
-    DEFAULT_RADIUS_MILES, InvalidParam, LocationInput, MAX_PAGE, MAX_VERIFIED_WITHIN_DAYS,
-    SearchRequest, SortOrder, decode_query, parse_flag, printable,
+    DEFAULT_RADIUS_MILES, DISTANCE_NEEDS_A_PLACE, InvalidParam, LocationInput, MAX_PAGE,
+    MAX_VERIFIED_WITHIN_DAYS, RELEVANCE_NEEDS_WORDS, SearchRequest, SortOrder, decode_query,
+    parse_flag, printable,
 };
 pub use response::{Facets, Hit, QueryWords, ResolvedLocation, SearchResponse, WordTotal};
 
@@ -247,16 +253,105 @@ pub fn search_most_words(
     Ok(None)
 }
 
+/// What the collector found, with where the search looked.
+struct Collected {
+    fruit: Fruit,
+    location: Option<ResolvedLocation>,
+    center: Option<LatLon>,
+}
+
 fn run(
     generation: &Arc<Generation>,
     understood: &Understood,
     word_match: WordMatch,
 ) -> Result<SearchResponse, SearchError> {
     let request = &understood.request;
+    let keep = request.offset() + request.per_page as usize;
+    let Collected {
+        fruit,
+        location,
+        center,
+    } = collect(generation, understood, word_match, keep)?;
+    let mean = generation.meta.mean_rating;
+    let results = fruit
+        .hits
+        .iter()
+        .skip(request.offset())
+        .map(|hit| load_hit(generation, hit, center, mean))
+        .collect::<Result<Vec<_>, SearchError>>()?;
+
+    Ok(SearchResponse {
+        query: understood.words.clone().map(|words| QueryWords { words }),
+        suggestions: None,
+        relaxed: None,
+        total: fruit.tally.total,
+        page: request.page,
+        per_page: request.per_page,
+        sort: request.sort.as_str(),
+        location,
+        results,
+        facets: request
+            .facets
+            .then(|| Facets::from_tally(&fruit.tally, &generation.meta)),
+        generation: generation.number(),
+    })
+}
+
+/// A kept hit's provider, with its distance from the centre.
+fn load_hit(
+    generation: &Generation,
+    hit: &Candidate,
+    center: Option<LatLon>,
+    mean: f64,
+) -> Result<Hit, SearchError> {
+    let provider = generation.provider(hit.segment, hit.doc)?;
+    let distance_miles = center.map(|c| {
+        distance_miles(
+            c,
+            LatLon {
+                lat: provider.latitude,
+                lon: provider.longitude,
+            },
+        )
+    });
+    Ok(Hit::new(provider, distance_miles, mean))
+}
+
+/// Every match of a search, in the request's order, handed to `sink` one
+/// at a time until it answers `false` (for streams: the HSDS facade's
+/// NDJSON). `page` and `per_page` are ignored and no facets are counted;
+/// the words must all match, as in [`search`]. Returns the number of
+/// matches.
+pub fn for_each_hit(
+    generation: &Arc<Generation>,
+    request: &SearchRequest,
+    mut sink: impl FnMut(Hit) -> bool,
+) -> Result<u64, SearchError> {
+    let mut understood = understand(request);
+    understood.request.facets = false;
+    let Collected { fruit, center, .. } =
+        collect(generation, &understood, WordMatch::All, usize::MAX)?;
+    let mean = generation.meta.mean_rating;
+    for hit in &fruit.hits {
+        if !sink(load_hit(generation, hit, center, mean)?) {
+            break;
+        }
+    }
+    Ok(fruit.tally.total)
+}
+
+/// Builds and runs the query of a request, keeping the best `keep` hits.
+fn collect(
+    generation: &Arc<Generation>,
+    understood: &Understood,
+    word_match: WordMatch,
+    keep: usize,
+) -> Result<Collected, SearchError> {
+    let request = &understood.request;
     if request.sort == SortOrder::Distance && request.location.is_none() {
         return Err(SearchError::InvalidParams(vec![InvalidParam {
             name: "sort".into(),
-            reason: "sort=distance needs a location: give near, or lat and lon".into(),
+            reason: request::DISTANCE_NEEDS_A_PLACE.into(),
         }]));
     }
     let location = resolve_location(request)?;
@@ -281,6 +376,20 @@ fn run(
         clauses.push(filter(TermQuery::new(
             Term::from_field_text(fields.state, state),
             IndexRecordOption::Basic,
+        )));
+    }
+    if !request.ids.is_empty() {
+        let terms = request
+            .ids
+            .iter()
+            .map(|id| Term::from_field_text(fields.id, id));
+        clauses.push(filter(any_term(terms)));
+    }
+    if let Some(prefix) = &request.zip_prefix {
+        // ZIP codes are digits, and ':' sorts right after '9'.
+        clauses.push(filter(RangeQuery::new(
+            Bound::Included(Term::from_field_text(fields.zip, prefix)),
+            Bound::Excluded(Term::from_field_text(fields.zip, &format!("{prefix}:"))),
         )));
     }
     for (field, values) in [
@@ -318,11 +427,13 @@ fn run(
         max_price: request.max_price,
         verified_since_day: request
             .verified_within_days
-            .map(|days| crate::clock::today_number().saturating_sub(days)),
+            .map(|days| crate::clock::today_number().saturating_sub(days))
+            .max(request.verified_from_day),
+        verified_until_day: request.verified_to_day,
         count_facets: request.facets,
         radius: center.map(|c| RadiusFilter::new(c, request.radius_miles)),
         rank_by,
-        keep: request.offset() + request.per_page as usize,
+        keep,
     });
     let collector = SearchCollector {
         plan: Arc::clone(&plan),
@@ -363,40 +474,10 @@ fn run(
         collector.collect_clauses(&generation.searcher, &clauses)?
     };
 
-    let mean = generation.meta.mean_rating;
-    let results = fruit
-        .hits
-        .iter()
-        .skip(request.offset())
-        .map(|hit| {
-            let provider = generation.provider(hit.segment, hit.doc)?;
-            let distance_miles = center.map(|c| {
-                distance_miles(
-                    c,
-                    LatLon {
-                        lat: provider.latitude,
-                        lon: provider.longitude,
-                    },
-                )
-            });
-            Ok(Hit::new(provider, distance_miles, mean))
-        })
-        .collect::<Result<Vec<_>, SearchError>>()?;
-
-    Ok(SearchResponse {
-        query: understood.words.clone().map(|words| QueryWords { words }),
-        suggestions: None,
-        relaxed: None,
-        total: fruit.tally.total,
-        page: request.page,
-        per_page: request.per_page,
-        sort: request.sort.as_str(),
+    Ok(Collected {
+        fruit,
         location,
-        results,
-        facets: request
-            .facets
-            .then(|| Facets::from_tally(&fruit.tally, &generation.meta)),
-        generation: generation.number(),
+        center,
     })
 }
 
@@ -412,4 +493,40 @@ pub fn find_provider(generation: &Generation, id: &str) -> Result<Option<Hit>, S
     };
     let provider = generation.provider(address.segment_ord, address.doc_id)?;
     Ok(Some(Hit::new(provider, None, generation.meta.mean_rating)))
+}
+
+/// Whether the generation lists a provider with this id (no record is
+/// read: the report queue asks this of every provider with open reports).
+pub fn has_provider(generation: &Generation, id: &str) -> Result<bool, SearchError> {
+    let query = TermQuery::new(
+        Term::from_field_text(generation.fields.id, id),
+        IndexRecordOption::Basic,
+    );
+    Ok(!generation
+        .searcher
+        .search(&query, &DocSetCollector)?
+        .is_empty())
+}
+
+/// The providers indexed under a lookup key ([`crate::ids::lookup_key`]):
+/// one, unless two ids share a key (a 2⁻⁶⁰ chance); the facades then keep
+/// the one whose UUID was asked for.
+pub fn find_by_key(generation: &Generation, key: u64) -> Result<Vec<Hit>, SearchError> {
+    let query = TermQuery::new(
+        Term::from_field_u64(generation.fields.key, key),
+        IndexRecordOption::Basic,
+    );
+    let mut found: Vec<_> = generation
+        .searcher
+        .search(&query, &DocSetCollector)?
+        .into_iter()
+        .collect();
+    found.sort();
+    found
+        .into_iter()
+        .map(|address| {
+            let provider = generation.provider(address.segment_ord, address.doc_id)?;
+            Ok(Hit::new(provider, None, generation.meta.mean_rating))
+        })
+        .collect()
 }

@@ -25,6 +25,13 @@ pub const MAX_PAGE: u32 = 10_000;
 pub const DEFAULT_RADIUS_MILES: f64 = 25.0;
 pub const MIN_RADIUS_MILES: f64 = 1.0;
 pub const MAX_RADIUS_MILES: f64 = 500.0;
+/// Why `sort=distance` is refused without a place (pages say it in their
+/// own words when they see it).
+pub const DISTANCE_NEEDS_A_PLACE: &str =
+    "sort=distance needs a location: give near, or lat and lon";
+/// Why `sort=relevance` is refused without words.
+pub const RELEVANCE_NEEDS_WORDS: &str = "sort=relevance needs a search text in q";
+
 /// Most days `verified_within_days` may ask for (ten years).
 pub const MAX_VERIFIED_WITHIN_DAYS: u32 = 3650;
 /// Most values one repeatable filter may list.
@@ -106,6 +113,18 @@ pub struct SearchRequest {
     pub facets: bool,
     /// Results page only: no fallback to the providers matching most words.
     pub all_words: bool,
+    // Filters that only the partner facades set (`src/facades/`): they are
+    // no query parameter of the API or the pages, so `PARAMS` neither reads
+    // nor writes them, and `to_pairs` leaves them out.
+    /// Keeps only the providers with these ids (empty: no such filter).
+    pub ids: Vec<String>,
+    /// Keeps providers whose ZIP code starts with these digits.
+    pub zip_prefix: Option<String>,
+    /// Keeps providers whose `last_verified` is known and falls on or
+    /// after this day, and on or before `verified_to_day` (days since
+    /// 1970-01-01, UTC).
+    pub verified_from_day: Option<u32>,
+    pub verified_to_day: Option<u32>,
 }
 
 impl Default for SearchRequest {
@@ -129,6 +148,10 @@ impl Default for SearchRequest {
             per_page: DEFAULT_PER_PAGE,
             facets: true,
             all_words: false,
+            ids: Vec::new(),
+            zip_prefix: None,
+            verified_from_day: None,
+            verified_to_day: None,
         }
     }
 }
@@ -289,13 +312,10 @@ impl<'a> Parse<'a> {
         // With words, a place may be among them (search reads it); without,
         // nothing can give the distance a centre.
         if self.request.sort == SortOrder::Distance && !self.has_location && !q_given {
-            self.bad(
-                "sort",
-                "sort=distance needs a location: give near, or lat and lon".into(),
-            );
+            self.bad("sort", DISTANCE_NEEDS_A_PLACE.into());
         }
         if self.request.sort == SortOrder::Relevance && !q_given {
-            self.bad("sort", "sort=relevance needs a search text in q".into());
+            self.bad("sort", RELEVANCE_NEEDS_WORDS.into());
         }
     }
 }

@@ -7,7 +7,13 @@
 //! location. The lists are the contract of docs/search.md ("Words that say
 //! nothing here", "Places typed as words"); they live here and nowhere else.
 
+use tantivy::Term;
+use tantivy::query::FuzzyTermQuery;
+use tantivy::schema::Field;
+use tantivy_fst::Automaton;
+
 use crate::geo::places::place_in_words;
+use crate::provider::Condition;
 
 use super::text;
 
@@ -108,6 +114,36 @@ pub fn place_in_query(q: &str) -> Option<(String, String)> {
     None
 }
 
+/// True when one of `words` (as [`required_words`] gives them) would match
+/// the label or a synonym of one of `conditions` the way `q` matches text:
+/// the same word, or for words of [`text::FUZZY_MIN_CHARS`] letters or more
+/// one edit away. Pages use it to tell what a search is about.
+pub fn mention_any(words: &[String], conditions: &[Condition]) -> bool {
+    let vocabulary: Vec<String> = conditions
+        .iter()
+        .flat_map(|c| std::iter::once(c.label()).chain(c.synonyms().iter().copied()))
+        .flat_map(text::words)
+        .collect();
+    words.iter().any(|word| {
+        if vocabulary.contains(word) {
+            return true;
+        }
+        if word.chars().count() < text::FUZZY_MIN_CHARS {
+            return false;
+        }
+        let term = Term::from_field_text(Field::from_field_id(0), word);
+        let Ok(dfa) = FuzzyTermQuery::new(term, 1, true).automaton() else {
+            return false;
+        };
+        vocabulary.iter().any(|known| {
+            let state = known
+                .bytes()
+                .fold(dfa.start(), |state, byte| dfa.accept(&state, byte));
+            dfa.is_match(&state)
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,6 +165,23 @@ mod tests {
             ["clinical", "therapist"]
         );
         assert!(asks_near_me("a clinic near me"));
+        let crisis = [
+            Condition::Depression,
+            Condition::Ptsd,
+            Condition::SuicidalIdeation,
+        ];
+        for words in [
+            ["depresion"],
+            ["trauma"],
+            ["suicide"],
+            ["ptsd"],
+            ["depressed"],
+        ] {
+            let words: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+            assert!(mention_any(&words, &crisis), "{words:?}");
+        }
+        assert!(!mention_any(&["fibromyalgia".to_string()], &crisis));
+        assert!(!mention_any(&["pts".to_string()], &crisis));
         assert!(!asks_near_me("me near"));
     }
 

@@ -180,6 +180,16 @@ async function labelOf(page, selector) {
   });
 }
 
+/** Opens the folded search form of a results page, as a person would. */
+async function openSearchFold(page) {
+  const fold = page.locator('details.search-fold').first();
+  if ((await fold.count()) === 0) return;
+  if (!(await fold.evaluate((d) => d.open))) {
+    await fold.locator('summary').first().click();
+    check(await fold.evaluate((d) => d.open), 'the folded search form does not open from its summary');
+  }
+}
+
 /** Submits the search form and waits for the results page. */
 async function submitSearch(page) {
   const button = page.locator('#search button[type=submit]').first();
@@ -343,6 +353,7 @@ async function main() {
   });
 
   await step('c. filter: telehealth', async () => {
+    await openSearchFold(page);
     const box = page.locator('#search input[name=telehealth]').first();
     let how;
     if ((await box.count()) > 0) {
@@ -445,6 +456,14 @@ async function main() {
 
   await step('h2. results at 360×800', async () => {
     const { h1 } = await searchChicago(phone);
+    // After a search the form folds to one line: the first result shows
+    // on the first screen of a phone.
+    const firstCard = await phone.locator('ol.results > li').first().evaluate(
+      (el) => el.getBoundingClientRect().top + window.scrollY,
+    );
+    check(firstCard < 800, `the first result starts at ${Math.round(firstCard)} px, below the first 800 px screen`);
+    const folded = await phone.locator('details.search-fold').first().evaluate((d) => !d.open);
+    check(folded, 'the search form is not folded on the results page');
     const scroll = await noHorizontalScroll(phone, 'results');
     const detail = await axe(phone, 'results 360');
     await screenshot(phone, 'results-360.png');

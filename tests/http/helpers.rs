@@ -208,8 +208,20 @@ pub fn spawn_app_with(csv: &str, settings: HttpSettings) -> TestApp {
     spawn_on_with(root, settings)
 }
 
-fn spawn_on_with(root: TempDir, settings: HttpSettings) -> TestApp {
-    let state = ServedIndex::open(IndexDir::new(index_path(root.path()))).expect("state opens");
+/// [`spawn_on`] with explicit HTTP settings.
+pub fn spawn_on_with(root: TempDir, settings: HttpSettings) -> TestApp {
+    let index = index_path(root.path());
+    spawn_at(root, &index, settings)
+}
+
+/// Another server on the index directory `index` (a replica of the server
+/// that owns it); its own `root` is an empty temporary directory.
+pub fn spawn_replica(index: &Path, settings: HttpSettings) -> TestApp {
+    spawn_at(tempfile::tempdir().expect("temp dir"), index, settings)
+}
+
+fn spawn_at(root: TempDir, index: &Path, settings: HttpSettings) -> TestApp {
+    let state = ServedIndex::open(IndexDir::new(index)).expect("state opens");
     state.watch();
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
     let port = listener.local_addr().expect("local address").port();

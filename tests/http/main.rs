@@ -4,11 +4,14 @@
 mod admin;
 mod admin_page;
 mod api;
+mod fhir;
 mod generations;
 mod helpers;
+mod hsds;
 mod metrics;
 mod openapi;
 mod pages;
 mod partner;
 mod places;
+mod reports;
 mod words;

@@ -3,8 +3,9 @@
 //!
 //! Every route registered under `/api/v1` must be documented, and every
 //! answer (valid requests, bad parameters, unknown ids, other methods, an
-//! unknown API key, the rate limit, no index yet, conditional requests)
-//! must match the schema, headers and
+//! unknown API key, the rate limit, no index yet, conditional requests;
+//! for the one POST operation, listing reports, also bad bodies, 413, 415
+//! and the report limit) must match the schema, headers and
 //! media type the document gives for that path and status. The requests are
 //! partly derived from the document itself (each documented bound, enum
 //! value and required parameter is probed), so a limit changed in the code
@@ -25,6 +26,7 @@ use jsonschema::error::ValidationErrorKind;
 use jsonschema::{Draft, Registry, Validator};
 use ketadir::geo::places::{MAX_PREFIX_CHARS, MAX_SUGGESTION_LIMIT};
 use ketadir::provider::{Condition, Treatment, US_STATES};
+use ketadir::reports::{MAX_DETAILS_CHARS, Reason};
 use ketadir::routes::rate_limit::RateLimitSettings;
 use ketadir::search::SortOrder;
 use ketadir::search::params::{Kind, PARAMS};
@@ -39,9 +41,10 @@ const DOCUMENT: &str = include_str!("../../static/openapi.json");
 /// Every route of the `/api/v1` scope in `src/routes/mod.rs`. Keep in sync:
 /// `every_api_route_is_documented` compares it with that file and
 /// with the document's `paths`.
-const API_ROUTES: [&str; 6] = [
+const API_ROUTES: [&str; 7] = [
     "/search",
     "/providers/{id}",
+    "/providers/{id}/reports",
     "/places",
     "/vocabulary",
     "/providers",
@@ -54,9 +57,29 @@ const PLACES: &str = "/api/v1/places";
 const VOCABULARY: &str = "/api/v1/vocabulary";
 const EXPORT: &str = "/api/v1/providers";
 const OPENAPI: &str = "/api/v1/openapi.json";
+const REPORTS: &str = "/api/v1/providers/{id}/reports";
 
-/// Statuses a test cannot provoke: a 500 needs a broken index.
-const UNPROVOKABLE: [&str; 1] = ["500"];
+/// Statuses a test cannot provoke here: a 500 needs a broken index, a 408
+/// a body that stalls for 10 s (`tests/http/reports.rs` sends one).
+const UNPROVOKABLE: [&str; 2] = ["500", "408"];
+
+/// The operation of a documented path: `get`, or `post` for the one route
+/// that takes a body (listing reports).
+fn operation(path: &str) -> &'static str {
+    if document()["paths"][path].get("post").is_some() {
+        "post"
+    } else {
+        "get"
+    }
+}
+
+/// A valid body for a path's operation (empty for GET).
+fn valid_body(path: &str) -> &'static [u8] {
+    match operation(path) {
+        "post" => br#"{"reasons": ["phone"], "details": "The number rings elsewhere."}"#,
+        _ => b"",
+    }
+}
 
 fn document() -> &'static Value {
     static PARSED: OnceLock<Value> = OnceLock::new();
@@ -131,7 +154,12 @@ fn every_api_route_is_documented() {
     }
     for (path, item) in document["paths"].as_object().expect("paths") {
         let methods: Vec<&String> = item.as_object().expect("path item").keys().collect();
-        assert_eq!(methods, ["get"], "{path}: the API only has GET operations");
+        let expected = if path == REPORTS { "post" } else { "get" };
+        assert_eq!(
+            methods,
+            [expected],
+            "{path}: the API has GET operations, and one POST (listing reports)"
+        );
     }
 }
 
@@ -223,6 +251,14 @@ fn the_vocabularies_and_limits_match_the_code() {
     assert_eq!(
         enum_strings(&schemas["StateCode"]),
         US_STATES.iter().map(|(code, _)| *code).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        enum_strings(&schemas["ReportReason"]),
+        Reason::ALL.iter().map(|r| r.slug()).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        schemas["ReportSubmission"]["properties"]["details"]["maxLength"],
+        json!(MAX_DETAILS_CHARS)
     );
     assert_eq!(
         enum_strings(&schemas["SortOrder"]),
@@ -425,12 +461,58 @@ impl<'a> Checker<'a> {
         reply
     }
 
-    /// The answer against the document. Only GET operations exist, so the
-    /// answers to other methods are documented as the GET operation's 405.
-    /// Schemas are validated where they are in the document (by JSON
-    /// Pointer), so their references resolve in it.
+    /// A request with a body (the POST operation), checked like
+    /// [`Checker::expect_with`].
+    fn expect_body(
+        &mut self,
+        method: &str,
+        path: &str,
+        target: &str,
+        status: u16,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Reply {
+        let reply = self.app.send(method, target, headers, body);
+        assert_eq!(
+            reply.status,
+            status,
+            "{method} {target} {}: {} {}",
+            String::from_utf8_lossy(body)
+                .chars()
+                .take(100)
+                .collect::<String>(),
+            reply.content_type,
+            reply.body
+        );
+        if let Err(problem) = self.conforms(path, &reply) {
+            panic!("{method} {target} → {status} does not match the document: {problem}");
+        }
+        self.seen.insert((path.to_string(), status.to_string()));
+        reply
+    }
+
+    /// The path's own operation with a valid body (a GET for GET paths).
+    fn expect_operation(
+        &mut self,
+        path: &str,
+        target: &str,
+        status: u16,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let method = operation(path).to_ascii_uppercase();
+        let mut all = headers.to_vec();
+        if method == "POST" {
+            all.push(("Content-Type", "application/json"));
+        }
+        self.expect_body(&method, path, target, status, &all, valid_body(path))
+    }
+
+    /// The answer against the document. Each path has one operation (GET,
+    /// or POST for reports), so the answers to other methods are documented
+    /// as that operation's 405. Schemas are validated where they are in the
+    /// document (by JSON Pointer), so their references resolve in it.
     fn conforms(&self, path: &str, answer: &Reply) -> Result<(), String> {
-        let responses_at = pointer_child(&pointer_child("/paths", path), "get");
+        let responses_at = pointer_child(&pointer_child("/paths", path), operation(path));
         let responses_at = pointer_child(&responses_at, "responses");
         let responses = at(&responses_at)?;
         let status = answer.status.to_string();
@@ -650,6 +732,7 @@ fn valid_target(path: &str) -> String {
     match path {
         SEARCH => format!("{SEARCH}?near=80202&treatment=iv_infusion"),
         PROVIDER => "/api/v1/providers/p-000002".into(),
+        REPORTS => "/api/v1/providers/p-000002/reports".into(),
         PLACES => format!("{PLACES}?prefix=bou"),
         EXPORT => format!("{EXPORT}?format=ndjson"),
         other => other.to_string(),
@@ -676,18 +759,25 @@ fn every_route_answers_as_the_document_says() {
     if checker.routed(EXPORT, &valid_target(EXPORT)) {
         check_export(&mut checker);
     }
+    if checker.routed(REPORTS, &valid_target(REPORTS)) {
+        check_reports(&mut checker);
+    }
 
     for path in checker.routed_paths() {
-        let responses = &document()["paths"][path]["get"]["responses"];
+        let responses = &document()["paths"][path][operation(path)]["responses"];
         if responses.get("304").is_some() {
             checker.conditional_requests(path, &valid_target(path));
         }
-        for method in ["POST", "DELETE"] {
+        let (others, allowed) = match operation(path) {
+            "post" => (["GET", "DELETE"], "POST"),
+            _ => (["POST", "DELETE"], "GET"),
+        };
+        for method in others {
             let reply = checker.expect(method, path, &valid_target(path), 405);
-            assert_eq!(reply.header("allow"), Some("GET"), "{method} {path}");
+            assert_eq!(reply.header("allow"), Some(allowed), "{method} {path}");
         }
         let unknown_key = [("X-API-Key", "not-a-known-key-0000")];
-        checker.expect_with("GET", path, &valid_target(path), 401, &unknown_key);
+        checker.expect_operation(path, &valid_target(path), 401, &unknown_key);
     }
 
     // Over the rate limit: a server allowing this client one request a
@@ -709,18 +799,18 @@ fn every_route_answers_as_the_document_says() {
     let with_key = limited.expect_with("GET", OPENAPI, OPENAPI, 200, &[("X-API-Key", key)]);
     assert_eq!(with_key.header("ratelimit-limit"), Some("1000"));
     for path in checker.routed_paths() {
-        limited.expect("GET", path, &valid_target(path), 429);
+        limited.expect_operation(path, &valid_target(path), 429, &[]);
     }
 
     // A server that has no index yet: 503 wherever one is documented.
     let starting_app = spawn_on(tempfile::tempdir().expect("temp dir"));
     let mut starting = Checker::new(&starting_app);
     for path in checker.routed_paths() {
-        if document()["paths"][path]["get"]["responses"]
+        if document()["paths"][path][operation(path)]["responses"]
             .get("503")
             .is_some()
         {
-            starting.expect("GET", path, &valid_target(path), 503);
+            starting.expect_operation(path, &valid_target(path), 503, &[]);
         }
     }
 
@@ -730,7 +820,7 @@ fn every_route_answers_as_the_document_says() {
     seen.extend(starting.seen);
     let mut missing = Vec::new();
     for path in checker.routed_paths() {
-        let responses = document()["paths"][path]["get"]["responses"]
+        let responses = document()["paths"][path][operation(path)]["responses"]
             .as_object()
             .expect("responses");
         for status in responses.keys() {
@@ -887,6 +977,108 @@ fn check_export(checker: &mut Checker) {
         checker.expect_invalid(EXPORT, &target, "updated_since");
     }
     checker.probe_parameters(EXPORT, probe_context);
+}
+
+/// Listing reports: accepted (and a repeat), every kind of bad body, an
+/// unknown provider, other media types, a body over the limit, and the
+/// report limit (the shared sample server's loopback client sends 5).
+fn check_reports(checker: &mut Checker) {
+    let json = [("Content-Type", "application/json")];
+    let target = |id: &str| format!("/api/v1/providers/{id}/reports");
+    let first = checker
+        .expect_body(
+            "POST",
+            REPORTS,
+            &target("p-000011"),
+            202,
+            &json,
+            br#"{"reasons": ["price", "insurance"]}"#,
+        )
+        .json();
+    assert_eq!(first["status"], "open");
+    let repeat = checker
+        .expect_body(
+            "POST",
+            REPORTS,
+            &target("p-000011"),
+            202,
+            &json,
+            br#"{"reasons": ["insurance"], "details": null}"#,
+        )
+        .json();
+    assert_eq!(
+        repeat["id"], first["id"],
+        "a repeat answers the earlier report"
+    );
+    for body in [
+        &br#"{"reasons": []}"#[..],
+        br#"{"reasons": ["other"]}"#,
+        br#"{"reasons": ["phone"], "details": 7}"#,
+        b"\xff",
+        b"[1, 2]",
+    ] {
+        let reply = checker.expect_body("POST", REPORTS, &target("p-000011"), 400, &json, body);
+        assert!(!problem_names(&reply).is_empty());
+    }
+    checker.expect_body(
+        "POST",
+        REPORTS,
+        &target("nobody"),
+        404,
+        &json,
+        valid_body(REPORTS),
+    );
+    checker.expect_body(
+        "POST",
+        REPORTS,
+        &target("p-000011"),
+        415,
+        &[("Content-Type", "text/plain")],
+        valid_body(REPORTS),
+    );
+    let huge = format!(
+        r#"{{"reasons": ["phone"], "details": "{}"}}"#,
+        "x".repeat(20_000)
+    );
+    checker.expect_body(
+        "POST",
+        REPORTS,
+        &target("p-000011"),
+        413,
+        &json,
+        huge.as_bytes(),
+    );
+    // Four more from this client (five in all), then the report limit.
+    for n in 12..16 {
+        checker.expect_body(
+            "POST",
+            REPORTS,
+            &target(&format!("p-0000{n}")),
+            202,
+            &json,
+            valid_body(REPORTS),
+        );
+    }
+    let limited = checker.expect_body(
+        "POST",
+        REPORTS,
+        &target("p-000016"),
+        429,
+        &json,
+        valid_body(REPORTS),
+    );
+    assert_eq!(limited.json()["type"], "/problems/too-many-reports");
+    assert!(limited.header("retry-after").is_some());
+}
+
+fn problem_names(reply: &Reply) -> Vec<String> {
+    reply.json()["invalid_params"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|p| p["name"].as_str().map(str::to_string))
+        .collect()
 }
 
 #[test]

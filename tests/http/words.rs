@@ -69,3 +69,140 @@ fn words_that_match_nothing_together_fall_back_to_most_of_them() {
         serde_json::json!(["fibromyalgia", "zzqxv"])
     );
 }
+
+/// Every page carries the 988 crisis line; searches about depression,
+/// PTSD or suicidal thoughts (by filter or by their words, misspelt too)
+/// show it as a box before the results, empty results included.
+#[test]
+fn the_crisis_line_is_on_every_page_and_in_a_box_for_crisis_searches() {
+    let app = spawn_app(&sample_csv());
+    for path in [
+        "/",
+        "/how-we-rank",
+        "/providers/p-000001",
+        "/?q=fibromyalgia",
+        "/no-such-page",
+    ] {
+        let page = app.get(path);
+        assert!(
+            page.body.contains(r#"Call or text <a href="tel:988">988</a> (Suicide &amp; Crisis Lifeline). In an emergency call <a href="tel:911">911</a>."#),
+            "{path}: {}",
+            page.body
+        );
+    }
+    let boxed = |path: &str| app.get(path).body.contains("class=\"crisis-box\"");
+    assert!(boxed("/?condition=depression"));
+    assert!(boxed("/?condition=ptsd&near=80202"));
+    assert!(boxed("/?q=ketamine+for+depresion"));
+    assert!(boxed("/?q=suicidal+thoughts"));
+    assert!(
+        boxed("/?q=trauma+zzqxv+zzqxw"),
+        "relaxed and empty results too"
+    );
+    assert!(!boxed("/?q=fibromyalgia"));
+    assert!(!boxed("/?condition=crps"));
+    let page = app.get("/?condition=bipolar_depression");
+    let crisis = page.body.find("class=\"crisis-box\"").expect("the box");
+    let first_card = page.body.find("<li class=\"card\"").expect("a result");
+    assert!(crisis < first_card, "the box comes before the first result");
+    assert!(
+        page.body.contains("href=\"#results\""),
+        "a skip link to the results"
+    );
+}
+
+/// Errors and labels in plain words: a sort that needs a place says so in
+/// the form's terms, a select never offers an invalid value, and a search
+/// around coordinates (the "Use my location" button) reads "your location".
+#[test]
+fn errors_and_labels_speak_plainly() {
+    let app = spawn_app(&sample_csv());
+    let page = app.get("/?sort=distance&min_rating=9");
+    assert_eq!(page.status, 400);
+    assert!(
+        page.body
+            .contains("Nearest first needs a place — type a ZIP code or city under “Where”"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("sort=distance needs"), "{}", page.body);
+    assert!(!page.body.contains(r#"<option value="9""#), "{}", page.body);
+    let near = app.get("/?near=39.7392%2C-104.9903&radius=25");
+    assert_eq!(near.status, 200);
+    assert!(
+        near.body.contains("within 25 miles of your location"),
+        "{}",
+        near.body
+    );
+    assert!(!near.body.contains("of 39.7392"), "{}", near.body);
+}
+
+/// An empty results page offers only changes that find someone, each with
+/// its count, says which filter emptied the list, and links no facet value
+/// that would lead to another empty page.
+#[test]
+fn no_results_pages_lead_only_to_results() {
+    let app = spawn_app(&sample_csv());
+    let page = app.get("/?near=Denver%2C+CO&condition=ptsd&insurance=Aetna");
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("No providers match this search"),
+        "{}",
+        page.body
+    );
+    let empty = &page.body[page.body.find("class=\"empty\"").expect("the empty state")..];
+    let empty = &empty[..empty.find("</div>").expect("its end")];
+    let links: Vec<&str> = empty
+        .split("href=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|href| href.starts_with("/?"))
+        .collect();
+    assert!(!links.is_empty(), "{empty}");
+    assert!(empty.contains(" — "), "counts beside the changes: {empty}");
+    for href in links {
+        let href = href.replace("&amp;", "&");
+        let found = app.get_json(&format!("/api/v1/search{}", &href[1..]));
+        assert!(
+            found["total"].as_u64().is_some_and(|n| n > 0),
+            "{href} leads to an empty page"
+        );
+    }
+    // The facet panel shows values nobody matches as text, not as links.
+    let facets = &page.body[page.body.find("class=\"facets\"").expect("facets")..];
+    assert!(facets.contains("class=\"facet-none\""), "{facets}");
+    for item in facets
+        .split("<li>")
+        .filter(|item| item.contains("(0)</span></a>"))
+    {
+        assert!(
+            item.contains("aria-current=\"true\""),
+            "only an active filter (to remove it) links with a count of 0: {item}"
+        );
+    }
+}
+
+/// A town named without its state that several states have gets results
+/// near the most populous and the question "Which Springfield?" with the
+/// others, each with its count and a link that resolves.
+#[test]
+fn an_ambiguous_town_asks_which_one() {
+    let app = spawn_app(&sample_csv());
+    let page = app.get("/?near=Springfield");
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("<strong>Which Springfield?</strong>"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Springfield, MO — "), "{}", page.body);
+    assert!(page.body.contains("Springfield, IL — "), "{}", page.body);
+    let picked = app.get("/?near=Springfield%2C+IL");
+    assert_eq!(picked.status, 200);
+    assert!(!picked.body.contains("Which Springfield?"));
+    assert!(
+        picked.body.contains("of Springfield, IL"),
+        "{}",
+        picked.body
+    );
+}

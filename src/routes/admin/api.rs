@@ -74,14 +74,28 @@ pub(super) async fn current_status(
         .ok_or(ApiError::NotReady)
 }
 
+/// What `GET /admin/status` answers: the index's status, the report
+/// queue (`reports`: open reports and the oldest one's age) and the
+/// listings' freshness (`freshness`).
+#[derive(Serialize)]
+struct StatusAnswer {
+    #[serde(flatten)]
+    index: IndexStatus,
+    #[serde(flatten)]
+    overview: super::reports::Overview,
+}
+
 /// `GET /admin/status`.
 pub async fn status(
     request: HttpRequest,
     state: web::Data<ServedIndex>,
     settings: web::Data<AdminSettings>,
+    store: web::Data<crate::reports::ReportStore>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&request, &settings)?;
-    Ok(HttpResponse::Ok().json(current_status(&state).await?))
+    let index = current_status(&state).await?;
+    let overview = super::reports::overview(&state, &store).await;
+    Ok(HttpResponse::Ok().json(StatusAnswer { index, overview }))
 }
 
 /// Serves the previous generation again and returns its number; 409 when

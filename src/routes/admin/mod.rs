@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod page;
+pub mod reports;
 mod session;
 mod upload;
 

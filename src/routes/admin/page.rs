@@ -22,14 +22,17 @@ use crate::routes::errors::ApiError;
 const CSP: &str = "default-src 'self'; form-action 'self'; frame-ancestors 'none'";
 
 /// The configured token, or the 404 that hides `/admin` without one.
-fn configured<'s>(request: &HttpRequest, settings: &'s AdminSettings) -> Result<&'s str, ApiError> {
+pub(super) fn configured<'s>(
+    request: &HttpRequest,
+    settings: &'s AdminSettings,
+) -> Result<&'s str, ApiError> {
     settings
         .token
         .as_deref()
         .ok_or_else(|| ApiError::NotFound(format!("no route {}", request.path())))
 }
 
-fn form_value(body: &[u8], name: &str) -> Option<String> {
+pub(super) fn form_value(body: &[u8], name: &str) -> Option<String> {
     form_urlencoded::parse(body)
         .find(|(n, _)| n == name)
         .map(|(_, value)| value.into_owned())
@@ -49,7 +52,10 @@ fn ticked(value: Option<&str>) -> bool {
 
 /// An HTML page with the headers every admin page carries: the CSP, and
 /// no caching (pages hold CSRF tokens and change with every import).
-fn html(status: StatusCode, page: Result<String, RenderError>) -> Result<HttpResponse, ApiError> {
+pub(super) fn html(
+    status: StatusCode,
+    page: Result<String, RenderError>,
+) -> Result<HttpResponse, ApiError> {
     let body =
         page.map_err(|e| ApiError::Internal(format!("cannot render the admin page: {e}")))?;
     Ok(HttpResponse::build(status)
@@ -61,7 +67,10 @@ fn html(status: StatusCode, page: Result<String, RenderError>) -> Result<HttpRes
         .body(body))
 }
 
-fn login_page(status: StatusCode, message: Option<&str>) -> Result<HttpResponse, ApiError> {
+pub(super) fn login_page(
+    status: StatusCode,
+    message: Option<&str>,
+) -> Result<HttpResponse, ApiError> {
     html(status, render_login(message))
 }
 
@@ -74,7 +83,7 @@ fn back_to_admin() -> HttpResponse {
 /// Errors as a page a person can read, with the API's status code. The 404
 /// of an unconfigured token stays the API's problem document, so `/admin`
 /// looks the same as the JSON routes when it is off.
-fn respond(result: Result<HttpResponse, ApiError>) -> HttpResponse {
+pub(super) fn respond(result: Result<HttpResponse, ApiError>) -> HttpResponse {
     let error = match result {
         Ok(response) => return response,
         Err(error) => error,
@@ -105,6 +114,7 @@ pub async fn page(
     request: HttpRequest,
     state: web::Data<ServedIndex>,
     settings: web::Data<AdminSettings>,
+    store: web::Data<crate::reports::ReportStore>,
 ) -> HttpResponse {
     respond(
         async {
@@ -118,7 +128,11 @@ pub async fn page(
                 Err(ApiError::NotReady) => None,
                 Err(error) => return Err(error),
             };
-            html(StatusCode::OK, render_admin(&session.csrf, status))
+            let overview = super::reports::overview(&state, &store).await;
+            html(
+                StatusCode::OK,
+                render_admin(&session.csrf, status, overview.reports, overview.freshness),
+            )
         }
         .await,
     )
@@ -168,7 +182,7 @@ fn back_to_admin_with_cookie(
 
 /// A url-encoded form sent with a session and its CSRF token (field
 /// `csrf`); 404 without a configured token, 403 otherwise.
-fn signed_in_form(
+pub(super) fn signed_in_form(
     request: &HttpRequest,
     settings: &AdminSettings,
     body: &[u8],

@@ -276,5 +276,14 @@ where
     {
         tracing::error!(%error, "the new generation could not be opened");
     }
+    // Reports of providers the import dropped close now, not at the next
+    // pass of the report sweeper (which every server also runs).
+    if outcome.generation.is_some()
+        && let Some(store) = request.app_data::<web::Data<crate::reports::ReportStore>>()
+        && let Some(generation) = state.generation()
+        && let Err(error) = crate::reports::sweep::close_dropped(store, generation).await
+    {
+        tracing::error!(%error, "the reports of dropped providers could not be closed yet");
+    }
     Ok(outcome)
 }

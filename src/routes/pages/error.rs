@@ -9,7 +9,7 @@ use actix_web::{HttpResponse, ResponseError};
 use crate::geo::places::PlaceError;
 use crate::pages::{self, ErrorView, Link, SearchForm};
 use crate::routes::errors::ApiError;
-use crate::search::params;
+use crate::search::{DISTANCE_NEEDS_A_PLACE, InvalidParam, RELEVANCE_NEEDS_WORDS, params};
 
 /// An error of a patient page: the API's error plus what the page needs to
 /// help (the form as the visitor filled it, links to try instead).
@@ -134,6 +134,15 @@ impl PageError {
         }
     }
 
+    /// The API's error with the page's own words for it (the report form's
+    /// refusals, say).
+    pub fn said(error: ApiError, message: impl Into<String>) -> PageError {
+        PageError {
+            message: Some(message.into()),
+            ..PageError::from(error)
+        }
+    }
+
     pub fn unknown_path(path: &str) -> PageError {
         PageError {
             message: Some(format!(
@@ -148,10 +157,7 @@ impl PageError {
     fn view(&self) -> ErrorView {
         let status = self.error.status_code();
         let details = match &self.error {
-            ApiError::InvalidParams(params) => params
-                .iter()
-                .map(|p| format!("{}: {}", params::label(&p.name), p.reason))
-                .collect(),
+            ApiError::InvalidParams(params) => params.iter().map(plain_words).collect(),
             _ => Vec::new(),
         };
         let title = match (&self.error, status) {
@@ -179,6 +185,20 @@ impl PageError {
             suggestions: self.suggestions.clone(),
             form: self.form.clone(),
         }
+    }
+}
+
+/// A bad parameter as a visitor reads it: the form's label, and for the
+/// refusals a patient meets most, what to do instead.
+fn plain_words(param: &InvalidParam) -> String {
+    match param.reason.as_str() {
+        DISTANCE_NEEDS_A_PLACE => {
+            "Nearest first needs a place — type a ZIP code or city under “Where”".into()
+        }
+        RELEVANCE_NEEDS_WORDS => {
+            "Best match first needs words to match — type them under “What”".into()
+        }
+        reason => format!("{}: {}", params::label(&param.name), reason),
     }
 }
 

@@ -156,7 +156,9 @@ pub async fn search_page(
     }
     let rendered = web::block(move || -> Result<Page, ApiError> {
         let response = search::search_for_page(&generation, &search_request)?;
-        let body = pages::render_results(form, &search_request, &response)?;
+        let alternatives = pages::count_alternatives(&generation, &search_request, &response)?;
+        let towns = pages::count_towns_of_the_name(&generation, &search_request)?;
+        let body = pages::render_results(form, &search_request, &response, &alternatives, &towns)?;
         Ok(Page::new(body, gzip))
     })
     .await
