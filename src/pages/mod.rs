@@ -186,6 +186,12 @@ struct ProfilePage<'a> {
     json_ld: String,
     /// The "report a problem" form (`templates/report_fields.html`).
     report: reports::ReportFormView,
+    /// Route to the provider on OpenStreetMap (from wherever the visitor is).
+    directions_href: String,
+    /// "Accepting new patients · Takes Aetna, Cigna": what decides a call.
+    status: String,
+    /// The results this profile was opened from, to go back to.
+    back_href: Option<String>,
 }
 
 /// True when `date` (`YYYY-MM-DD`) is more than 12 months before `today`.
@@ -258,7 +264,13 @@ fn yes_no(value: bool) -> String {
 
 /// `/providers/{id}`: every field, the map link, JSON-LD and the safety box.
 /// `today` is `YYYY-MM-DD`, for the "verified long ago" flag.
-pub fn render_profile(hit: &Hit, today: &str) -> Result<String, RenderError> {
+/// A provider's profile; `back` is the search it was opened from (already
+/// a parsed request, so the link can only be a same-site `/?…` search).
+pub fn render_profile(
+    hit: &Hit,
+    today: &str,
+    back: Option<&SearchRequest>,
+) -> Result<String, RenderError> {
     let provider = &hit.provider;
     let mut facts = Vec::new();
     let mut fact = |label: &'static str, value: Option<String>| {
@@ -314,8 +326,28 @@ pub fn render_profile(hit: &Hit, today: &str) -> Result<String, RenderError> {
         verified_long_ago: last_verified.is_some_and(|d| more_than_a_year_before(d, today)),
         json_ld: json_ld(provider, &hit.url),
         report: reports::ReportFormView::empty(&provider.id),
+        directions_href: format!(
+            "https://www.openstreetmap.org/directions?route=%3B{lat:.5}%2C{lon:.5}"
+        ),
+        status: profile_status(provider),
+        back_href: back.map(view::search_href),
     };
     Ok(page.render()?)
+}
+
+/// Whether the provider takes new patients, and which insurance: the line
+/// under the Call button.
+fn profile_status(provider: &Provider) -> String {
+    let accepting = if provider.accepting_new_patients {
+        "Accepting new patients"
+    } else {
+        "Not accepting new patients"
+    };
+    if provider.insurance.is_empty() {
+        format!("{accepting} · No insurance listed")
+    } else {
+        format!("{accepting} · Takes {}", provider.insurance.join(", "))
+    }
 }
 
 #[derive(Template)]

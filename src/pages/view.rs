@@ -165,11 +165,15 @@ fn excerpt(text: &str) -> String {
 }
 
 impl Card {
-    pub fn new(hit: &Hit) -> Card {
+    /// The card of `hit` in the results of `request`: its link carries the
+    /// search, so the profile can lead back to it.
+    pub fn new(hit: &Hit, request: &SearchRequest) -> Card {
         let p = &hit.provider;
+        let back: String =
+            form_urlencoded::byte_serialize(request.to_query_string().as_bytes()).collect();
         Card {
             name: p.name.clone(),
-            href: hit.url.clone(),
+            href: format!("{}?back={back}", hit.url),
             organization: p.organization.clone(),
             credentials: p.credentials.join(", "),
             rating: RatingView::new(p, hit.adjusted_rating),
@@ -479,7 +483,11 @@ impl ResultsView {
         ResultsView {
             heading,
             subheading,
-            cards: response.results.iter().map(Card::new).collect(),
+            cards: response
+                .results
+                .iter()
+                .map(|hit| Card::new(hit, request))
+                .collect(),
             facets: facet_groups(request, response),
             sorts: sort_links(request),
             active_filters,

@@ -1,5 +1,5 @@
 //! The report queue in a database, through `sqlx`: SQLite
-//! (`<index dir>/reports.sqlite`, WAL journal, `synchronous=FULL`) by
+//! (`<index dir>/reports.sqlite`, WAL journal, `synchronous=NORMAL`) by
 //! default, PostgreSQL when a `postgres://` URL is configured. The SQL is
 //! the same for both (numbered `$N` parameters, which SQLite reads too);
 //! [`on_pool!`] expands each query once per driver. Migrations are
@@ -708,8 +708,13 @@ fn sqlite_pool(options: SqliteConnectOptions) -> Pool {
     let options = options
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
-        // Every commit is on disk before the report is acknowledged.
-        .synchronous(SqliteSynchronous::Full)
+        // WAL with NORMAL: a commit is in the WAL (the OS has it) before
+        // the report is acknowledged, so a killed server loses nothing it
+        // acknowledged; only a power cut or OS crash can lose the last
+        // commits (never corrupt the file). FULL would fsync every commit,
+        // and under disk contention that stalled submissions for seconds
+        // (BENCHMARKS.md). PostgreSQL commits durably.
+        .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(WAIT)
         .foreign_keys(true);
     Pool::Sqlite(

@@ -289,8 +289,13 @@ async function openFirstProfile(page) {
   const link = page.locator('ol.results > li h2 a').first();
   const name = ((await link.textContent()) || '').replace(/\s+/g, ' ').trim();
   check(name, 'the first card has an empty name link');
-  await Promise.all([page.waitForURL(/\/providers\/[^/?#]+$/), link.click()]);
+  // The card's link carries the search (?back=…), for "Back to results".
+  await Promise.all([page.waitForURL(/\/providers\/[^/?#]+(\?back=[^#]*)?$/), link.click()]);
   await page.waitForLoadState('load');
+  const back = page.locator('a', { hasText: 'Back to results' }).first();
+  check((await back.count()) > 0, 'a profile opened from results has no "Back to results" link');
+  const backHref = await back.getAttribute('href');
+  check(backHref && backHref.startsWith('/?'), `"Back to results" leads to ${backHref}, not a search of this site`);
   return name;
 }
 

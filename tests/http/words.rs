@@ -161,7 +161,7 @@ fn no_results_pages_lead_only_to_results() {
     assert!(!links.is_empty(), "{empty}");
     assert!(empty.contains(" — "), "counts beside the changes: {empty}");
     for href in links {
-        let href = href.replace("&amp;", "&");
+        let href = href.replace("&#38;", "&").replace("&amp;", "&");
         let found = app.get_json(&format!("/api/v1/search{}", &href[1..]));
         assert!(
             found["total"].as_u64().is_some_and(|n| n > 0),
@@ -205,4 +205,70 @@ fn an_ambiguous_town_asks_which_one() {
         "{}",
         picked.body
     );
+}
+
+/// A profile opened from results leads back to that exact search, and only
+/// ever to a search of this site; near the name it offers a Call button,
+/// the website and directions, then whether the provider takes new
+/// patients and which insurance.
+#[test]
+fn a_profile_leads_back_to_its_search_and_puts_the_call_first() {
+    let app = spawn_app(&sample_csv());
+    let results = app.get("/?q=depression&near=Denver%2C+CO&sort=distance");
+    let start = results.body.find("<li class=\"card\">").expect("a card");
+    let href = results.body[start..]
+        .split("href=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the card's link")
+        .replace("&#38;", "&")
+        .replace("&amp;", "&");
+    assert!(
+        href.starts_with("/providers/") && href.contains("?back="),
+        "{href}"
+    );
+    let profile = app.get(&href);
+    assert_eq!(profile.status, 200);
+    assert!(
+        profile.body.contains(
+            r#"<a href="/?q=depression&#38;near=Denver%2C+CO&#38;radius=25&#38;sort=distance">← Back to results</a>"#
+        ),
+        "{}",
+        profile.body
+    );
+    assert!(profile.body.contains(r#"<a href="/">New search</a>"#));
+    let name = profile.body.find("id=\"provider-name\"").expect("the name");
+    let call = profile
+        .body
+        .find("class=\"button call\"")
+        .expect("a Call button");
+    let safety = profile
+        .body
+        .find("id=\"safety-heading\"")
+        .expect("the safety box");
+    let details = profile
+        .body
+        .find("id=\"contact-heading\"")
+        .expect("the details");
+    assert!(
+        name < call && call < safety && safety < details,
+        "name, call, safety, details"
+    );
+    assert!(profile.body.contains("Directions</a>"));
+    assert!(profile.body.contains("new patients · "), "{}", profile.body);
+    // Anything but a search of this site is no way back.
+    for hostile in [
+        "https://evil.example/",
+        "//evil.example",
+        "javascript:alert(1)",
+        "sort=distance",
+        "near=Nowhere&radius=abc",
+    ] {
+        let encoded: String = form_urlencoded::byte_serialize(hostile.as_bytes()).collect();
+        let page = app.get(&format!("/providers/p-000001?back={encoded}"));
+        assert_eq!(page.status, 200, "{hostile}");
+        assert!(!page.body.contains("evil.example"), "{hostile}");
+        assert!(!page.body.contains("javascript:"), "{hostile}");
+        assert!(!page.body.contains("Back to results"), "{hostile}");
+    }
 }

@@ -189,10 +189,16 @@ pub async fn profile_page(
     if let Some(response) = caching::not_modified(&request, &tag, &policy) {
         return Ok(response);
     }
+    // "Back to results": the search the profile was opened from, carried
+    // in `back`; it is parsed, so the link can only be a search of this site.
+    let back = back_search(request.query_string());
     let lookup_id = id.clone();
     let rendered = web::block(move || -> Result<Option<Page>, ApiError> {
         match search::find_provider(&generation, &lookup_id)? {
-            Some(hit) => Ok(Some(Page::new(pages::render_profile(&hit, &today)?, gzip))),
+            Some(hit) => Ok(Some(Page::new(
+                pages::render_profile(&hit, &today, back.as_ref())?,
+                gzip,
+            ))),
             None => Ok(None),
         }
     })
@@ -202,6 +208,21 @@ pub async fn profile_page(
         Some(body) => Ok(cached_html(body, &tag, &policy)),
         None => Err(PageError::unknown_provider(&id)),
     }
+}
+
+/// The search a profile was opened from: its `back` parameter, when that
+/// is a search this site accepts (anything else is ignored).
+fn back_search(query: &str) -> Option<SearchRequest> {
+    let back = search::decode_query(query)
+        .into_iter()
+        .find(|(name, _)| name == "back")
+        .map(|(_, value)| value)?;
+    if back.len() > 2000 {
+        return None;
+    }
+    SearchRequest::from_query_string(&back)
+        .ok()
+        .filter(|request| *request != SearchRequest::default())
 }
 
 /// `GET /how-we-rank`: the adjusted rating in plain words.
