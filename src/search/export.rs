@@ -53,17 +53,56 @@ impl ExportRequest {
     }
 }
 
+/// JSON lines gathered into chunks of about [`EXPORT_CHUNK_BYTES`] for a
+/// sink that answers `false` once nobody wants more (the client went away).
+pub struct NdjsonChunks<S: FnMut(Vec<u8>) -> bool> {
+    chunk: Vec<u8>,
+    sink: S,
+    wanted: bool,
+}
+
+impl<S: FnMut(Vec<u8>) -> bool> NdjsonChunks<S> {
+    pub fn new(sink: S) -> Self {
+        NdjsonChunks {
+            chunk: Vec::with_capacity(EXPORT_CHUNK_BYTES * 2),
+            sink,
+            wanted: true,
+        }
+    }
+
+    /// Adds one line; `false` when the walk should stop (the sink is gone
+    /// or the value does not serialise).
+    pub fn push(&mut self, value: &impl serde::Serialize) -> bool {
+        if serde_json::to_writer(&mut self.chunk, value).is_err() {
+            return false;
+        }
+        self.chunk.push(b'\n');
+        if self.chunk.len() >= EXPORT_CHUNK_BYTES {
+            let full =
+                std::mem::replace(&mut self.chunk, Vec::with_capacity(EXPORT_CHUNK_BYTES * 2));
+            self.wanted = (self.sink)(full);
+        }
+        self.wanted
+    }
+
+    /// Hands over the last, partial chunk.
+    pub fn finish(mut self) {
+        if self.wanted && !self.chunk.is_empty() {
+            (self.sink)(std::mem::take(&mut self.chunk));
+        }
+    }
+}
+
 /// Writes the export as chunks of whole lines to `sink`, which answers
 /// `false` when nobody wants more (the client went away): the walk stops
 /// there. Blocking work: run it on a thread of its own.
 pub fn export(
     generation: &Generation,
     request: &ExportRequest,
-    mut sink: impl FnMut(Vec<u8>) -> bool,
+    sink: impl FnMut(Vec<u8>) -> bool,
 ) -> Result<(), IndexError> {
     let mean = generation.meta.mean_rating;
-    let mut chunk: Vec<u8> = Vec::with_capacity(EXPORT_CHUNK_BYTES * 2);
-    let mut wanted = true;
+    let mut lines = NdjsonChunks::new(sink);
     generation.for_each_provider(|provider| {
         // Dates are YYYY-MM-DD, so text order is date order.
         let fresh = match (&request.updated_since, &provider.last_verified) {
@@ -71,22 +110,8 @@ pub fn export(
             (Some(since), Some(verified)) => verified >= since,
             (Some(_), None) => false,
         };
-        if !fresh {
-            return true;
-        }
-        let hit = Hit::new(provider, None, mean);
-        if serde_json::to_writer(&mut chunk, &hit).is_err() {
-            return false;
-        }
-        chunk.push(b'\n');
-        if chunk.len() >= EXPORT_CHUNK_BYTES {
-            let full = std::mem::replace(&mut chunk, Vec::with_capacity(EXPORT_CHUNK_BYTES * 2));
-            wanted = sink(full);
-        }
-        wanted
+        !fresh || lines.push(&Hit::new(provider, None, mean))
     })?;
-    if wanted && !chunk.is_empty() {
-        sink(chunk);
-    }
+    lines.finish();
     Ok(())
 }

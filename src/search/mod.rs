@@ -25,7 +25,7 @@ use tantivy::schema::IndexRecordOption;
 
 pub use collector::RadiusFilter;
 use collector::{BitsetClause, Candidate, Fruit, Plan, RankArray, RankBy, SearchCollector};
-pub use export::{EXPORT_CHUNK_BYTES, ExportRequest, export};
+pub use export::{EXPORT_CHUNK_BYTES, ExportRequest, NdjsonChunks, export};
 pub use freshness::{Freshness, freshness};
 use geo_query::GeoRangesQuery;
 pub use request::{

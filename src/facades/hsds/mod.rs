@@ -21,7 +21,7 @@ use crate::facades::verified_instant;
 use crate::ids;
 use crate::index::Generation;
 use crate::provider::Provider;
-use crate::search::{self, EXPORT_CHUNK_BYTES, Hit, SearchError};
+use crate::search::{self, Hit, NdjsonChunks, SearchError};
 
 /// The HSDS version served.
 pub const VERSION: &str = "3.0";
@@ -471,27 +471,16 @@ pub fn stream(
     generation: &Arc<Generation>,
     list: List,
     query: &ListQuery,
-    mut sink: impl FnMut(Vec<u8>) -> bool,
+    sink: impl FnMut(Vec<u8>) -> bool,
 ) -> Result<(), SearchError> {
     let Some(request) = request_of(generation, query)? else {
         return Ok(());
     };
-    let mut chunk: Vec<u8> = Vec::with_capacity(EXPORT_CHUNK_BYTES * 2);
-    let mut wanted = true;
+    let mut lines = NdjsonChunks::new(sink);
     search::for_each_hit(generation, &request, |hit| {
-        if serde_json::to_writer(&mut chunk, &list.item(&hit.provider, query.minimal)).is_err() {
-            return false;
-        }
-        chunk.push(b'\n');
-        if chunk.len() >= EXPORT_CHUNK_BYTES {
-            let full = std::mem::replace(&mut chunk, Vec::with_capacity(EXPORT_CHUNK_BYTES * 2));
-            wanted = sink(full);
-        }
-        wanted
+        lines.push(&list.item(&hit.provider, query.minimal))
     })?;
-    if wanted && !chunk.is_empty() {
-        sink(chunk);
-    }
+    lines.finish();
     Ok(())
 }
 
