@@ -28,7 +28,7 @@ REASONS = ["phone", "address", "closed", "no_ketamine", "insurance", "price",
 def main() -> None:
     url, rate, seconds, providers = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
     round_ = int(sys.argv[5]) if len(sys.argv) > 5 else 0
-    threads = int(sys.argv[6]) if len(sys.argv) > 6 else 8
+    threads = int(sys.argv[6]) if len(sys.argv) > 6 else 32
     parts = urlsplit(url)
     if parts.hostname not in ("127.0.0.1", "localhost"):
         sys.exit("report_load.py only loads a local server")

@@ -243,6 +243,12 @@ struct Inner {
     /// Set once the migrations have run: the installation's salt.
     salt: OnceCell<String>,
     description: String,
+    /// SQLite has one writer at a time; its busy handler makes waiting
+    /// connections sleep and retry, which under load starved some
+    /// submissions for seconds. This process's writes queue here instead,
+    /// in order (other processes on the same file still meet the busy
+    /// handler). Unused with PostgreSQL.
+    writer: tokio::sync::Mutex<()>,
 }
 
 impl fmt::Debug for ReportStore {
@@ -384,6 +390,7 @@ impl ReportStore {
                 pool,
                 salt: OnceCell::new(),
                 description,
+                writer: tokio::sync::Mutex::new(()),
             }),
         })
     }
@@ -396,6 +403,14 @@ impl ReportStore {
 
     fn is_postgres(&self) -> bool {
         matches!(self.inner.pool, Pool::Postgres(_))
+    }
+
+    /// This process's turn to write, on SQLite (see [`Inner::writer`]).
+    async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.inner.pool {
+            Pool::Sqlite(_) => Some(self.inner.writer.lock().await),
+            Pool::Postgres(_) => None,
+        }
     }
 
     /// Runs the migrations and reads (or, on a new database, writes) the
@@ -454,6 +469,7 @@ impl ReportStore {
         let lock_key = i64::from_str_radix(&hash[..15], 16)
             .map_err(|e| StoreError::Corrupt(format!("client hash: {e}")))?;
         let id = new_report_id()?;
+        let _turn = self.write_turn().await;
         on_pool!(self, pool => {
             let mut tx = if self.is_postgres() {
                 let mut tx = pool.begin().await?;
@@ -489,31 +505,45 @@ impl ReportStore {
                 }
             };
             let slugs: Vec<&str> = fresh.iter().map(|r| r.slug()).collect();
-            sqlx::query(
-                "INSERT INTO reports (id, provider_id, reasons, details, status, client_hash, created_at) \
-                 VALUES ($1, $2, $3, $4, 'open', $5, $6)",
-            )
-            .bind(&id)
-            .bind(provider_id)
-            .bind(slugs.join(","))
-            .bind(submission.details.as_deref())
-            .bind(&hash)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            // One statement for all the reasons (at most 8 placeholders).
+            // The report and its reason rows (at most 8). SQLite takes both
+            // statements in one call, one trip to its worker thread inside
+            // the write turn ($N names an argument in either statement);
+            // PostgreSQL prepares them one by one.
+            let report = "INSERT INTO reports \
+                 (id, provider_id, reasons, details, status, client_hash, created_at) \
+                 VALUES ($1, $2, $3, $4, 'open', $5, $6)";
+            let first_reason = if self.is_postgres() { 2 } else { 7 };
             let values: Vec<String> = (0..slugs.len())
-                .map(|n| format!("($1, ${})", n + 2))
+                .map(|n| format!("($1, ${})", n + first_reason))
                 .collect();
-            let sql = format!(
+            let reasons = format!(
                 "INSERT INTO report_reasons (report_id, reason) VALUES {}",
                 values.join(", ")
             );
-            let mut insert = sqlx::query(&sql).bind(&id);
-            for slug in &slugs {
-                insert = insert.bind(*slug);
+            let insert_report = |sql| {
+                sqlx::query(sql)
+                    .bind(&id)
+                    .bind(provider_id)
+                    .bind(slugs.join(","))
+                    .bind(submission.details.as_deref())
+                    .bind(&hash)
+                    .bind(now)
+            };
+            if self.is_postgres() {
+                insert_report(report).execute(&mut *tx).await?;
+                let mut query = sqlx::query(&reasons).bind(&id);
+                for slug in &slugs {
+                    query = query.bind(*slug);
+                }
+                query.execute(&mut *tx).await?;
+            } else {
+                let both = format!("{report}; {reasons}");
+                let mut query = insert_report(&both);
+                for slug in &slugs {
+                    query = query.bind(*slug);
+                }
+                query.execute(&mut *tx).await?;
             }
-            insert.execute(&mut *tx).await?;
             tx.commit().await?;
             Ok(Submitted::Stored { id, reasons: fresh })
         })
@@ -588,6 +618,7 @@ impl ReportStore {
             return Ok(Resolved::NotFound);
         }
         self.salt().await?;
+        let turn = self.write_turn().await;
         let changed = on_pool!(self, pool => {
             sqlx::query(
                 "UPDATE reports SET status = 'resolved', resolution = $2, note = $3, resolved_at = $4 \
@@ -601,6 +632,7 @@ impl ReportStore {
             .await?
             .rows_affected()
         });
+        drop(turn);
         Ok(match (changed, self.get(id).await?) {
             (_, None) => Resolved::NotFound,
             (0, Some(report)) => Resolved::AlreadyResolved(report),
@@ -634,8 +666,13 @@ impl ReportStore {
         self.salt().await?;
         let generation = i64::try_from(generation)
             .map_err(|_| StoreError::Corrupt(format!("generation {generation}")))?;
+        let _turn = self.write_turn().await;
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = if self.is_postgres() {
+                pool.begin().await?
+            } else {
+                pool.begin_with("BEGIN IMMEDIATE").await?
+            };
             let mut closed = 0;
             for provider_id in provider_ids {
                 closed += sqlx::query(
@@ -658,6 +695,7 @@ impl ReportStore {
     /// 24-hour repeat check needs any more; returns how many.
     pub async fn forget_client_hashes(&self, now: i64) -> Result<u64, StoreError> {
         self.salt().await?;
+        let _turn = self.write_turn().await;
         Ok(on_pool!(self, pool => {
             sqlx::query(
                 "UPDATE reports SET client_hash = NULL \

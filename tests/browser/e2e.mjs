@@ -428,7 +428,10 @@ async function main() {
     const detail = await checkProfile(page, name);
     const axeDetail = await axe(page, 'profile 1280');
     await screenshot(page, 'profile-1280.png');
-    return `${detail}; ${axeDetail}`;
+    // The "report a problem" form, opened (a native <details>).
+    await page.locator('#report summary').click();
+    const axeReport = await axe(page, 'profile with the report form open 1280');
+    return `${detail}; ${axeDetail}; report form: ${axeReport}`;
   });
 
   await step('g. error pages: unknown place (400) and unknown provider (404)', async () => {
@@ -550,6 +553,21 @@ async function main() {
     const second = await cardLinks(plain);
     check(second.length > 0 && second[0] !== first[0], `page 2 without JavaScript shows the same first card ${second[0]}`);
     return `"${h1}", page 2 has ${second.length} cards`;
+  });
+
+  await step('i2. JavaScript disabled: report a problem from a profile', async () => {
+    await goto(plain, '/providers/p-000001');
+    await plain.locator('#report summary').click();
+    await plain.locator('#report input[name=reason][value=phone]').check();
+    await plain.locator('#report-details').fill('The number rings another practice.');
+    await Promise.all([
+      plain.waitForURL(/\/providers\/p-000001\/report\?sent=1$/),
+      plain.locator('#report button[type=submit]').click(),
+    ]);
+    const h1 = ((await plain.locator('h1').first().textContent()) || '').trim();
+    check(/Thank you/.test(h1), `after sending, the page says "${h1}", not thank you`);
+    await screenshot(plain, 'report-thanks-nojs.png');
+    return `"${h1}"`;
   });
   await noJs.close();
 
