@@ -1,5 +1,5 @@
 //! One import: CSV → validated records → a new generation, published only
-//! when every rule of SPEC §3 lets it through.
+//! when every rule of docs/generations.md lets it through.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -45,7 +45,7 @@ pub struct ImportOptions {
 
 /// What became of an import, as the import log and the metrics name it.
 pub const PUBLISHED: &str = "published";
-/// The import ran and a rule of SPEC §3 refused it.
+/// The import ran and a rule of docs/generations.md refused it.
 pub const REJECTED: &str = "rejected";
 /// The import stopped on an error (I/O, tantivy…).
 pub const FAILED: &str = "failed";
@@ -459,7 +459,7 @@ fn build_into(
     Ok(BuildResult::Built(report, rank_inputs.len() as u64))
 }
 
-/// Applies SPEC §3's rejection rules to a finished read.
+/// Applies the rejection rules of docs/generations.md to a finished read.
 fn rejection(
     dir: &IndexDir,
     report: &Report,

@@ -1,6 +1,6 @@
 //! Global sort positions, computed once per generation at build time.
 //!
-//! Every sort of SPEC §4 ends in byte-wise tie-breaks on name and id, which
+//! Every sort of docs/search.md ends in byte-wise tie-breaks on name and id, which
 //! fast fields cannot compare cheaply. Since a generation never changes, the
 //! build sorts all providers once per ordering and stores each provider's
 //! position; at query time a sort compares small integers. The file is

@@ -174,7 +174,7 @@ fn vocabulary_words() -> &'static VocabularyWords {
     })
 }
 
-/// The words `q` can find a provider by: SPEC §4's fields, plus each word of
+/// The words `q` can find a provider by: docs/search.md's fields, plus each word of
 /// the labels and synonyms of its treatments and conditions, once.
 pub fn searchable_text(provider: &Provider) -> String {
     let description = provider.description.as_deref().map_or(0, str::len);

@@ -1,4 +1,4 @@
-//! Listing reports (SPEC §8): visitors flag a wrong listing, admins triage
+//! Listing reports (docs/api.md, "Reporting a wrong listing"; README.md): visitors flag a wrong listing, admins triage
 //! the reports. **Nothing a visitor sends changes a listing**: the CSV
 //! stays the source of truth, and a report only ever reaches the admin
 //! queue.
@@ -46,7 +46,7 @@ pub const LIMIT_WINDOW_SECONDS: i64 = 60 * 60;
 /// needs them.
 pub const CLIENT_HASH_KEPT_SECONDS: i64 = REPEAT_WINDOW_SECONDS;
 
-/// What is wrong with a listing: the closed list of SPEC §8.
+/// What is wrong with a listing: the closed list of docs/api.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Reason {
     Phone,

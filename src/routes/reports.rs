@@ -1,4 +1,4 @@
-//! Listing reports over HTTP (SPEC §8), thin: read the body (at most
+//! Listing reports over HTTP (docs/api.md, "Reporting a wrong listing"; README.md), thin: read the body (at most
 //! 16 KiB, within 10 s), check that the provider is listed, validate with
 //! `reports::Submission`, store with `reports::ReportStore`.
 //!

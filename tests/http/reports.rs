@@ -1,4 +1,4 @@
-//! Listing reports (SPEC §8) end to end, on the real server and a real
+//! Listing reports (docs/api.md, "Reporting a wrong listing"; README.md) end to end, on the real server and a real
 //! database: the profile's form with JavaScript off, the partner JSON
 //! route and its hostile inputs, the hourly limit, repeats, the honeypot,
 //! imports that drop providers, restarts, a server killed mid-write,

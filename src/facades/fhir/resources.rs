@@ -7,7 +7,7 @@
 //! column (docs/csv.md, issue 11) will mark clinics; a `clinic` row will
 //! then map to its Organization alone (no Practitioner; its
 //! PractitionerRole names the Organization, Location and service only), as
-//! SPEC §9 and docs/fhir.md say.
+//! docs/fhir.md says.
 
 use std::borrow::Cow;
 

@@ -1,4 +1,4 @@
-//! The report queue for admins (SPEC §8), behind the admin token:
+//! The report queue for admins (docs/api.md, "Reporting a wrong listing"; README.md), behind the admin token:
 //!
 //! - `GET /admin/reports?status=open|resolved|all&format=json|csv`: the
 //!   reports as JSON (`{"reports": [...]}`) or CSV (formula cells
