@@ -4,46 +4,16 @@
 //! only: the facades take no reports) and `nosniff`. FHIR errors, the
 //! limit's 429 included, leave as `OperationOutcome`s ([`fhir::outcomes`]).
 
-use actix_cors::Cors;
-use actix_web::http::header;
-use actix_web::middleware::{DefaultHeaders, from_fn};
+use actix_web::middleware::from_fn;
 use actix_web::{Route, web};
 
-use super::{errors, fhir, hsds, rate_limit};
-
-fn cors() -> Cors {
-    Cors::default()
-        .allow_any_origin()
-        .send_wildcard()
-        .allowed_methods(["GET"])
-        .allow_any_header()
-        .expose_headers([
-            "ETag",
-            "Retry-After",
-            "RateLimit-Limit",
-            "RateLimit-Remaining",
-            "RateLimit-Reset",
-            "X-Request-Id",
-        ])
-        .max_age(86_400)
-}
-
-fn nosniff() -> DefaultHeaders {
-    DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-}
+use super::{fhir, get_only, hsds, nosniff, public_cors, rate_limit};
 
 /// A GET-only FHIR route; other methods get a 405 `OperationOutcome`.
 fn fhir_get(path: &str, handler: Route) -> actix_web::Resource {
     web::resource(path)
         .route(handler)
         .default_service(web::to(fhir::method_not_allowed))
-}
-
-/// A GET-only HSDS route; other methods get the API's 405 problem.
-fn hsds_get(path: &str, handler: Route) -> actix_web::Resource {
-    web::resource(path)
-        .route(handler)
-        .default_service(web::to(errors::method_not_allowed))
 }
 
 pub fn configure(config: &mut web::ServiceConfig) {
@@ -54,7 +24,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 // OperationOutcome, and gets the CORS headers.
                 .wrap(from_fn(rate_limit::limit))
                 .wrap(from_fn(fhir::outcomes))
-                .wrap(cors())
+                .wrap(public_cors(&["GET"]))
                 .wrap(nosniff())
                 .service(fhir_get("/metadata", web::get().to(fhir::metadata)))
                 .service(fhir_get("/{type}", web::get().to(fhir::search)))
@@ -64,35 +34,35 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(
             web::scope("/hsds")
                 .wrap(from_fn(rate_limit::limit))
-                .wrap(cors())
+                .wrap(public_cors(&["GET"]))
                 .wrap(nosniff())
-                .service(hsds_get("", web::get().to(hsds::root)))
-                .service(hsds_get("/", web::get().to(hsds::root)))
-                .service(hsds_get("/services", web::get().to(hsds::services)))
-                .service(hsds_get("/services/{id}", web::get().to(hsds::service)))
-                .service(hsds_get(
+                .service(get_only("", web::get().to(hsds::root)))
+                .service(get_only("/", web::get().to(hsds::root)))
+                .service(get_only("/services", web::get().to(hsds::services)))
+                .service(get_only("/services/{id}", web::get().to(hsds::service)))
+                .service(get_only(
                     "/organizations",
                     web::get().to(hsds::organizations),
                 ))
-                .service(hsds_get(
+                .service(get_only(
                     "/organizations/{id}",
                     web::get().to(hsds::organization),
                 ))
-                .service(hsds_get(
+                .service(get_only(
                     "/service_at_locations",
                     web::get().to(hsds::service_at_locations),
                 ))
-                .service(hsds_get(
+                .service(get_only(
                     "/service_at_locations/{id}",
                     web::get().to(hsds::service_at_location),
                 ))
-                .service(hsds_get("/taxonomies", web::get().to(hsds::taxonomies)))
-                .service(hsds_get("/taxonomies/{id}", web::get().to(hsds::taxonomy)))
-                .service(hsds_get(
+                .service(get_only("/taxonomies", web::get().to(hsds::taxonomies)))
+                .service(get_only("/taxonomies/{id}", web::get().to(hsds::taxonomy)))
+                .service(get_only(
                     "/taxonomy_terms",
                     web::get().to(hsds::taxonomy_terms),
                 ))
-                .service(hsds_get(
+                .service(get_only(
                     "/taxonomy_terms/{id}",
                     web::get().to(hsds::taxonomy_term),
                 ))

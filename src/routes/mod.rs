@@ -23,6 +23,32 @@ use actix_cors::Cors;
 use actix_web::middleware::from_fn;
 use actix_web::{FromRequest, Handler, Responder, Route, web};
 
+/// CORS for the public data (`/api/v1`, `/fhir`, `/hsds`): any origin, the
+/// given methods, and the headers a partner's script needs to read.
+/// `/admin` is never covered.
+fn public_cors(methods: &[&'static str]) -> Cors {
+    Cors::default()
+        .allow_any_origin()
+        .send_wildcard()
+        .allowed_methods(methods.iter().copied())
+        .allow_any_header()
+        .expose_headers([
+            "ETag",
+            "Retry-After",
+            "RateLimit-Limit",
+            "RateLimit-Remaining",
+            "RateLimit-Reset",
+            "X-Request-Id",
+        ])
+        .max_age(86_400)
+}
+
+/// Partners' answers are never content-sniffed.
+fn nosniff() -> actix_web::middleware::DefaultHeaders {
+    actix_web::middleware::DefaultHeaders::new()
+        .add((actix_web::http::header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+}
+
 /// A GET-only API resource; other methods get a 405 problem.
 fn get_only(path: &str, handler: Route) -> actix_web::Resource {
     web::resource(path)
@@ -70,20 +96,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
     // The data is public: any origin may GET it, and partner sites may
     // POST listing reports (no credentials: `send_wildcard`). `/admin` is
     // not covered.
-    let cors = Cors::default()
-        .allow_any_origin()
-        .send_wildcard()
-        .allowed_methods(["GET", "POST"])
-        .allow_any_header()
-        .expose_headers([
-            "ETag",
-            "Retry-After",
-            "RateLimit-Limit",
-            "RateLimit-Remaining",
-            "RateLimit-Reset",
-            "X-Request-Id",
-        ])
-        .max_age(86_400);
+    let cors = public_cors(&["GET", "POST"]);
     // Listing reports: the API's one write (its own limit of 5 an hour).
     let report = web::post().to(reports::submit_json);
     config
@@ -93,10 +106,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .wrap(from_fn(rate_limit::limit))
                 .wrap(cors)
                 // No content sniffing of API answers, errors and the export.
-                .wrap(
-                    actix_web::middleware::DefaultHeaders::new()
-                        .add((actix_web::http::header::X_CONTENT_TYPE_OPTIONS, "nosniff")),
-                )
+                .wrap(nosniff())
                 .service(get_only("/search", web::get().to(api::search)))
                 .service(get_only("/providers", web::get().to(api::export)))
                 .service(get_only("/providers/{id}", web::get().to(api::provider)))
