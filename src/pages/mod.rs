@@ -127,10 +127,7 @@ pub fn count_alternatives(
         if is_radius && radius_found {
             continue;
         }
-        let mut probe = alternative.request.clone();
-        probe.per_page = 1;
-        probe.facets = false;
-        let total = crate::search::search(generation, &probe)?.total;
+        let total = crate::search::count(generation, &alternative.request)?;
         radius_found |= is_radius && total > 0;
         counted.push((alternative, total));
     }
@@ -149,12 +146,9 @@ pub fn count_towns_of_the_name(
     };
     let mut counted = Vec::new();
     for label in crate::geo::places::other_towns_of_the_name(typed, 5) {
-        let mut probe = request.clone();
-        probe.location = Some(crate::search::LocationInput::Near(label.clone()));
-        probe.page = 1;
-        probe.per_page = 1;
-        probe.facets = false;
-        let total = crate::search::search(generation, &probe)?.total;
+        let mut near_it = request.clone();
+        near_it.location = Some(crate::search::LocationInput::Near(label.clone()));
+        let total = crate::search::count(generation, &near_it)?;
         counted.push((label, total));
     }
     Ok(counted)

@@ -187,17 +187,10 @@ pub fn search(
         && let Some(words) = understood.words.as_ref().filter(|w| !w.is_empty())
     {
         let mut alone = understood.request.clone();
-        alone.page = 1;
-        alone.per_page = 1;
-        alone.facets = false;
         let mut suggestions = Vec::with_capacity(words.len());
         for word in words {
             alone.text = Some(word.clone());
-            let single = Understood {
-                request: alone.clone(),
-                words: Some(vec![word.clone()]),
-            };
-            let total = run(generation, &single, WordMatch::All)?.total;
+            let total = count(generation, &alone)?;
             suggestions.push(WordTotal {
                 word: word.clone(),
                 total,
@@ -206,6 +199,17 @@ pub fn search(
         response.suggestions = Some(suggestions);
     }
     Ok(response)
+}
+
+/// How many providers `request` finds: its total alone, without a page of
+/// hits, facets or per-word suggestions (what "would this change find
+/// someone?" asks).
+pub fn count(generation: &Arc<Generation>, request: &SearchRequest) -> Result<u64, SearchError> {
+    let mut probe = request.clone();
+    probe.page = 1;
+    probe.per_page = 1;
+    probe.facets = false;
+    Ok(run(generation, &understand(&probe), WordMatch::All)?.total)
 }
 
 /// The results page's search: [`search`], and when its words match nothing
