@@ -17,7 +17,7 @@ use askama::Template;
 use sha2::{Digest, Sha256};
 
 pub use form::SearchForm;
-pub use view::{Alternative, Link, ResultsView, empty_state_candidates};
+pub use view::{Alternative, Change, Link, ResultsView, empty_state_candidates};
 
 use crate::provider::Provider;
 use std::sync::Arc;
@@ -121,8 +121,7 @@ pub fn count_alternatives(
     let mut counted = Vec::new();
     let mut radius_found = false;
     for alternative in empty_state_candidates(request, response) {
-        let is_radius = alternative.request.location.is_some()
-            && alternative.request.radius_miles != request.radius_miles;
+        let is_radius = alternative.change == Change::WiderRadius;
         // Past the first wider radius that finds someone, the rest can wait.
         if is_radius && radius_found {
             continue;

@@ -717,8 +717,18 @@ fn filter_removals(
 pub struct Alternative {
     pub label: String,
     pub request: SearchRequest,
-    /// `Some` for a filter the search had (its removal), `None` otherwise.
-    pub removes: Option<String>,
+    pub change: Change,
+}
+
+/// What an [`Alternative`] changes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    /// A wider radius step (only the smallest that finds someone is offered).
+    WiderRadius,
+    /// No place at all.
+    Everywhere,
+    /// One filter of the search removed (its label).
+    Removes(String),
 }
 
 /// What to try when nothing matched, before counting: every wider radius
@@ -746,7 +756,7 @@ pub fn empty_state_candidates(
             candidates.push(Alternative {
                 label: format!("Within {} miles", miles(wider)),
                 request: next,
-                removes: None,
+                change: Change::WiderRadius,
             });
         }
     }
@@ -756,7 +766,7 @@ pub fn empty_state_candidates(
         candidates.push(Alternative {
             label: "Search everywhere (many providers offer telehealth)".into(),
             request: next,
-            removes: None,
+            change: Change::Everywhere,
         });
     }
     candidates.extend(
@@ -765,7 +775,7 @@ pub fn empty_state_candidates(
             .map(|(label, next)| Alternative {
                 label: format!("Remove {label}"),
                 request: next,
-                removes: Some(label),
+                change: Change::Removes(label),
             }),
     );
     candidates
@@ -779,7 +789,7 @@ fn empty_state_suggestions(counted: &[(Alternative, u64)]) -> Vec<Link> {
         .iter()
         .filter(|(_, total)| *total > 0)
         .filter(|(alternative, _)| {
-            let is_radius = alternative.label.starts_with("Within ");
+            let is_radius = alternative.change == Change::WiderRadius;
             let keep = !(is_radius && radius_kept);
             radius_kept |= is_radius;
             keep
@@ -799,14 +809,12 @@ fn empty_state_suggestions(counted: &[(Alternative, u64)]) -> Vec<Link> {
 fn emptied_by(counted: &[(Alternative, u64)]) -> Option<String> {
     counted
         .iter()
-        .find(|(alternative, total)| *total > 0 && alternative.removes.is_some())
-        .and_then(|(alternative, total)| {
-            alternative.removes.as_ref().map(|label| {
-                format!(
-                    "Nothing matches together with {label}; without it, {} match.",
-                    count_noun(*total, "provider", "providers")
-                )
-            })
+        .find_map(|(alternative, total)| match &alternative.change {
+            Change::Removes(label) if *total > 0 => Some(format!(
+                "Nothing matches together with {label}; without it, {} match.",
+                count_noun(*total, "provider", "providers")
+            )),
+            _ => None,
         })
 }
 
