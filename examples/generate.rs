@@ -45,7 +45,7 @@ Writes a fictional ketamine-provider CSV to stdout.
 const HEADER: &str = "id,name,organization,credentials,npi,address,city,state,zip,\
 latitude,longitude,phone,website,email,treatments,conditions,insurance,price_min,\
 price_max,telehealth,accepting_new_patients,languages,rating,review_count,\
-description,last_verified";
+description,last_verified,provider_type,licensed_states,rems_certified";
 
 const FIRST_NAMES: [&str; 60] = [
     "Avery", "Blake", "Casey", "Dana", "Emery", "Finley", "Gray", "Harper", "Indigo", "Jordan",
@@ -115,6 +115,18 @@ const INDIVIDUAL_CREDENTIALS: [(&str, u32); 8] = [
     ("PsyD", 8),
 ];
 
+/// The `provider_type` each of [`INDIVIDUAL_CREDENTIALS`] stands for.
+const CREDENTIAL_PROVIDER_TYPES: [&str; 8] = [
+    "physician",
+    "physician",
+    "nurse_anesthetist",
+    "nurse_practitioner",
+    "physician_assistant",
+    "psychologist",
+    "therapist",
+    "psychologist",
+];
+
 /// Code, probability of being offered, and the plain words used in descriptions.
 const TREATMENTS: [(&str, f64, &str); 5] = [
     ("iv_infusion", 0.72, "IV ketamine infusions"),
@@ -130,6 +142,7 @@ const TREATMENTS: [(&str, f64, &str); 5] = [
 const MAX_TREATMENTS: u32 = 4;
 /// Bit masks into `TREATMENTS` / `CONDITIONS` (a test pins the positions).
 const IV_INFUSION: u32 = 1 << 0;
+const ESKETAMINE_NASAL: u32 = 1 << 2;
 const KETAMINE_ASSISTED_PSYCHOTHERAPY: u32 = 1 << 4;
 
 const CONDITIONS: [(&str, f64, &str); 12] = [
@@ -689,6 +702,12 @@ struct Generator {
     line: CsvLine,
     list: String,
     description: String,
+    /// Bits of [`INDIVIDUAL_CREDENTIALS`] the current row lists.
+    credentials: u32,
+    /// A stream of its own for the columns added later (provider type,
+    /// licensed states, REMS), so the earlier columns stay as they were
+    /// for a given seed.
+    extra_rng: Rng,
 }
 
 impl Generator {
@@ -711,6 +730,8 @@ impl Generator {
             line: CsvLine::default(),
             list: String::new(),
             description: String::new(),
+            credentials: 0,
+            extra_rng: Rng::seeded(seed ^ 0x7e1e_4ea1_7400_0001),
         }
     }
 
@@ -767,7 +788,74 @@ impl Generator {
         self.write_rating();
         self.write_description(treatments, conditions, telehealth, accepting);
         self.write_last_verified();
+        self.write_provider_type(is_clinic);
+        self.write_licensed_states(city_index, telehealth);
+        self.write_rems(treatments);
         self.line.finish();
+    }
+
+    /// Clinics are `clinic`; people are what their credentials say.
+    fn write_provider_type(&mut self, is_clinic: bool) {
+        self.list.clear();
+        if is_clinic {
+            self.list.push_str("clinic");
+        } else {
+            for (index, provider_type) in CREDENTIAL_PROVIDER_TYPES.iter().enumerate() {
+                let named = self.credentials & (1 << index) != 0;
+                if named && !self.list.split(';').any(|t| t == *provider_type) {
+                    if !self.list.is_empty() {
+                        self.list.push(';');
+                    }
+                    self.list.push_str(provider_type);
+                }
+            }
+        }
+        self.line.unquoted_field(&self.list);
+    }
+
+    /// Most telehealth providers are licensed in one to three states, their
+    /// own included (blank, meaning their own state, about half the time);
+    /// a few in-person providers list their own state.
+    fn write_licensed_states(&mut self, city_index: usize, telehealth: bool) {
+        let own = self.places.cities[city_index].state;
+        self.list.clear();
+        let extra = if telehealth {
+            match self.extra_rng.below(100) {
+                0..45 => None,
+                45..80 => Some(1),
+                80..95 => Some(2),
+                _ => Some(0),
+            }
+        } else if self.extra_rng.chance(0.10) {
+            Some(0)
+        } else {
+            None
+        };
+        if let Some(extra) = extra {
+            self.list.push_str(own);
+            for _ in 0..extra {
+                let other = self.places.random_city(&mut self.extra_rng);
+                let state = self.places.cities[other].state;
+                if !self.list.split(';').any(|s| s == state) {
+                    self.list.push(';');
+                    self.list.push_str(state);
+                }
+            }
+        }
+        self.line.unquoted_field(&self.list);
+    }
+
+    /// Every SPRAVATO site says whether it is REMS-certified (most are, a
+    /// few leave it blank); a few other sites say they are not.
+    fn write_rems(&mut self, treatments: u32) {
+        let value = if treatments & ESKETAMINE_NASAL != 0 {
+            if self.extra_rng.chance(0.92) { "true" } else { "" }
+        } else if self.extra_rng.chance(0.04) {
+            "false"
+        } else {
+            ""
+        };
+        self.line.unquoted_field(value);
     }
 
     fn write_name_and_organization(&mut self, is_clinic: bool, city_index: usize) {
@@ -798,14 +886,17 @@ impl Generator {
 
     fn write_credentials(&mut self, is_clinic: bool) {
         self.list.clear();
+        self.credentials = 0;
         // Clinics often list no single licence of their own.
         if !(is_clinic && self.rng.chance(0.40)) {
             let weights = INDIVIDUAL_CREDENTIALS.iter().map(|&(_, weight)| weight);
             let first = self.rng.pick_weighted(weights.clone());
+            self.credentials |= 1 << first;
             self.list.push_str(INDIVIDUAL_CREDENTIALS[first].0);
             if self.rng.chance(0.30) {
                 let second = self.rng.pick_weighted(weights);
                 if second != first {
+                    self.credentials |= 1 << second;
                     self.list.push(';');
                     self.list.push_str(INDIVIDUAL_CREDENTIALS[second].0);
                 }
@@ -1220,6 +1311,10 @@ mod tests {
         assert_eq!(
             TREATMENTS[KETAMINE_ASSISTED_PSYCHOTHERAPY.trailing_zeros() as usize].0,
             "ketamine_assisted_psychotherapy"
+        );
+        assert_eq!(
+            TREATMENTS[ESKETAMINE_NASAL.trailing_zeros() as usize].0,
+            "esketamine_nasal"
         );
         assert_eq!(
             CONDITIONS[DEPRESSION.trailing_zeros() as usize].0,

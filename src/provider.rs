@@ -39,6 +39,31 @@ pub struct Provider {
     pub review_count: u32,
     pub description: Option<String>,
     pub last_verified: Option<String>,
+    /// Who gives the care (empty when the CSV does not say).
+    #[serde(default)]
+    pub provider_type: Vec<ProviderType>,
+    /// States where the provider may treat patients by telehealth; empty
+    /// means its own `state` (see [`Provider::reaches_state`]).
+    #[serde(default)]
+    pub licensed_states: Vec<String>,
+    /// Whether the site is certified under the SPRAVATO REMS; `None` when
+    /// the CSV does not say.
+    #[serde(default)]
+    pub rems_certified: Option<bool>,
+}
+
+impl Provider {
+    /// True when a patient in `state` can be treated by this provider over
+    /// telehealth: it offers telehealth and is licensed there (no listed
+    /// states means its own state only).
+    pub fn reaches_state(&self, state: &str) -> bool {
+        self.telehealth
+            && if self.licensed_states.is_empty() {
+                self.state == state
+            } else {
+                self.licensed_states.iter().any(|s| s == state)
+            }
+    }
 }
 
 /// Highest price (whole USD per session) a CSV may give and `max_price`
@@ -197,6 +222,34 @@ vocabulary! {
     }
 }
 
+vocabulary! {
+    /// Who gives the care.
+    ProviderType {
+        Physician => "physician", "Physician (MD/DO)", ["md", "do", "physician"];
+        NursePractitioner => "nurse_practitioner", "Nurse practitioner", ["np", "aprn"];
+        PhysicianAssistant => "physician_assistant", "Physician assistant", ["pa", "pa-c"];
+        NurseAnesthetist => "nurse_anesthetist", "Nurse anesthetist (CRNA)", ["crna"];
+        Psychologist => "psychologist", "Psychologist", ["phd", "psyd"];
+        Therapist => "therapist", "Therapist (LCSW, LPC, LMFT)",
+            ["lcsw", "lpc", "lmft", "counselor"];
+        Clinic => "clinic", "Clinic", ["center", "practice"];
+    }
+}
+
+impl Treatment {
+    /// Treatments a patient can receive without a clinic visit: the only
+    /// ones that telehealth reach may match (docs/search.md, "Telehealth
+    /// reach"). IV, IM and SPRAVATO need the patient in the room.
+    pub const BY_TELEHEALTH: &'static [Treatment] = &[
+        Treatment::OralSublingual,
+        Treatment::KetamineAssistedPsychotherapy,
+    ];
+
+    pub fn by_telehealth(self) -> bool {
+        Self::BY_TELEHEALTH.contains(&self)
+    }
+}
+
 /// USPS codes accepted in `state`: the 50 states, DC and the inhabited
 /// territories, with their names (a patient may type either).
 pub const US_STATES: &[(&str, &str)] = &[
@@ -258,6 +311,12 @@ pub const US_STATES: &[(&str, &str)] = &[
     ("MP", "Northern Mariana Islands"),
 ];
 
+/// Position of a USPS code in [`US_STATES`] (a bit index in the index's
+/// licensed-states column).
+pub fn state_index(code: &str) -> Option<usize> {
+    US_STATES.iter().position(|(c, _)| *c == code)
+}
+
 /// Returns the upper-case USPS code for a code given in any case.
 pub fn parse_state_code(value: &str) -> Option<&'static str> {
     let wanted = value.trim();
@@ -297,7 +356,8 @@ mod tests {
 
     #[test]
     fn vocabulary_fits_the_bitmasks() {
-        assert!(Treatment::ALL.len() + Condition::ALL.len() + 2 <= 32);
+        assert!(Treatment::ALL.len() + Condition::ALL.len() + 2 + ProviderType::ALL.len() <= 32);
+        assert!(US_STATES.len() <= 64, "licensed states are a u64 bitmask");
         for (i, t) in Treatment::ALL.iter().enumerate() {
             assert_eq!(t.index(), i);
         }

@@ -37,6 +37,9 @@ pub struct Place {
     pub position: Option<LatLon>,
     /// Set for a whole state: search filters by it instead of a radius.
     pub state: Option<&'static str>,
+    /// The state the place lies in (a ZIP's, a town's, or the state
+    /// itself); `None` for bare coordinates. Telehealth reach asks it.
+    pub in_state: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -88,6 +91,7 @@ pub fn resolve_near(text: &str) -> Result<Place, PlaceError> {
             label: format!("{:.4}, {:.4}", point.lat, point.lon),
             position: Some(point),
             state: None,
+            in_state: None,
         });
     }
     let gazetteer = Gazetteer::get();
@@ -151,6 +155,7 @@ fn zip_place(place: &ZipPlace) -> Place {
         label: format!("{}, {} {}", place.city, place.state, place.zip),
         position: Some(place.position),
         state: None,
+        in_state: Some(place.state),
     }
 }
 
@@ -241,6 +246,7 @@ fn whole_state(state: &State) -> Place {
         label: format!("{} (whole {kind})", state.name),
         position: None,
         state: Some(state.code),
+        in_state: Some(state.code),
     }
 }
 
@@ -249,6 +255,7 @@ fn town_place(town: &Town) -> Place {
         label: town.label(),
         position: Some(town.position),
         state: None,
+        in_state: Some(town.state),
     }
 }
 

@@ -221,6 +221,11 @@ pub struct SegmentColumns {
     pub review_count: Vec<u32>,
     /// `last_verified` as days since 1970-01-01; 0 when not given.
     pub verified_day: Vec<u32>,
+    /// The states a telehealth provider reaches, as a bitmask over
+    /// `provider::US_STATES` (0 without telehealth).
+    pub reach_states: Vec<u64>,
+    /// The provider's own state, as its index in `US_STATES`.
+    pub state_ord: Vec<u8>,
     /// The provider record number of each doc (see `records.rs`).
     pub seq: Vec<u32>,
     pub ranks: Ranks,
@@ -398,6 +403,8 @@ fn load_columns(
     let price = fast.u64("price_min")?;
     let reviews = fast.u64("review_count")?;
     let verified = fast.u64("verified_day")?;
+    let reach_states = fast.u64("reach_states")?;
+    let state_ord = fast.u64("state_ord")?;
     let geo_order = fast.u64(GEO_ORDER_FIELD)?;
     let docs = segment.max_doc();
     // Radius queries binary-search this column (search::geo_query).
@@ -416,6 +423,8 @@ fn load_columns(
     columns.price_min.reserve(capacity);
     columns.review_count.reserve(capacity);
     columns.verified_day.reserve(capacity);
+    columns.reach_states.reserve(capacity);
+    columns.state_ord.reserve(capacity);
     let mut seqs = Vec::with_capacity(capacity);
     for doc in 0..docs {
         let seq = seq
@@ -460,6 +469,12 @@ fn load_columns(
         columns
             .verified_day
             .push(verified.first(doc).unwrap_or(0).min(u64::from(u32::MAX)) as u32);
+        columns
+            .reach_states
+            .push(reach_states.first(doc).unwrap_or(0));
+        columns
+            .state_ord
+            .push(state_ord.first(doc).unwrap_or(u64::MAX).min(255) as u8);
     }
     columns.facet_sets = facet_sets(&columns.flags, &columns.insurance_bits);
     columns.seq = seqs.iter().map(|&s| s as u32).collect();

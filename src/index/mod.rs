@@ -34,7 +34,7 @@ use crate::ingest::IngestError;
 ///
 /// Bump it whenever a change makes older generations unreadable or wrong
 /// for this code (a new column, a changed field, another ranking).
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
 /// The format of a generation without a format marker (built before
 /// generations recorded one).

@@ -23,7 +23,7 @@ use tantivy::tokenizer::{
 
 use crate::clock::day_number;
 use crate::geo::{LatLon, zorder};
-use crate::provider::{Condition, Provider, Treatment, list_key};
+use crate::provider::{Condition, Provider, Treatment, list_key, state_index};
 
 /// Name under which [`text_analyzer`] is registered on every opened index.
 pub const TEXT_TOKENIZER: &str = "ketadir_text";
@@ -46,7 +46,7 @@ pub const GEO_ORDER_FIELD: &str = "geo_order";
 
 /// Bit positions in the `flags` fast field.
 pub mod flag {
-    use crate::provider::{Condition, Treatment};
+    use crate::provider::{Condition, ProviderType, Treatment};
 
     pub fn treatment(t: Treatment) -> u32 {
         1 << t.index()
@@ -56,6 +56,17 @@ pub mod flag {
     }
     pub const TELEHEALTH: u32 = 1 << (5 + 12);
     pub const ACCEPTING: u32 = 1 << (5 + 12 + 1);
+    pub fn provider_type(t: ProviderType) -> u32 {
+        1 << (5 + 12 + 2 + t.index())
+    }
+    /// The treatments that telehealth reach may match (oral, KAP).
+    pub fn by_telehealth() -> u32 {
+        Treatment::BY_TELEHEALTH.iter().map(|t| treatment(*t)).sum()
+    }
+    /// Every treatment bit.
+    pub fn all_treatments() -> u32 {
+        Treatment::ALL.iter().map(|t| treatment(*t)).sum()
+    }
 }
 
 /// Handles to the schema's fields.
@@ -83,6 +94,14 @@ pub struct Fields {
     /// [`crate::ids::lookup_key`] of the id: the facades' UUIDs find their
     /// provider through it.
     pub key: Field,
+    /// The states a telehealth provider may treat patients in (its
+    /// `licensed_states`, or its own state), as raw terms: the candidates
+    /// of telehealth reach. Absent for providers without telehealth.
+    pub reach_state: Field,
+    /// The same states as a bitmask over [`crate::provider::US_STATES`].
+    pub reach_states: Field,
+    /// The provider's own state as its index in `US_STATES`.
+    pub state_ord: Field,
 }
 
 pub fn build_schema() -> (Schema, Fields) {
@@ -109,9 +128,12 @@ pub fn build_schema() -> (Schema, Fields) {
         price_min: builder.add_u64_field("price_min", fast.clone()),
         review_count: builder.add_u64_field("review_count", fast.clone()),
         verified_day: builder.add_u64_field("verified_day", fast.clone()),
-        geo_order: builder.add_u64_field(GEO_ORDER_FIELD, fast),
+        geo_order: builder.add_u64_field(GEO_ORDER_FIELD, fast.clone()),
         zip: builder.add_text_field("zip", STRING),
         key: builder.add_u64_field("key", NumericOptions::default().set_indexed()),
+        reach_state: builder.add_text_field("reach_state", STRING),
+        reach_states: builder.add_u64_field("reach_states", fast.clone()),
+        state_ord: builder.add_u64_field("state_ord", fast.clone()),
     };
     (builder.build(), fields)
 }
@@ -137,6 +159,9 @@ impl Fields {
             geo_order: get(GEO_ORDER_FIELD)?,
             zip: get("zip")?,
             key: get("key")?,
+            reach_state: get("reach_state")?,
+            reach_states: get("reach_states")?,
+            state_ord: get("state_ord")?,
         })
     }
 }
@@ -233,7 +258,31 @@ pub fn flags_of(provider: &Provider) -> u32 {
     } else {
         0
     };
-    treatments | conditions | telehealth | accepting
+    let provider_types: u32 = provider
+        .provider_type
+        .iter()
+        .map(|t| flag::provider_type(*t))
+        .sum();
+    treatments | conditions | telehealth | accepting | provider_types
+}
+
+/// The states a provider reaches by telehealth (none without telehealth).
+pub fn reach_states_of(provider: &Provider) -> Vec<&str> {
+    if !provider.telehealth {
+        Vec::new()
+    } else if provider.licensed_states.is_empty() {
+        vec![provider.state.as_str()]
+    } else {
+        provider.licensed_states.iter().map(String::as_str).collect()
+    }
+}
+
+/// [`reach_states_of`] as a bitmask over `US_STATES`.
+pub fn reach_mask(provider: &Provider) -> u64 {
+    reach_states_of(provider)
+        .into_iter()
+        .filter_map(state_index)
+        .fold(0, |mask, i| mask | 1 << i)
 }
 
 /// Builds the document of one provider; `insurance_ords` are the provider's
@@ -256,6 +305,14 @@ pub fn document(
         lon: provider.longitude,
     };
     doc.add_text(fields.state, &provider.state);
+    for state in reach_states_of(provider) {
+        doc.add_text(fields.reach_state, state);
+    }
+    doc.add_u64(fields.reach_states, reach_mask(provider));
+    doc.add_u64(
+        fields.state_ord,
+        state_index(&provider.state).map_or(u64::MAX, |i| i as u64),
+    );
     for insurer in &provider.insurance {
         doc.add_text(fields.insurance, list_key(insurer));
     }
@@ -286,6 +343,7 @@ pub fn document(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::provider::ProviderType;
 
     #[test]
     fn flags_do_not_overlap() {
@@ -294,7 +352,8 @@ mod tests {
             .iter()
             .map(|t| flag::treatment(*t))
             .chain(Condition::ALL.iter().map(|c| flag::condition(*c)))
-            .chain([flag::TELEHEALTH, flag::ACCEPTING]);
+            .chain([flag::TELEHEALTH, flag::ACCEPTING])
+            .chain(ProviderType::ALL.iter().map(|t| flag::provider_type(*t)));
         for bit in all {
             assert_eq!(seen & bit, 0);
             seen |= bit;

@@ -1,7 +1,7 @@
 //! Parsers for single CSV cells: each turns trimmed, non-blank text into a
 //! typed value or a message that says what is allowed.
 
-use crate::provider::{Condition, Treatment, list_key, parse_state_code};
+use crate::provider::{Condition, ProviderType, Treatment, list_key, parse_state_code};
 use crate::values;
 
 pub type FieldResult<T> = Result<T, String>;
@@ -221,6 +221,18 @@ pub fn treatments(value: &str) -> FieldResult<Vec<Treatment>> {
 
 pub fn conditions(value: &str) -> FieldResult<Vec<Condition>> {
     vocabulary_list(value, Condition::parse, Condition::allowed)
+}
+
+pub fn provider_types(value: &str) -> FieldResult<Vec<ProviderType>> {
+    vocabulary_list(value, ProviderType::parse, ProviderType::allowed)
+}
+
+/// `licensed_states`: USPS codes (any case), each once, stored upper-case.
+pub fn state_list(value: &str) -> FieldResult<Vec<String>> {
+    vocabulary_list(value, parse_state_code, || {
+        "USPS codes of the 50 states, DC, PR, VI, GU, AS and MP (e.g. CO;WY)".into()
+    })
+    .map(|codes| codes.into_iter().map(str::to_string).collect())
 }
 
 #[cfg(test)]

@@ -23,7 +23,7 @@ use records::{Oversize, QuoteProblemKind, Record, RecordReader};
 
 use crate::geo::LatLon;
 use crate::geo::gazetteer::Gazetteer;
-use crate::provider::{MAX_PRICE, MAX_REVIEW_COUNT, Provider};
+use crate::provider::{MAX_PRICE, MAX_REVIEW_COUNT, Provider, Treatment};
 
 /// [`MAX_RECORD_BYTES`] in words, for messages.
 const RECORD_LIMIT: &str = "1 MiB (1,048,576 bytes)";
@@ -66,10 +66,13 @@ enum Column {
     ReviewCount,
     Description,
     LastVerified,
+    ProviderType,
+    LicensedStates,
+    RemsCertified,
 }
 
 impl Column {
-    const ALL: [Column; 26] = [
+    const ALL: [Column; 29] = [
         Column::Id,
         Column::Name,
         Column::Organization,
@@ -96,6 +99,9 @@ impl Column {
         Column::ReviewCount,
         Column::Description,
         Column::LastVerified,
+        Column::ProviderType,
+        Column::LicensedStates,
+        Column::RemsCertified,
     ];
     const REQUIRED: [Column; 4] = [Column::Id, Column::Name, Column::City, Column::State];
 
@@ -127,6 +133,9 @@ impl Column {
             Column::ReviewCount => "review_count",
             Column::Description => "description",
             Column::LastVerified => "last_verified",
+            Column::ProviderType => "provider_type",
+            Column::LicensedStates => "licensed_states",
+            Column::RemsCertified => "rems_certified",
         }
     }
 }
@@ -142,6 +151,10 @@ struct Header {
 }
 
 impl Header {
+    fn has(&self, column: Column) -> bool {
+        self.positions[column as usize].is_some()
+    }
+
     /// Reads the header row; problems that make the file unreadable are
     /// errors (the caller reads no rows), unknown columns are warnings.
     fn read<R: Read>(
@@ -441,6 +454,9 @@ impl RowCheck<'_> {
             fields::multiline_text(v, 5000)
         });
         let last_verified = self.optional(&cells, Column::LastVerified, fields::date);
+        let provider_type = self.optional(&cells, Column::ProviderType, fields::provider_types);
+        let licensed_states = self.optional(&cells, Column::LicensedStates, fields::state_list);
+        let rems_certified = self.optional(&cells, Column::RemsCertified, fields::boolean);
 
         // Checks across columns need every cell read: a row with a broken
         // cell is invalid already, and would get misleading errors here.
@@ -471,6 +487,10 @@ impl RowCheck<'_> {
                 "review_count is above 0 but no rating is given",
             );
         }
+        let treatments = treatments.unwrap_or_default();
+        if treatments.contains(&Treatment::EsketamineNasal) {
+            self.rems(header, &cells, rems_certified);
+        }
         let position = self.position(&cells, (latitude, longitude), zip.as_deref(), gazetteer);
 
         if self.failed {
@@ -493,7 +513,7 @@ impl RowCheck<'_> {
             phone,
             website,
             email,
-            treatments: treatments.unwrap_or_default(),
+            treatments,
             conditions: conditions.unwrap_or_default(),
             insurance: insurance.unwrap_or_default(),
             price_min,
@@ -505,7 +525,36 @@ impl RowCheck<'_> {
             review_count: review_count_value,
             description,
             last_verified,
+            provider_type: provider_type.unwrap_or_default(),
+            licensed_states: licensed_states.unwrap_or_default(),
+            rems_certified,
         })
+    }
+
+    /// SPRAVATO may only be given at REMS-certified sites: a row that offers
+    /// it while saying it is not certified is an error; one that does not
+    /// say is a warning, but only when the file has the column at all (files
+    /// from before the column import as they did).
+    fn rems(&mut self, header: &Header, cells: &Cells, certified: Option<bool>) {
+        match certified {
+            Some(true) => {}
+            Some(false) => self.fail(
+                Column::RemsCertified,
+                cells.get(Column::RemsCertified),
+                "esketamine_nasal (SPRAVATO) may only be offered at a REMS-certified site, \
+                 and rems_certified is false",
+            ),
+            None if header.has(Column::RemsCertified) && !cells.is_broken(Column::RemsCertified) => {
+                self.report.warning(
+                    self.line,
+                    self.id.as_deref(),
+                    Column::RemsCertified.name(),
+                    None,
+                    "REMS certification not confirmed",
+                );
+            }
+            None => {}
+        }
     }
 
     /// The row's position: its own coordinates, or its ZIP's centroid (with a

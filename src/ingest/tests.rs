@@ -2,8 +2,9 @@
 //! line numbering, encodings and the shape of the file.
 
 use super::*;
+use crate::provider::ProviderType;
 
-const HEADER: &str = "id,name,city,state,zip,latitude,longitude,npi,website,email,treatments,conditions,price_min,price_max,telehealth,rating,review_count,last_verified,description";
+const HEADER: &str = "id,name,city,state,zip,latitude,longitude,npi,website,email,treatments,conditions,price_min,price_max,telehealth,rating,review_count,last_verified,description,provider_type,licensed_states,rems_certified";
 
 fn read(csv: &[u8]) -> (Vec<Provider>, Report) {
     let mut providers = Vec::new();
@@ -33,6 +34,9 @@ fn row_with(column: &str, value: &str) -> String {
         ("review_count", "3"),
         ("last_verified", "2026-01-15"),
         ("description", "Supervised infusions."),
+        ("provider_type", "physician;Nurse Anesthetist"),
+        ("licensed_states", "co;WY"),
+        ("rems_certified", ""),
     ];
     let cell = cells
         .iter_mut()
@@ -77,6 +81,12 @@ fn each_rule_rejects_its_bad_value_and_names_the_column() {
         ("review_count", "many", "review_count"),
         ("last_verified", "2026-02-30", "last_verified"),
         ("description", &"d".repeat(5001), "description"),
+        ("provider_type", "surgeon", "provider_type"),
+        ("provider_type", "physician;doctor", "provider_type"),
+        ("licensed_states", "CO;XX", "licensed_states"),
+        ("licensed_states", "Colorado", "licensed_states"),
+        ("licensed_states", "CO,WY", "licensed_states"),
+        ("rems_certified", "maybe", "rems_certified"),
     ];
     for (column, value, reported_column) in cases {
         let (providers, report) = read(row_with(column, value).as_bytes());
@@ -112,6 +122,54 @@ fn a_valid_row_is_typed_and_normalised() {
     assert_eq!(p.rating, Some(4.5));
     assert_eq!(p.review_count, 3);
     assert!(!p.location_approximate);
+    assert_eq!(
+        p.provider_type,
+        vec![ProviderType::Physician, ProviderType::NurseAnesthetist]
+    );
+    assert_eq!(p.licensed_states, vec!["CO", "WY"]);
+    assert_eq!(p.rems_certified, None);
+}
+
+/// A valid row offering SPRAVATO, with `rems_certified` set to `rems`.
+fn spravato_row(rems: &str) -> String {
+    row_with("treatments", "esketamine_nasal").replace(",\"\"\n", &format!(",\"{rems}\"\n"))
+}
+
+#[test]
+fn spravato_needs_a_rems_certified_site() {
+    let (providers, report) = read(spravato_row("false").as_bytes());
+    assert!(providers.is_empty());
+    assert_eq!(report.errors.len(), 1, "{report:?}");
+    assert_eq!(report.errors[0].column, "rems_certified");
+    assert_eq!(report.errors[0].value.as_deref(), Some("false"));
+
+    let (providers, report) = read(spravato_row("yes").as_bytes());
+    assert_eq!(providers[0].rems_certified, Some(true));
+    assert_eq!((report.errors.len(), report.warnings.len()), (0, 0));
+
+    // Blank with the column present: listed, with a warning.
+    let (providers, report) = read(spravato_row("").as_bytes());
+    assert_eq!(providers.len(), 1);
+    assert_eq!(report.warnings.len(), 1, "{report:?}");
+    assert_eq!(report.warnings[0].column, "rems_certified");
+    assert_eq!(report.warnings[0].message, "REMS certification not confirmed");
+
+    // Not certified matters only for SPRAVATO.
+    let (providers, report) = read(row_with("rems_certified", "false").as_bytes());
+    assert_eq!(providers[0].rems_certified, Some(false));
+    assert_eq!((report.errors.len(), report.warnings.len()), (0, 0));
+}
+
+#[test]
+fn files_without_the_new_columns_import_as_before() {
+    let csv = "id,name,city,state,latitude,longitude,treatments,telehealth\n\
+               p-1,A,Denver,CO,39.7,-105,esketamine_nasal,true\n";
+    let (providers, report) = read(csv.as_bytes());
+    assert_eq!((report.errors.len(), report.warnings.len()), (0, 0));
+    let p = &providers[0];
+    assert!(p.provider_type.is_empty() && p.licensed_states.is_empty());
+    assert_eq!(p.rems_certified, None);
+    assert!(p.reaches_state("CO") && !p.reaches_state("WY"));
 }
 
 #[test]

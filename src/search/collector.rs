@@ -16,6 +16,7 @@ use tantivy::{DocId, Score, Searcher, SegmentOrdinal, SegmentReader, Term};
 
 use crate::geo::{EARTH_RADIUS_MILES, LatLon, distance_miles};
 use crate::index::INSURANCE_OVERFLOW_BIT;
+use crate::index::schema::flag;
 use crate::index::{Generation, INSURANCE_FACET_SETS, SegmentColumns};
 
 /// Half-width of the band around the circle where the cheap dot-product
@@ -41,6 +42,21 @@ impl RadiusFilter {
             min_dot: (radius_miles / EARTH_RADIUS_MILES).cos(),
         }
     }
+}
+
+/// Telehealth reach: besides the matches in the search area, telehealth
+/// providers licensed in the searcher's state (docs/search.md,
+/// "Telehealth reach").
+#[derive(Debug, Clone, Copy)]
+pub struct ReachFilter {
+    /// The searcher's state as a bit of the `reach_states` column.
+    pub state_bit: u64,
+    /// For a whole-state search (no radius), the state as a `state_ord`:
+    /// the area is the providers of that state.
+    pub whole_state: Option<u8>,
+    /// The request's treatments that telehealth can give (0 when the
+    /// request asks for none of them, or for no treatment at all).
+    pub treatment_mask: u32,
 }
 
 /// Which ordering the collector keeps the top of.
@@ -70,6 +86,8 @@ impl Plan {
             || self.max_price.is_some()
             || self.verified_since_day.is_some()
             || self.verified_until_day.is_some()
+            || self.provider_type_mask != 0
+            || self.reach.is_some()
             || !matches!(self.rank_by, RankBy::Rank(_))
     }
 }
@@ -79,6 +97,7 @@ pub struct Plan {
     pub generation: Arc<Generation>,
     pub treatment_mask: u32,
     pub condition_mask: u32,
+    pub provider_type_mask: u32,
     /// Flags every match must have (telehealth, accepting).
     pub required_flags: u32,
     pub min_rating: Option<f64>,
@@ -90,6 +109,8 @@ pub struct Plan {
     /// Count facets; `facets=false` leaves the tally's counts at zero.
     pub count_facets: bool,
     pub radius: Option<RadiusFilter>,
+    /// Telehealth reach (`include_telehealth`): the union's second part.
+    pub reach: Option<ReachFilter>,
     pub rank_by: RankBy,
     /// How many top hits to keep (offset + page size).
     pub keep: usize,
@@ -103,6 +124,8 @@ pub struct Candidate {
     pub doc: u32,
     /// Dot product with the centre (for cheap distance pre-checks).
     dot: f64,
+    /// Matched through telehealth reach only (outside the area).
+    pub by_telehealth: bool,
 }
 
 impl Eq for Candidate {}
@@ -125,6 +148,9 @@ pub struct Tally {
     pub flag_counts: [u64; 32],
     /// Matches per insurer ord.
     pub insurance_counts: HashMap<u32, u64>,
+    /// Matches through telehealth reach only; `None` without
+    /// `include_telehealth`.
+    pub by_telehealth: Option<u64>,
 }
 
 pub struct Fruit {
@@ -150,6 +176,7 @@ impl Collector for SearchCollector {
             plan: Arc::clone(&self.plan),
             segment: segment_ord,
             matched: Vec::new(),
+            by_telehealth: Vec::new(),
             heap: BinaryHeap::new(),
             worst: None,
         })
@@ -235,6 +262,7 @@ impl SearchCollector {
                         segment: segment_ord,
                         doc,
                         dot: 0.0,
+                        by_telehealth: false,
                     });
                 }
             }
@@ -252,6 +280,7 @@ impl SearchCollector {
                 flag_counts,
                 insurance_bit_counts,
                 overflow_counts,
+                None,
             ),
             hits,
         }
@@ -321,6 +350,9 @@ fn merge(fruits: Vec<Fruit>, keep: usize) -> tantivy::Result<Fruit> {
             for (ord, count) in fruit.tally.insurance_counts {
                 *tally.insurance_counts.entry(ord).or_default() += count;
             }
+            if let Some(count) = fruit.tally.by_telehealth {
+                *tally.by_telehealth.get_or_insert(0) += count;
+            }
             hits.extend(fruit.hits);
         }
         hits.sort_unstable();
@@ -334,6 +366,8 @@ pub struct SegmentSearch {
     segment: u32,
     /// Every match, in doc order; facets are counted from it at the end.
     matched: Vec<DocId>,
+    /// The matches found through telehealth reach only, in doc order.
+    by_telehealth: Vec<DocId>,
     /// Max-heap of the best hits so far; its top is the worst kept one.
     heap: BinaryHeap<Candidate>,
     /// The heap's top once the heap is full: a candidate must beat it.
@@ -360,16 +394,12 @@ impl SegmentSearch {
     #[inline(always)]
     fn consider(&mut self, plan: &Plan, columns: &SegmentColumns, doc: DocId, score: Score) {
         let d = doc as usize;
-        let filters_flags =
-            plan.treatment_mask != 0 || plan.condition_mask != 0 || plan.required_flags != 0;
-        if filters_flags {
-            let flags = columns.flags[d];
-            if (plan.treatment_mask != 0 && flags & plan.treatment_mask == 0)
-                || (plan.condition_mask != 0 && flags & plan.condition_mask == 0)
-                || flags & plan.required_flags != plan.required_flags
-            {
-                return;
-            }
+        let flags = columns.flags[d];
+        if (plan.condition_mask != 0 && flags & plan.condition_mask == 0)
+            || (plan.provider_type_mask != 0 && flags & plan.provider_type_mask == 0)
+            || flags & plan.required_flags != plan.required_flags
+        {
+            return;
         }
         // Unrated providers hold NaN, which is never >= anything.
         if let Some(min) = plan.min_rating
@@ -397,18 +427,37 @@ impl SegmentSearch {
         }
         let mut dot_product = 0.0;
         let mut exact_distance = None;
-        if let Some(radius) = &plan.radius {
-            dot_product = dot(columns.unit_vector[d], radius.center_unit);
-            if dot_product < radius.min_dot - DOT_MARGIN {
-                return;
-            }
-            if dot_product <= radius.min_dot + DOT_MARGIN {
-                let distance = distance_miles(radius.center, position(columns, d));
-                if distance > radius.radius_miles {
-                    return;
+        let in_area = match &plan.radius {
+            Some(radius) => {
+                dot_product = dot(columns.unit_vector[d], radius.center_unit);
+                if dot_product < radius.min_dot - DOT_MARGIN {
+                    false
+                } else if dot_product <= radius.min_dot + DOT_MARGIN {
+                    let distance = distance_miles(radius.center, position(columns, d));
+                    exact_distance = Some(distance);
+                    distance <= radius.radius_miles
+                } else {
+                    true
                 }
-                exact_distance = Some(distance);
             }
+            // Without reach the query admits only the area's documents.
+            None => plan
+                .reach
+                .and_then(|reach| reach.whole_state)
+                .is_none_or(|state| columns.state_ord[d] == state),
+        };
+        let in_person =
+            in_area && (plan.treatment_mask == 0 || flags & plan.treatment_mask != 0);
+        let by_telehealth = !in_person
+            && plan.reach.is_some_and(|reach| {
+                columns.reach_states[d] & reach.state_bit != 0
+                    && (plan.treatment_mask == 0 || flags & reach.treatment_mask != 0)
+            });
+        if !in_person && !by_telehealth {
+            return;
+        }
+        if by_telehealth {
+            self.by_telehealth.push(doc);
         }
 
         self.matched.push(doc);
@@ -462,6 +511,7 @@ impl SegmentSearch {
             segment: self.segment,
             doc,
             dot: dot_product,
+            by_telehealth,
         };
         if !full {
             self.heap.push(candidate);
@@ -497,7 +547,7 @@ impl SegmentCollector for SegmentSearch {
     fn harvest(self) -> Fruit {
         let generation = &self.plan.generation;
         let columns = &generation.segments[self.segment as usize];
-        let (flag_counts, insurance_bit_counts, overflow_counts) =
+        let (mut flag_counts, insurance_bit_counts, overflow_counts) =
             match (self.matched.first(), self.matched.last()) {
                 _ if !self.plan.count_facets => ([0; 32], [0; 63], HashMap::new()),
                 // Dense matches: one bitset word holds several of them.
@@ -508,6 +558,22 @@ impl SegmentCollector for SegmentSearch {
                 }
                 _ => count_each_match(columns, &self.matched),
             };
+        if self.plan.count_facets {
+            // A provider reached by telehealth only does not offer its
+            // clinic-visit treatments to this searcher.
+            let clinic_only = flag::all_treatments() & !flag::by_telehealth();
+            for &doc in &self.by_telehealth {
+                let mut bits = columns.flags[doc as usize] & clinic_only;
+                while bits != 0 {
+                    flag_counts[bits.trailing_zeros() as usize] -= 1;
+                    bits &= bits - 1;
+                }
+            }
+        }
+        let by_telehealth = self
+            .plan
+            .reach
+            .map(|_| self.by_telehealth.len() as u64);
         Fruit {
             tally: tally(
                 generation,
@@ -515,6 +581,7 @@ impl SegmentCollector for SegmentSearch {
                 flag_counts,
                 insurance_bit_counts,
                 overflow_counts,
+                by_telehealth,
             ),
             hits: self.heap.into_sorted_vec(),
         }
@@ -530,6 +597,7 @@ fn tally(
     flag_counts: [u64; 32],
     insurance_bit_counts: [u64; 63],
     overflow_counts: HashMap<u32, u64>,
+    by_telehealth: Option<u64>,
 ) -> Tally {
     let mut insurance_counts = overflow_counts;
     for (bit, &count) in insurance_bit_counts.iter().enumerate() {
@@ -544,6 +612,7 @@ fn tally(
         total,
         flag_counts,
         insurance_counts,
+        by_telehealth,
     }
 }
 

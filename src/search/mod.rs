@@ -24,7 +24,9 @@ use tantivy::query::{
 use tantivy::schema::IndexRecordOption;
 
 pub use collector::RadiusFilter;
-use collector::{BitsetClause, Candidate, Fruit, Plan, RankArray, RankBy, SearchCollector};
+use collector::{
+    BitsetClause, Candidate, Fruit, Plan, RankArray, RankBy, ReachFilter, SearchCollector,
+};
 pub use export::{EXPORT_CHUNK_BYTES, ExportRequest, NdjsonChunks, export};
 pub use freshness::{Freshness, freshness};
 use geo_query::GeoRangesQuery;
@@ -33,12 +35,15 @@ pub use request::{
     MAX_VERIFIED_WITHIN_DAYS, RELEVANCE_NEEDS_WORDS, SearchRequest, SortOrder, decode_query,
     parse_flag, printable,
 };
-pub use response::{Facets, Hit, QueryWords, ResolvedLocation, SearchResponse, WordTotal};
+pub use response::{
+    Facets, Hit, QueryWords, Reach, ReachCounts, ResolvedLocation, SearchResponse, WordTotal,
+};
 
 use crate::geo::places::{PlaceError, resolve_near};
 use crate::geo::{LatLon, distance_miles, zorder};
 use crate::index::schema::flag;
 use crate::index::{Generation, IndexError};
+use crate::provider::state_index;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
@@ -92,6 +97,7 @@ pub fn resolve_location(request: &SearchRequest) -> Result<Option<ResolvedLocati
             lon: Some(point.lon),
             radius_miles: Some(radius_miles),
             state: None,
+            in_state: None,
         }),
         Some(LocationInput::Near(text)) => {
             let place = resolve_near(text)?;
@@ -122,6 +128,7 @@ pub fn resolve_location(request: &SearchRequest) -> Result<Option<ResolvedLocati
                 lon: place.position.map(|p| p.lon),
                 radius_miles: place.position.map(|_| radius_miles),
                 state: place.state,
+                in_state: place.in_state,
             })
         }
     })
@@ -281,7 +288,15 @@ fn run(
         .hits
         .iter()
         .skip(request.offset())
-        .map(|hit| load_hit(generation, hit, center, mean))
+        .map(|hit| {
+            let mut loaded = load_hit(generation, hit, center, mean)?;
+            loaded.reach = request.include_telehealth.then_some(if hit.by_telehealth {
+                Reach::Telehealth
+            } else {
+                Reach::InPerson
+            });
+            Ok(loaded)
+        })
         .collect::<Result<Vec<_>, SearchError>>()?;
 
     Ok(SearchResponse {
@@ -360,10 +375,34 @@ fn collect(
     }
     let location = resolve_location(request)?;
     let center = location.as_ref().and_then(ResolvedLocation::center);
-    let state = request
-        .state
-        .or(location.as_ref().and_then(|location| location.state));
+    let area_state = location.as_ref().and_then(|location| location.state);
     let fields = &generation.fields;
+    let reach = if request.include_telehealth {
+        let searcher_state = location
+            .as_ref()
+            .and_then(|location| location.in_state)
+            .ok_or_else(|| {
+                SearchError::InvalidParams(vec![InvalidParam {
+                    name: "include_telehealth".into(),
+                    reason: request::TELEHEALTH_NEEDS_A_STATE.into(),
+                }])
+            })?;
+        Some((
+            searcher_state,
+            ReachFilter {
+                state_bit: state_index(searcher_state).map_or(0, |i| 1 << i),
+                whole_state: area_state.and_then(state_index).map(|i| i as u8),
+                treatment_mask: request
+                    .treatments
+                    .iter()
+                    .filter(|t| t.by_telehealth())
+                    .map(|t| flag::treatment(*t))
+                    .sum(),
+            },
+        ))
+    } else {
+        None
+    };
 
     let required: &[String] = match (&request.text, &understood.words) {
         (Some(_), Some(words)) => words,
@@ -371,12 +410,39 @@ fn collect(
     };
     let words = text::expand(generation, required)?;
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    if let Some(center) = center {
-        clauses.push(filter(GeoRangesQuery {
+    // The search area: the circle's cells, or a whole state; with reach,
+    // also every telehealth provider licensed in the searcher's state.
+    let area: Option<Box<dyn Query>> = match (center, area_state) {
+        (Some(center), _) => Some(Box::new(GeoRangesQuery {
             key_ranges: zorder::ranges_covering(center, request.radius_miles),
-        }));
+        })),
+        (None, Some(state)) => Some(Box::new(TermQuery::new(
+            Term::from_field_text(fields.state, state),
+            IndexRecordOption::Basic,
+        ))),
+        (None, None) => None,
+    };
+    let area = match (area, reach) {
+        (Some(area), Some((state, _))) => Some(Box::new(BooleanQuery::new(vec![
+            (Occur::Should, area),
+            (
+                Occur::Should,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(fields.reach_state, state),
+                    IndexRecordOption::Basic,
+                )),
+            ),
+        ])) as Box<dyn Query>),
+        (area, _) => area,
+    };
+    if let Some(area) = area {
+        clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(area, 0.0))));
     }
-    if let Some(state) = state {
+    // (`near` naming a whole state and an equal `state=` need one clause.)
+    if let Some(state) = request
+        .state
+        .filter(|state| reach.is_some() || area_state != Some(*state))
+    {
         clauses.push(filter(TermQuery::new(
             Term::from_field_text(fields.state, state),
             IndexRecordOption::Basic,
@@ -426,6 +492,12 @@ fn collect(
         generation: Arc::clone(generation),
         treatment_mask: request.treatments.iter().map(|t| flag::treatment(*t)).sum(),
         condition_mask: request.conditions.iter().map(|c| flag::condition(*c)).sum(),
+        provider_type_mask: request
+            .provider_types
+            .iter()
+            .map(|t| flag::provider_type(*t))
+            .sum(),
+        reach: reach.map(|(_, filter)| filter),
         required_flags,
         min_rating: request.min_rating,
         max_price: request.max_price,

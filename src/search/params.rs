@@ -16,7 +16,7 @@ use super::request::{
     DEFAULT_PER_PAGE, LocationInput, MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_QUERY_TERMS,
     MAX_RADIUS_MILES, MAX_VERIFIED_WITHIN_DAYS, MIN_RADIUS_MILES, Parse, SearchRequest, SortOrder,
 };
-use crate::provider::{Condition, MAX_PRICE, Treatment, parse_state_code};
+use crate::provider::{Condition, MAX_PRICE, ProviderType, Treatment, parse_state_code};
 
 /// What values a parameter takes; the bounds here are the ones enforced.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -252,6 +252,25 @@ pub static PARAMS: &[Param] = &[
         },
     },
     Param {
+        name: "include_telehealth",
+        kind: Kind::Flag { default: false },
+        label: "Also show telehealth providers licensed in your state",
+        help: "Also list telehealth providers licensed in the state of the place near names \
+               (needs near as a ZIP, a city or a state).",
+        form: FormControl::Hidden,
+        example: "true",
+        read: |p| {
+            if let Some(flag) = p.flag("include_telehealth") {
+                p.request.include_telehealth = flag;
+            }
+        },
+        write: |r, pairs| {
+            if r.include_telehealth {
+                push(pairs, "include_telehealth", true);
+            }
+        },
+    },
+    Param {
         name: "treatment",
         kind: Kind::Vocabulary(Treatment::SLUGS),
         label: "Treatment",
@@ -304,6 +323,36 @@ pub static PARAMS: &[Param] = &[
         write: |r, pairs| {
             for c in &r.conditions {
                 push(pairs, "condition", c.slug());
+            }
+        },
+    },
+    Param {
+        name: "provider_type",
+        kind: Kind::Vocabulary(ProviderType::SLUGS),
+        label: "Provider type",
+        help: "Repeatable: providers of any of these types (who gives the care).",
+        form: FormControl::Hidden,
+        example: "nurse_practitioner",
+        read: |p| {
+            for value in p.values("provider_type") {
+                match ProviderType::parse_lenient(value) {
+                    Some(t) if !p.request.provider_types.contains(&t) => {
+                        p.request.provider_types.push(t)
+                    }
+                    Some(_) => {}
+                    None => p.bad(
+                        "provider_type",
+                        format!(
+                            "unknown provider type {value:?}; allowed: {}",
+                            ProviderType::allowed()
+                        ),
+                    ),
+                }
+            }
+        },
+        write: |r, pairs| {
+            for t in &r.provider_types {
+                push(pairs, "provider_type", t.slug());
             }
         },
     },
@@ -565,7 +614,7 @@ mod tests {
         match param.name {
             "lat" => pairs.push(("lon", "-104.99")),
             "lon" => pairs.push(("lat", "39.74")),
-            "radius" => pairs.push(("near", "80202")),
+            "radius" | "include_telehealth" => pairs.push(("near", "80202")),
             _ => {}
         }
         pairs

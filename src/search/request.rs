@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::params::{self, Kind, PARAMS};
 use crate::geo::LatLon;
-use crate::provider::{Condition, Treatment, list_key};
+use crate::provider::{Condition, ProviderType, Treatment, list_key};
 use crate::values;
 
 /// Longest accepted `q`, in characters.
@@ -31,6 +31,10 @@ pub const DISTANCE_NEEDS_A_PLACE: &str =
     "sort=distance needs a location: give near, or lat and lon";
 /// Why `sort=relevance` is refused without words.
 pub const RELEVANCE_NEEDS_WORDS: &str = "sort=relevance needs a search text in q";
+
+/// Why `include_telehealth` is refused without a named place.
+pub const TELEHEALTH_NEEDS_A_STATE: &str = "include_telehealth=true needs the searcher's state: \
+     give near as a ZIP code, a city and state, or a state (not coordinates)";
 
 /// Most days `verified_within_days` may ask for (ten years).
 pub const MAX_VERIFIED_WITHIN_DAYS: u32 = 3650;
@@ -97,6 +101,10 @@ pub struct SearchRequest {
     pub radius_miles: f64,
     pub treatments: Vec<Treatment>,
     pub conditions: Vec<Condition>,
+    pub provider_types: Vec<ProviderType>,
+    /// Also match telehealth providers licensed in the searcher's state
+    /// (docs/search.md, "Telehealth reach").
+    pub include_telehealth: bool,
     pub insurance: Vec<String>,
     pub languages: Vec<String>,
     pub state: Option<&'static str>,
@@ -135,6 +143,8 @@ impl Default for SearchRequest {
             radius_miles: DEFAULT_RADIUS_MILES,
             treatments: Vec::new(),
             conditions: Vec::new(),
+            provider_types: Vec::new(),
+            include_telehealth: false,
             insurance: Vec::new(),
             languages: Vec::new(),
             state: None,
@@ -309,6 +319,14 @@ impl<'a> Parse<'a> {
             (None, None, None) => {}
         }
         let q_given = self.scalar("q").and_then(printable).is_some();
+        // The searcher's state comes from a named place; words may still
+        // hold one (search checks it once they are read).
+        if self.request.include_telehealth
+            && (matches!(self.request.location, Some(LocationInput::Point(_)))
+                || (!self.has_location && !q_given))
+        {
+            self.bad("include_telehealth", TELEHEALTH_NEEDS_A_STATE.into());
+        }
         // With words, a place may be among them (search reads it); without,
         // nothing can give the distance a centre.
         if self.request.sort == SortOrder::Distance && !self.has_location && !q_given {

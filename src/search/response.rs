@@ -7,7 +7,7 @@ use super::collector::Tally;
 use crate::geo::LatLon;
 use crate::index::GenerationMeta;
 use crate::index::schema::flag;
-use crate::provider::{Condition, Provider, Treatment, adjusted_rating};
+use crate::provider::{Condition, Provider, ProviderType, Treatment, adjusted_rating};
 
 /// How many insurers the insurance facet lists.
 pub const INSURANCE_FACET_SIZE: usize = 20;
@@ -27,6 +27,10 @@ pub struct ResolvedLocation {
     /// The state `near` named alone, which filters like `state=`.
     #[serde(skip)]
     pub state: Option<&'static str>,
+    /// The state the place lies in: the searcher's state for telehealth
+    /// reach (`None` for bare coordinates).
+    #[serde(skip)]
+    pub in_state: Option<&'static str>,
 }
 
 impl ResolvedLocation {
@@ -43,8 +47,30 @@ pub struct Hit {
     pub provider: Provider,
     pub distance_miles: Option<f64>,
     pub adjusted_rating: f64,
+    /// How a search with `include_telehealth` reached the provider;
+    /// `None` otherwise (the key is always in results).
+    pub reach: Option<Reach>,
     /// Path of the provider's profile page.
     pub url: String,
+}
+
+/// How a provider is reachable for the searcher (docs/search.md,
+/// "Telehealth reach").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reach {
+    /// Inside the search area: a visit in person is possible.
+    InPerson,
+    /// Outside it, but a telehealth provider licensed in the searcher's
+    /// state.
+    Telehealth,
+}
+
+/// `facets.reach`: the matches by how they were reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ReachCounts {
+    pub in_person: u64,
+    pub telehealth: u64,
 }
 
 impl Hit {
@@ -55,6 +81,7 @@ impl Hit {
             provider,
             distance_miles,
             adjusted_rating: adjusted,
+            reach: None,
         }
     }
 }
@@ -65,6 +92,9 @@ pub struct Facets {
     pub conditions: IndexMap<&'static str, u64>,
     /// The most common insurers among the matches, most common first.
     pub insurance: IndexMap<String, u64>,
+    pub provider_type: IndexMap<&'static str, u64>,
+    /// `None` without `include_telehealth`.
+    pub reach: Option<ReachCounts>,
     pub telehealth: u64,
     pub accepting_new_patients: u64,
 }
@@ -93,6 +123,14 @@ impl Facets {
                 .take(INSURANCE_FACET_SIZE)
                 .map(|(name, count)| (name.clone(), count))
                 .collect(),
+            provider_type: ProviderType::ALL
+                .iter()
+                .map(|t| (t.slug(), count(flag::provider_type(*t))))
+                .collect(),
+            reach: tally.by_telehealth.map(|telehealth| ReachCounts {
+                in_person: tally.total - telehealth,
+                telehealth,
+            }),
             telehealth: count(flag::TELEHEALTH),
             accepting_new_patients: count(flag::ACCEPTING),
         }
