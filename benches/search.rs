@@ -8,6 +8,9 @@
 //! location + radius 10–100 mi + 0–2 filters sorted by rating; distance
 //! sort; text + location; text alone.
 //!
+//! Then telehealth reach: the same town searches with and without
+//! `include_telehealth`.
+//!
 //! Then the patient results page (20 results) for the same mix: rendering
 //! alone (form + view + template) and search + rendering, with the largest
 //! page's size.
@@ -50,7 +53,9 @@ fn main() {
 }
 
 fn ensure_csv(root: &Path, data_dir: &Path, rows: usize) -> PathBuf {
-    let path = data_dir.join(format!("providers-{rows}.csv"));
+    // The name carries the generator's column set: a cached file from an
+    // older generator would lack columns the searches read.
+    let path = data_dir.join(format!("providers-v2-{rows}.csv"));
     if path.exists() {
         return path;
     }
@@ -81,6 +86,8 @@ fn peak_rss_mib() -> f64 {
 }
 
 struct City {
+    /// "Name, ST", as `near` reads it.
+    label: String,
     lat: f64,
     lon: f64,
     population: f64,
@@ -93,6 +100,7 @@ fn load_cities(path: &Path) -> Vec<City> {
         .filter_map(Result::ok)
         .filter_map(|r| {
             Some(City {
+                label: format!("{}, {}", r.get(0)?, r.get(1)?),
                 lat: r.get(2)?.parse().ok()?,
                 lon: r.get(3)?.parse().ok()?,
                 population: r.get(4)?.parse().ok()?,
@@ -315,8 +323,74 @@ fn run_size(rows: usize, csv: &Path, cities: &[City]) {
         matched as f64 / all.len() as f64,
         peak_rss_mib()
     );
+    time_reach(&generation, cities);
     time_pages(&generation, &mix, &requests);
     time_facades(&generation, cities);
+}
+
+/// Telehealth reach (`include_telehealth`) against the same search
+/// without it: a town and state, 10–100 miles, 0–1 filters, rating order.
+/// The union adds one pass over the telehealth providers licensed in the
+/// town's state; the target is a p99 within 1.5× of the plain search.
+fn time_reach(generation: &Arc<Generation>, cities: &[City]) {
+    let total_population: f64 = cities.iter().map(|c| c.population).sum();
+    let mut rng = Rng(0x5EED_7E1E_4EA1_0001);
+    let mut plain = Vec::new();
+    let mut reach = Vec::new();
+    let (mut plain_matches, mut reach_matches) = (0u64, 0u64);
+    for i in 0..(WARMUP + QUERIES) / 2 {
+        let mut target = rng.unit() * total_population;
+        let city = cities
+            .iter()
+            .find(|city| {
+                target -= city.population;
+                target <= 0.0
+            })
+            .unwrap_or(&cities[0]);
+        let mut query = format!(
+            "near={}&radius={}",
+            urlencode(&city.label),
+            10 + rng.below(91)
+        );
+        if rng.below(2) == 1 {
+            let (name, value) = FILTERS[rng.below(FILTERS.len())];
+            query.push_str(&format!("&{name}={value}"));
+        }
+        let Ok(request) = SearchRequest::from_query_string(&query) else {
+            continue;
+        };
+        let mut with_reach = request.clone();
+        with_reach.include_telehealth = true;
+        let started = Instant::now();
+        let Ok(answer) = search(generation, &request) else {
+            continue; // a town `near` does not know
+        };
+        let plain_time = started.elapsed();
+        let started = Instant::now();
+        let reached = search(generation, &with_reach).expect("search with reach");
+        let reach_time = started.elapsed();
+        if i >= WARMUP / 2 {
+            plain.push(plain_time);
+            reach.push(reach_time);
+            plain_matches += answer.total;
+            reach_matches += reached.total;
+        }
+    }
+    print_header("telehealth reach (town, 10–100 mi, 0–1 filter)");
+    let queries = plain.len().max(1) as f64;
+    print_row("without `include_telehealth`", &mut plain);
+    print_row("with `include_telehealth=true`", &mut reach);
+    println!(
+        "\nmean matches: {:.0} without, {:.0} with; p99 ratio {:.2}",
+        plain_matches as f64 / queries,
+        reach_matches as f64 / queries,
+        percentile(&reach, 0.99) / percentile(&plain, 0.99)
+    );
+}
+
+/// Percent-encodes a query value (town names have spaces and commas).
+fn urlencode(value: &str) -> String {
+    form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
 /// The results page for each query of the mix: what `GET /?…` costs on

@@ -849,7 +849,11 @@ impl Generator {
     /// few leave it blank); a few other sites say they are not.
     fn write_rems(&mut self, treatments: u32) {
         let value = if treatments & ESKETAMINE_NASAL != 0 {
-            if self.extra_rng.chance(0.92) { "true" } else { "" }
+            if self.extra_rng.chance(0.92) {
+                "true"
+            } else {
+                ""
+            }
         } else if self.extra_rng.chance(0.04) {
             "false"
         } else {

@@ -273,7 +273,11 @@ pub fn reach_states_of(provider: &Provider) -> Vec<&str> {
     } else if provider.licensed_states.is_empty() {
         vec![provider.state.as_str()]
     } else {
-        provider.licensed_states.iter().map(String::as_str).collect()
+        provider
+            .licensed_states
+            .iter()
+            .map(String::as_str)
+            .collect()
     }
 }
 

@@ -544,7 +544,9 @@ impl RowCheck<'_> {
                 "esketamine_nasal (SPRAVATO) may only be offered at a REMS-certified site, \
                  and rems_certified is false",
             ),
-            None if header.has(Column::RemsCertified) && !cells.is_broken(Column::RemsCertified) => {
+            None if header.has(Column::RemsCertified)
+                && !cells.is_broken(Column::RemsCertified) =>
+            {
                 self.report.warning(
                     self.line,
                     self.id.as_deref(),

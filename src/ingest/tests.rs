@@ -152,7 +152,10 @@ fn spravato_needs_a_rems_certified_site() {
     assert_eq!(providers.len(), 1);
     assert_eq!(report.warnings.len(), 1, "{report:?}");
     assert_eq!(report.warnings[0].column, "rems_certified");
-    assert_eq!(report.warnings[0].message, "REMS certification not confirmed");
+    assert_eq!(
+        report.warnings[0].message,
+        "REMS certification not confirmed"
+    );
 
     // Not certified matters only for SPRAVATO.
     let (providers, report) = read(row_with("rems_certified", "false").as_bytes());

@@ -13,7 +13,7 @@ use super::caching::{self, CachePolicy};
 use super::errors::ApiError;
 use crate::geo::places::{self, MAX_PREFIX_CHARS, MAX_SUGGESTION_LIMIT, PlaceSuggestion};
 use crate::index::ServedIndex;
-use crate::provider::{Condition, Treatment};
+use crate::provider::{Condition, ProviderType, Treatment};
 use crate::search::{self, ExportRequest, InvalidParam, SearchRequest};
 
 /// The tag of an answer computed from `generation`.
@@ -148,7 +148,7 @@ fn places_parameters(query: &str) -> Result<(String, usize), Vec<InvalidParam>> 
     }
 }
 
-/// `GET /api/v1/vocabulary`: treatments and conditions with their labels
+/// `GET /api/v1/vocabulary`: treatments, conditions and provider types with their labels
 /// and synonyms. Compiled in, so its tag follows the program's version.
 pub async fn vocabulary(request: HttpRequest, policy: web::Data<CachePolicy>) -> HttpResponse {
     let tag = caching::etag(concat!("v", env!("CARGO_PKG_VERSION")), &request);
@@ -169,27 +169,29 @@ struct VocabularyEntry {
 struct Vocabulary {
     treatments: Vec<VocabularyEntry>,
     conditions: Vec<VocabularyEntry>,
+    provider_types: Vec<VocabularyEntry>,
+}
+
+/// Every value of a vocabulary enum (they share methods, not a trait).
+macro_rules! entries {
+    ($vocabulary:ty) => {
+        <$vocabulary>::ALL
+            .iter()
+            .map(|value| VocabularyEntry {
+                slug: value.slug(),
+                label: value.label(),
+                synonyms: value.synonyms(),
+            })
+            .collect()
+    };
 }
 
 impl Vocabulary {
     fn get() -> Vocabulary {
         Vocabulary {
-            treatments: Treatment::ALL
-                .iter()
-                .map(|t| VocabularyEntry {
-                    slug: t.slug(),
-                    label: t.label(),
-                    synonyms: t.synonyms(),
-                })
-                .collect(),
-            conditions: Condition::ALL
-                .iter()
-                .map(|c| VocabularyEntry {
-                    slug: c.slug(),
-                    label: c.label(),
-                    synonyms: c.synonyms(),
-                })
-                .collect(),
+            treatments: entries!(Treatment),
+            conditions: entries!(Condition),
+            provider_types: entries!(ProviderType),
         }
     }
 }

@@ -87,6 +87,7 @@ impl Plan {
             || self.verified_since_day.is_some()
             || self.verified_until_day.is_some()
             || self.provider_type_mask != 0
+            || self.excluded_flags != 0
             || self.reach.is_some()
             || !matches!(self.rank_by, RankBy::Rank(_))
     }
@@ -98,6 +99,8 @@ pub struct Plan {
     pub treatment_mask: u32,
     pub condition_mask: u32,
     pub provider_type_mask: u32,
+    /// Flags no match may have (excluded provider types).
+    pub excluded_flags: u32,
     /// Flags every match must have (telehealth, accepting).
     pub required_flags: u32,
     pub min_rating: Option<f64>,
@@ -398,6 +401,7 @@ impl SegmentSearch {
         if (plan.condition_mask != 0 && flags & plan.condition_mask == 0)
             || (plan.provider_type_mask != 0 && flags & plan.provider_type_mask == 0)
             || flags & plan.required_flags != plan.required_flags
+            || flags & plan.excluded_flags != 0
         {
             return;
         }
@@ -446,8 +450,7 @@ impl SegmentSearch {
                 .and_then(|reach| reach.whole_state)
                 .is_none_or(|state| columns.state_ord[d] == state),
         };
-        let in_person =
-            in_area && (plan.treatment_mask == 0 || flags & plan.treatment_mask != 0);
+        let in_person = in_area && (plan.treatment_mask == 0 || flags & plan.treatment_mask != 0);
         let by_telehealth = !in_person
             && plan.reach.is_some_and(|reach| {
                 columns.reach_states[d] & reach.state_bit != 0
@@ -570,10 +573,7 @@ impl SegmentCollector for SegmentSearch {
                 }
             }
         }
-        let by_telehealth = self
-            .plan
-            .reach
-            .map(|_| self.by_telehealth.len() as u64);
+        let by_telehealth = self.plan.reach.map(|_| self.by_telehealth.len() as u64);
         Fruit {
             tally: tally(
                 generation,

@@ -497,6 +497,11 @@ fn collect(
             .iter()
             .map(|t| flag::provider_type(*t))
             .sum(),
+        excluded_flags: request
+            .excluded_provider_types
+            .iter()
+            .map(|t| flag::provider_type(*t))
+            .sum(),
         reach: reach.map(|(_, filter)| filter),
         required_flags,
         min_rating: request.min_rating,

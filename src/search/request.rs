@@ -128,6 +128,9 @@ pub struct SearchRequest {
     pub ids: Vec<String>,
     /// Keeps providers whose ZIP code starts with these digits.
     pub zip_prefix: Option<String>,
+    /// Drops providers of any of these types (FHIR: a clinic's row has
+    /// no Practitioner).
+    pub excluded_provider_types: Vec<ProviderType>,
     /// Keeps providers whose `last_verified` is known and falls on or
     /// after this day, and on or before `verified_to_day` (days since
     /// 1970-01-01, UTC).
@@ -160,6 +163,7 @@ impl Default for SearchRequest {
             all_words: false,
             ids: Vec::new(),
             zip_prefix: None,
+            excluded_provider_types: Vec::new(),
             verified_from_day: None,
             verified_to_day: None,
         }

@@ -13,7 +13,7 @@ use tempfile::TempDir;
 
 /// The bundled sample data (2,000 fictional providers).
 /// Every column the importer knows, in the order of `data/providers.csv`.
-pub const CSV_COLUMNS: [&str; 26] = [
+pub const CSV_COLUMNS: [&str; 29] = [
     "id",
     "name",
     "organization",
@@ -40,6 +40,9 @@ pub const CSV_COLUMNS: [&str; 26] = [
     "review_count",
     "description",
     "last_verified",
+    "provider_type",
+    "licensed_states",
+    "rems_certified",
 ];
 
 pub fn sample_csv() -> String {

@@ -721,6 +721,7 @@ fn probe_context(name: &str, value: &str) -> &'static str {
         ("lat", _) => "lon=-104.99&",
         ("lon", _) => "lat=39.74&",
         ("sort", "relevance") => "q=pain&",
+        ("include_telehealth", "true") => "near=Bozeman,%20MT&",
         ("limit", _) => "prefix=den&",
         ("updated_since", _) => "format=ndjson&",
         _ => "",
@@ -869,6 +870,8 @@ fn check_search(checker: &mut Checker) {
         "min_rating=4.5&max_price=500&sort=price",
         "sort=reviews&per_page=100&page=2",
         "treatment=spravato&condition=RSD&state=co",
+        "near=59715&radius=100&include_telehealth=true&provider_type=clinic&provider_type=np",
+        "near=Montana&include_telehealth=1&treatment=kap",
         "page=10000",
         "q=%22(AND%20OR%20NOT)*%3F~%5E%3A&near=",
     ] {
@@ -885,6 +888,15 @@ fn check_search(checker: &mut Checker) {
         ("sort=distance", "sort"),
         ("sort=relevance", "sort"),
         ("max_price=12.5", "max_price"),
+        (
+            "lat=45.6&lon=-111&include_telehealth=true",
+            "include_telehealth",
+        ),
+        (
+            "near=45.6,-111&include_telehealth=true",
+            "include_telehealth",
+        ),
+        ("provider_type=surgeon", "provider_type"),
     ] {
         checker.expect_invalid(SEARCH, &format!("{SEARCH}?{query}"), parameter);
     }
