@@ -13,7 +13,7 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 
 use super::caching::{self, CachePolicy};
 use super::client_ip::TrustedProxies;
-use crate::facades::fhir::{self, MEDIA_TYPE, ResourceType};
+use crate::facades::fhir::{self, MEDIA_TYPE, Read, ResourceType};
 use crate::index::ServedIndex;
 use crate::search::{InvalidParam, SearchError};
 
@@ -212,12 +212,17 @@ pub async fn read(
     }
     let lookup = id.clone();
     let found = web::block(move || fhir::read(&generation, kind, &lookup)).await??;
+    let shown: String = id.chars().take(100).collect();
     match found {
-        Some(body) => Ok(ok(body, &tag, &policy)),
-        None => Err(FhirError::NotFound(format!(
-            "no {} has the id {:?}",
-            kind.name(),
-            id.chars().take(100).collect::<String>()
+        Read::Found(body) => Ok(ok(body, &tag, &policy)),
+        Read::Unknown => Err(FhirError::NotFound(format!(
+            "no {} has the id {shown:?}",
+            kind.name()
+        ))),
+        Read::NoPractitioner => Err(FhirError::NotFound(format!(
+            "no Practitioner has the id {shown:?}: it is a clinic's listing, which is \
+             an Organization, Location, PractitionerRole and HealthcareService of \
+             that id, without a Practitioner"
         ))),
     }
 }

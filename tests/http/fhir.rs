@@ -21,6 +21,10 @@ use serde_json::Value;
 
 use super::helpers::{Reply, TestApp, denver_csv, sample_csv, spawn_app, spawn_app_with};
 
+/// Plan-Net's provider roles, the system of `PractitionerRole.code`.
+const PROVIDER_ROLE_SYSTEM: &str =
+    "http://hl7.org/fhir/us/davinci-pdex-plan-net/CodeSystem/ProviderRoleCS";
+
 fn app() -> &'static TestApp {
     static APP: OnceLock<TestApp> = OnceLock::new();
     APP.get_or_init(|| spawn_app(&sample_csv()))
@@ -213,6 +217,32 @@ fn resource_ids(entries: &[Value], mode: &str) -> Vec<String> {
         .collect()
 }
 
+/// The value of a resource's NPI identifier.
+fn npi(resource: &Value) -> Option<&Value> {
+    resource["identifier"]
+        .as_array()?
+        .iter()
+        .find(|i| i["system"] == NPI_SYSTEM)
+        .map(|i| &i["value"])
+}
+
+/// The included resources of a Bundle's entries, as sorted `Type/id`s.
+fn included(entries: &[Value]) -> Vec<String> {
+    let mut included: Vec<String> = entries
+        .iter()
+        .filter(|e| e["search"]["mode"] == "include")
+        .map(|e| {
+            format!(
+                "{}/{}",
+                e["resource"]["resourceType"].as_str().expect("type"),
+                e["resource"]["id"].as_str().expect("id")
+            )
+        })
+        .collect();
+    included.sort();
+    included
+}
+
 // ---------------------------------------------------------------------------
 
 #[test]
@@ -323,13 +353,7 @@ fn each_resource_of_a_row_reads_by_id_and_maps_the_provider() {
             provider["last_verified"].as_str().expect("date")
         )
     );
-    let npi = practitioner["identifier"]
-        .as_array()
-        .expect("identifiers")
-        .iter()
-        .find(|i| i["system"] == NPI_SYSTEM)
-        .expect("an NPI identifier");
-    assert_eq!(npi["value"], provider["npi"]);
+    assert_eq!(npi(&practitioner), Some(&provider["npi"]));
     assert_eq!(practitioner["name"][0]["text"], provider["name"]);
     let credentials: Vec<&Value> = practitioner["qualification"]
         .as_array()
@@ -349,6 +373,9 @@ fn each_resource_of_a_row_reads_by_id_and_maps_the_provider() {
     let organization = read("Organization");
     assert_eq!(organization["name"], provider["organization"]);
     assert_eq!(organization["active"], true);
+    // A person's NPI and name stay on their Practitioner.
+    assert_eq!(organization["identifier"].as_array().map(Vec::len), Some(1));
+    assert!(organization.get("alias").is_none());
 
     let location = read("Location");
     assert_eq!(location["position"]["latitude"], provider["latitude"]);
@@ -369,6 +396,23 @@ fn each_resource_of_a_row_reads_by_id_and_maps_the_provider() {
 
     let role = read("PractitionerRole");
     assert_eq!(role["practitioner"]["reference"], "Practitioner/p-000001");
+    // The provider type is the role's code: Plan-Net's provider role that
+    // holds it, and the directory's label as text.
+    assert_eq!(
+        provider["provider_type"],
+        serde_json::json!(["nurse_anesthetist"])
+    );
+    assert_eq!(
+        role["code"],
+        serde_json::json!([{
+            "coding": [{
+                "system": PROVIDER_ROLE_SYSTEM,
+                "code": "apn",
+                "display": "Advanced Practice Nursing Providers"
+            }],
+            "text": "Nurse anesthetist (CRNA)"
+        }])
+    );
     assert_eq!(role["organization"]["reference"], "Organization/p-000001");
     assert_eq!(role["location"][0]["reference"], "Location/p-000001");
     assert_eq!(
@@ -560,7 +604,7 @@ fn pages_walk_every_match_once_with_next_and_previous_links() {
     assert!(link(&first, "previous").is_none());
 
     // `_count=0`: the total, no entries.
-    let count_only = fhir_json(app(), "/fhir/Practitioner?_count=0");
+    let count_only = fhir_json(app(), "/fhir/Organization?_count=0");
     assert_eq!(count_only["total"], 2000);
     assert!(count_only.get("entry").is_none());
     assert!(link(&count_only, "next").is_none());
@@ -579,18 +623,6 @@ fn practitioner_roles_by_location_and_specialty_with_includes() {
     let mut matches = resource_ids(entries, "match");
     matches.sort();
     assert_eq!(matches, ["p-000001", "p-000003"]);
-    let mut included: Vec<String> = entries
-        .iter()
-        .filter(|e| e["search"]["mode"] == "include")
-        .map(|e| {
-            format!(
-                "{}/{}",
-                e["resource"]["resourceType"].as_str().expect("type"),
-                e["resource"]["id"].as_str().expect("id")
-            )
-        })
-        .collect();
-    included.sort();
     let mut expected: Vec<String> = [
         "HealthcareService",
         "Location",
@@ -601,7 +633,7 @@ fn practitioner_roles_by_location_and_specialty_with_includes() {
     .flat_map(|kind| ["p-000001", "p-000003"].map(|id| format!("{kind}/{id}")))
     .collect();
     expected.sort();
-    assert_eq!(included, expected);
+    assert_eq!(included(entries), expected);
 
     // specialty = the API's treatment and condition filters.
     for (fhir, api) in [
@@ -702,6 +734,212 @@ fn address_and_last_updated_filters() {
     let mut ids = resource_ids(listed["entry"].as_array().expect("entries"), "match");
     ids.sort();
     assert_eq!(ids, ["p-000002", "p-000005"]);
+}
+
+/// The sample's rows, with a lookup of their columns by name.
+fn sample_rows() -> (
+    Vec<csv::StringRecord>,
+    impl Fn(&csv::StringRecord, &str) -> String,
+) {
+    let sample = sample_csv();
+    let mut reader = csv::Reader::from_reader(sample.as_bytes());
+    let headers = reader.headers().expect("header").clone();
+    let rows = reader.records().map(|r| r.expect("row")).collect();
+    let cell = move |row: &csv::StringRecord, name: &str| {
+        let column = headers.iter().position(|h| h == name).expect(name);
+        row[column].to_string()
+    };
+    (rows, cell)
+}
+
+/// A `provider_type` cell that lists `clinic`.
+fn lists_clinic(types: &str) -> bool {
+    types
+        .split(';')
+        .any(|t| t.trim().eq_ignore_ascii_case("clinic"))
+}
+
+#[test]
+fn a_clinic_has_every_resource_but_a_practitioner() {
+    let (rows, cell) = sample_rows();
+    let clinics: Vec<&csv::StringRecord> = rows
+        .iter()
+        .filter(|r| lists_clinic(&cell(r, "provider_type")))
+        .collect();
+    assert!(!clinics.is_empty() && clinics.len() < rows.len());
+    // A clinic with an NPI and a practice's name of its own, to see both
+    // move to its Organization.
+    let clinic = clinics
+        .iter()
+        .find(|r| !cell(r, "npi").is_empty() && !cell(r, "organization").is_empty())
+        .expect("a clinic with an NPI and an organization");
+    let id = cell(clinic, "id");
+    let person = rows
+        .iter()
+        .find(|r| !lists_clinic(&cell(r, "provider_type")))
+        .map(|r| cell(r, "id"))
+        .expect("a person's row");
+
+    // No Practitioner: a read is a 404 like any unknown id...
+    let read = fhir_get(app(), &format!("/fhir/Practitioner/{id}"));
+    assert_eq!(read.status, 404, "{}", read.body);
+    let outcome = read.json();
+    assert_eq!(outcome["resourceType"], "OperationOutcome");
+    assert_eq!(outcome["issue"][0]["code"], "not-found");
+    // ... and every other resource of the row is there; their searches
+    // count every row.
+    for kind in [
+        "Organization",
+        "Location",
+        "HealthcareService",
+        "PractitionerRole",
+    ] {
+        let resource = fhir_json(app(), &format!("/fhir/{kind}/{id}"));
+        assert_eq!(resource["id"], id.as_str(), "{kind}");
+        let count = fhir_json(app(), &format!("/fhir/{kind}?_count=0"));
+        assert_eq!(count["total"], rows.len() as u64, "{kind}");
+    }
+
+    // Its role names the Organization, Location and service only, and its
+    // code is the clinic, which no provider role names: text only.
+    let role = fhir_json(app(), &format!("/fhir/PractitionerRole/{id}"));
+    assert!(role.get("practitioner").is_none(), "{role}");
+    assert_eq!(
+        role["organization"]["reference"],
+        format!("Organization/{id}")
+    );
+    assert_eq!(role["location"][0]["reference"], format!("Location/{id}"));
+    assert_eq!(
+        role["healthcareService"][0]["reference"],
+        format!("HealthcareService/{id}")
+    );
+    assert_eq!(role["code"], serde_json::json!([{ "text": "Clinic" }]));
+
+    // Its Organization carries what no Practitioner does: the NPI, and
+    // the clinic's name beside the practice's.
+    let organization = fhir_json(app(), &format!("/fhir/Organization/{id}"));
+    assert_eq!(organization["name"], cell(clinic, "organization"));
+    assert_eq!(
+        organization["alias"],
+        serde_json::json!([cell(clinic, "name")])
+    );
+    assert_eq!(npi(&organization), Some(&Value::from(cell(clinic, "npi"))));
+
+    // Searches for Practitioners neither list nor count clinics.
+    let people = (rows.len() - clinics.len()) as u64;
+    let count = fhir_json(app(), "/fhir/Practitioner?_count=0");
+    assert_eq!(count["total"], people);
+    let (total, entries) = all_entries(app(), "/fhir/Practitioner?_count=100");
+    assert_eq!(total, people);
+    let listed = resource_ids(&entries, "match");
+    assert_eq!(listed.len() as u64, people);
+    let clinic_ids: Vec<String> = clinics.iter().map(|r| cell(r, "id")).collect();
+    assert!(!listed.iter().any(|id| clinic_ids.contains(id)));
+    let by_id = fhir_json(app(), &format!("/fhir/Practitioner?_id={id},{person}"));
+    assert_eq!(by_id["total"], 1);
+    assert_eq!(
+        resource_ids(by_id["entry"].as_array().expect("entries"), "match"),
+        [person.as_str()]
+    );
+
+    // A role search finds the clinic's role, but `practitioner` never
+    // does, and `_include` adds no Practitioner for it.
+    let roles = fhir_json(
+        app(),
+        &format!(
+            "/fhir/PractitionerRole?_id={id},{person}\
+             &_include=PractitionerRole:practitioner&_include=PractitionerRole:organization"
+        ),
+    );
+    assert_eq!(roles["total"], 2);
+    let mut expected = vec![
+        format!("Organization/{id}"),
+        format!("Organization/{person}"),
+        format!("Practitioner/{person}"),
+    ];
+    expected.sort();
+    assert_eq!(
+        included(roles["entry"].as_array().expect("entries")),
+        expected
+    );
+    let by_practitioner = fhir_json(
+        app(),
+        &format!("/fhir/PractitionerRole?practitioner=Practitioner/{id},{person}"),
+    );
+    assert_eq!(by_practitioner["total"], 1);
+    assert_eq!(
+        by_practitioner["entry"][0]["resource"]["id"],
+        person.as_str()
+    );
+    let by_organization = fhir_json(
+        app(),
+        &format!("/fhir/PractitionerRole?organization=Organization/{id}"),
+    );
+    assert_eq!(by_organization["total"], 1);
+}
+
+#[test]
+fn provider_types_are_role_codes_and_any_clinic_type_drops_the_practitioner() {
+    let csv = "id,name,organization,npi,city,state,zip,latitude,longitude,provider_type\n\
+        c-1,Sample Clinic,,1120116672,Denver,CO,80202,39.74,-104.99,clinic\n\
+        c-2,Sample Group Clinic,Sample Group,,Denver,CO,80202,39.75,-104.99,physician;clinic\n\
+        c-3,Dr. Pat Example,Sample Group,1120116672,Denver,CO,80202,39.76,-104.99,physician;therapist\n\
+        c-4,Sam Example,,,Denver,CO,80202,39.77,-104.99,\n";
+    let app = spawn_app(csv);
+    let count = fhir_json(&app, "/fhir/Practitioner?_count=0");
+    assert_eq!(count["total"], 2, "c-3 and c-4");
+    for (id, status) in [("c-1", 404), ("c-2", 404), ("c-3", 200), ("c-4", 200)] {
+        let reply = fhir_get(&app, &format!("/fhir/Practitioner/{id}"));
+        assert_eq!(reply.status, status, "{id}: {}", reply.body);
+    }
+    let role = |id: &str| fhir_json(&app, &format!("/fhir/PractitionerRole/{id}"));
+    let codes = |role: &Value| -> Vec<(Value, Value)> {
+        role["code"]
+            .as_array()
+            .map(|codes| {
+                codes
+                    .iter()
+                    .map(|c| (c["coding"][0]["code"].clone(), c["text"].clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let c2 = role("c-2");
+    assert!(c2.get("practitioner").is_none());
+    assert_eq!(
+        codes(&c2),
+        [
+            (Value::from("ph"), Value::from("Physician (MD/DO)")),
+            (Value::Null, Value::from("Clinic")),
+        ]
+    );
+    let c3 = role("c-3");
+    assert_eq!(c3["practitioner"]["reference"], "Practitioner/c-3");
+    assert_eq!(
+        codes(&c3),
+        [
+            (Value::from("ph"), Value::from("Physician (MD/DO)")),
+            (
+                Value::from("bh"),
+                Value::from("Therapist (LCSW, LPC, LMFT)")
+            ),
+        ]
+    );
+    assert_eq!(c3["code"][0]["coding"][0]["system"], PROVIDER_ROLE_SYSTEM);
+    // A row without types is a person's, with no role code.
+    let c4 = role("c-4");
+    assert_eq!(c4["practitioner"]["reference"], "Practitioner/c-4");
+    assert!(c4.get("code").is_none());
+    // A clinic named after no practice has no alias; a person's NPI stays
+    // on their Practitioner.
+    let c1 = fhir_json(&app, "/fhir/Organization/c-1");
+    assert_eq!(c1["name"], "Sample Clinic");
+    assert!(c1.get("alias").is_none());
+    assert_eq!(npi(&c1), Some(&Value::from("1120116672")));
+    let c3 = fhir_json(&app, "/fhir/Organization/c-3");
+    assert_eq!(npi(&c3), None);
+    let c3 = fhir_json(&app, "/fhir/Practitioner/c-3");
+    assert_eq!(npi(&c3), Some(&Value::from("1120116672")));
 }
 
 #[test]

@@ -47,7 +47,8 @@ fn definition(name: &str) -> (&'static str, &'static str, &'static str) {
         "practitioner" => (
             "http://hl7.org/fhir/us/davinci-pdex-plan-net/SearchParameter/practitionerrole-practitioner",
             "reference",
-            "Practitioner/<id>; several separated by commas.",
+            "Practitioner/<id>; several separated by commas. A clinic's role has no \
+             practitioner and never matches.",
         ),
         "organization" => (
             "http://hl7.org/fhir/us/davinci-pdex-plan-net/SearchParameter/practitionerrole-organization",
@@ -131,7 +132,9 @@ pub fn capability_statement(base: &str) -> Node<'_> {
             "description",
             "A read-only view of the ketadir provider directory. Each listing is a \
              Practitioner, an Organization of its own, a Location, a PractitionerRole \
-             and a HealthcareService with the same id, in the Plan-Net profiles.",
+             and a HealthcareService with the same id, in the Plan-Net profiles. A \
+             clinic's listing has no Practitioner: its PractitionerRole names the \
+             Organization, Location and HealthcareService only.",
         )
         .with("kind", "instance")
         .with(

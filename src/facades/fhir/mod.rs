@@ -1,7 +1,8 @@
 //! FHIR R4 (4.0.1) with the Da Vinci PDex Plan-Net profiles, read-only
-//! (docs/fhir.md). A provider row is a `Practitioner`, an `Organization` of
-//! its own, a `Location`, a `PractitionerRole` and a `HealthcareService`,
-//! all with the row's FHIR id ([`fhir_id`]); a search is the JSON API's
+//! (docs/fhir.md). A provider row is a `Practitioner` (unless it is a
+//! clinic, [`has_practitioner`]), an `Organization` of its own, a
+//! `Location`, a `PractitionerRole` and a `HealthcareService`, all with
+//! the row's FHIR id ([`fhir_id`]); a search is the JSON API's
 //! search ([`params`] reads it into a `SearchRequest`) answered as a
 //! `searchset` Bundle. Errors are `OperationOutcome`s ([`outcome`]).
 
@@ -19,6 +20,7 @@ pub use resources::resource;
 use crate::facades::node::{Node, Object};
 use crate::ids;
 use crate::index::Generation;
+use crate::provider::{Provider, ProviderType};
 use crate::search::{self, Hit, InvalidParam, MAX_PAGE, SearchError};
 
 pub const FHIR_VERSION: &str = "4.0.1";
@@ -70,6 +72,12 @@ impl ResourceType {
         }
     }
 
+    /// True when a row has a resource of this type: every row has one of
+    /// each, but a clinic has no Practitioner.
+    pub fn exists_for(self, provider: &Provider) -> bool {
+        self != ResourceType::Practitioner || has_practitioner(provider)
+    }
+
     pub fn parse(name: &str) -> Option<ResourceType> {
         ResourceType::ALL
             .into_iter()
@@ -96,6 +104,21 @@ impl ResourceType {
             }
         }
     }
+}
+
+/// The provider types whose rows have no Practitioner: a clinic is an
+/// organization, not a person (docs/fhir.md, "Clinics"). Practitioner
+/// searches leave these rows out (`SearchRequest::excluded_provider_types`).
+pub const WITHOUT_PRACTITIONER: [ProviderType; 1] = [ProviderType::Clinic];
+
+/// True when the row is a person's listing, which has a Practitioner: its
+/// `provider_type` has no `clinic` (a row without types is a person's, as
+/// every row was before the column).
+pub fn has_practitioner(provider: &Provider) -> bool {
+    !provider
+        .provider_type
+        .iter()
+        .any(|kind| WITHOUT_PRACTITIONER.contains(kind))
 }
 
 /// True for a FHIR id: 1–64 of `A-Z a-z 0-9 - .`.
@@ -158,13 +181,24 @@ pub fn find(generation: &Generation, id: &str) -> Result<Option<Hit>, SearchErro
     Ok(None)
 }
 
-/// `GET /fhir/{type}/{id}`: the resource as JSON, `None` for an unknown id.
-pub fn read(
-    generation: &Generation,
-    kind: ResourceType,
-    id: &str,
-) -> Result<Option<Vec<u8>>, SearchError> {
-    Ok(find(generation, id)?.map(|hit| to_json(&resource(kind, &hit))))
+/// What a read found.
+#[derive(Debug)]
+pub enum Read {
+    /// The resource, as JSON.
+    Found(Vec<u8>),
+    /// No row has this id.
+    Unknown,
+    /// The id is a clinic's, which has every resource but a Practitioner.
+    NoPractitioner,
+}
+
+/// `GET /fhir/{type}/{id}`.
+pub fn read(generation: &Generation, kind: ResourceType, id: &str) -> Result<Read, SearchError> {
+    Ok(match find(generation, id)? {
+        None => Read::Unknown,
+        Some(hit) if !kind.exists_for(&hit.provider) => Read::NoPractitioner,
+        Some(hit) => Read::Found(to_json(&resource(kind, &hit))),
+    })
 }
 
 fn to_json(node: &impl serde::Serialize) -> Vec<u8> {
@@ -236,10 +270,18 @@ fn bundle<'a>(query: &FhirSearch, base: &str, total: u64, hits: &'a [Hit]) -> Ob
     if query.count > 0 {
         entries.reserve(hits.len() * (1 + query.includes.len()));
         for hit in hits {
+            // The search itself leaves out rows without a resource of the
+            // type (`excluded_provider_types`), so that `total` counts
+            // only what can be listed.
+            debug_assert!(query.kind.exists_for(&hit.provider), "{}", hit.provider.id);
             entries.push(entry(base, query.kind, hit, "match", query.unit));
         }
         for include in &query.includes {
-            for hit in hits {
+            // A clinic's role has no practitioner to include.
+            for hit in hits
+                .iter()
+                .filter(|hit| include.kind().exists_for(&hit.provider))
+            {
                 entries.push(entry(base, include.kind(), hit, "include", None));
             }
         }

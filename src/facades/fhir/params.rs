@@ -5,9 +5,13 @@
 //! or `condition`; `_count` → `per_page`), which
 //! [`SearchRequest::from_pairs`] reads with every rule of the API; the
 //! filters the API has no parameter for (ids, a ZIP prefix, a range of
-//! verification days) are set on the request after it.
+//! verification days, and leaving out the clinics, which have no
+//! Practitioner) are set on the request after it.
 
-use super::{CONDITION_SYSTEM, DEFAULT_COUNT, MAX_COUNT, ResourceType, TREATMENT_SYSTEM};
+use super::{
+    CONDITION_SYSTEM, DEFAULT_COUNT, MAX_COUNT, ResourceType, TREATMENT_SYSTEM,
+    WITHOUT_PRACTITIONER,
+};
 use crate::facades::time::{Comparator, DayRange, parse_span};
 use crate::facades::{KM_PER_MILE, invalid, renamed, shortened};
 use crate::provider::{Condition, Treatment, parse_state_code};
@@ -172,6 +176,7 @@ pub fn parse_search(
         unit: None,
         includes: Vec::new(),
         specialty: [false, false],
+        practitioner_reference: false,
         seen: Vec::new(),
         link_pairs: Vec::new(),
     };
@@ -197,6 +202,9 @@ struct Reader {
     includes: Vec<Include>,
     /// A `specialty` parameter of treatments, of conditions, was read.
     specialty: [bool; 2],
+    /// A `practitioner` reference was read: only roles with a practitioner
+    /// can match it.
+    practitioner_reference: bool,
     /// Parameters that may be given once, already read.
     seen: Vec<String>,
     link_pairs: Vec<(String, String)>,
@@ -336,6 +344,7 @@ impl Reader {
                             ),
                         }
                     }
+                    self.practitioner_reference |= target == ResourceType::Practitioner;
                     self.restrict(reference, ids);
                 }
             }
@@ -548,6 +557,13 @@ impl Reader {
             }
         };
         request.zip_prefix = self.zip_prefix;
+        // A clinic's row has no Practitioner: Practitioner searches never
+        // find it (and do not count it), and its role, which names no
+        // practitioner, matches no `practitioner` reference, even one
+        // naming the clinic's own id.
+        if self.kind == ResourceType::Practitioner || self.practitioner_reference {
+            request.excluded_provider_types = WITHOUT_PRACTITIONER.to_vec();
+        }
         (request.verified_from_day, request.verified_to_day) = self.days.to_search_days();
         Ok(FhirSearch {
             kind: self.kind,
@@ -700,6 +716,39 @@ mod tests {
             )),
             ["_id"]
         );
+    }
+
+    #[test]
+    fn practitioner_searches_leave_out_clinics() {
+        use crate::provider::ProviderType;
+        let clinics = [ProviderType::Clinic];
+        let practitioners = parse_search(ResourceType::Practitioner, "", false).expect("ok");
+        assert_eq!(practitioners.request.excluded_provider_types, clinics);
+        let by_reference = parse_search(
+            ResourceType::PractitionerRole,
+            "practitioner=Practitioner/p-1",
+            false,
+        )
+        .expect("ok");
+        assert_eq!(by_reference.request.excluded_provider_types, clinics);
+        for (kind, query) in [
+            (ResourceType::PractitionerRole, "location=p-1"),
+            (
+                ResourceType::PractitionerRole,
+                "_include=PractitionerRole:practitioner",
+            ),
+            // Blank: absent.
+            (ResourceType::PractitionerRole, "practitioner="),
+            (ResourceType::Organization, ""),
+            (ResourceType::Location, ""),
+            (ResourceType::HealthcareService, ""),
+        ] {
+            let search = parse_search(kind, query, false).expect("ok");
+            assert!(
+                search.request.excluded_provider_types.is_empty(),
+                "{kind:?} {query}"
+            );
+        }
     }
 
     #[test]

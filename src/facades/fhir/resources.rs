@@ -1,22 +1,25 @@
 //! One provider row as FHIR resources (docs/fhir.md, "Mapping"): a
 //! `Practitioner`, the `Organization` of its own row, a `Location`, a
 //! `PractitionerRole` tying them together, and a `HealthcareService`. All
-//! five share the row's FHIR id ([`super::fhir_id`]).
+//! share the row's FHIR id ([`super::fhir_id`]).
 //!
-//! Every row is a Practitioner for now. The CSV's planned `provider_type`
-//! column (docs/csv.md, issue 11) will mark clinics; a `clinic` row will
-//! then map to its Organization alone (no Practitioner; its
-//! PractitionerRole names the Organization, Location and service only), as
-//! docs/fhir.md says.
+//! A row whose `provider_type` lists `clinic` is a clinic, not a person: it
+//! has no Practitioner ([`super::has_practitioner`]). Its Organization
+//! carries what the Practitioner would have (the NPI, which is then the
+//! organization's, and the listing's name as an alias), and its
+//! PractitionerRole, which Plan-Net allows without a practitioner, names
+//! the Organization, Location and HealthcareService only. The provider
+//! types are the role's `code`.
 
 use std::borrow::Cow;
 
 use super::{
     CONDITION_SYSTEM, NPI_SYSTEM, PROVIDER_ID_SYSTEM, ResourceType, TREATMENT_SYSTEM, fhir_id,
+    has_practitioner,
 };
 use crate::facades::node::{Node, Object};
 use crate::facades::verified_instant;
-use crate::provider::Provider;
+use crate::provider::{Provider, ProviderType};
 use crate::search::Hit;
 
 /// HL7 v2 table 0203 (identifier types): `NPI`.
@@ -38,10 +41,37 @@ const DEGREES: [(&str, &str, &str); 8] = [
     ("PHARMD", "PharmD", "Doctor of Pharmacy"),
 ];
 
+/// Plan-Net's provider roles (`PractitionerRole.code`, bound to its
+/// PractitionerRoleVS).
+const PROVIDER_ROLE_SYSTEM: &str =
+    "http://hl7.org/fhir/us/davinci-pdex-plan-net/CodeSystem/ProviderRoleCS";
+
+/// A provider type's code and display in [`PROVIDER_ROLE_SYSTEM`]: the
+/// narrowest code that holds every provider of the type. Nurse
+/// anesthetists (CRNA) are advanced practice nurses, which is as close as
+/// the system comes; therapists (LCSW, LPC, LMFT) are behavioural health
+/// and social service providers, as the directory does not say which
+/// licence each has. A clinic is no provider role: it has none.
+fn provider_role(kind: ProviderType) -> Option<(&'static str, &'static str)> {
+    match kind {
+        ProviderType::Physician => Some(("ph", "Physician")),
+        ProviderType::NursePractitioner => {
+            Some(("crnp", "Certified Registered Nurse Practitioner"))
+        }
+        ProviderType::PhysicianAssistant => Some(("pa", "Physician Assistant")),
+        ProviderType::NurseAnesthetist => Some(("apn", "Advanced Practice Nursing Providers")),
+        ProviderType::Psychologist => Some(("py", "Psychologist")),
+        ProviderType::Therapist => Some(("bh", "Behavioral Health & Social Service Providers")),
+        ProviderType::Clinic => None,
+    }
+}
+
 /// Words before a name that are titles, not given names.
 const NAME_PREFIXES: [&str; 7] = ["dr", "dr.", "mr", "mr.", "mrs", "mrs.", "ms"];
 
-/// The resource of one kind for a provider row.
+/// The resource of one kind for a provider row. Callers ask only for the
+/// kinds the row has ([`ResourceType::exists_for`]): a clinic's
+/// Practitioner would be built, but it does not exist.
 pub fn resource(kind: ResourceType, hit: &Hit) -> Node<'_> {
     let provider = &hit.provider;
     let head = Object::new()
@@ -348,7 +378,21 @@ fn practitioner<'a>(head: Object<'a>, provider: &'a Provider) -> Object<'a> {
 }
 
 fn organization<'a>(head: Object<'a>, provider: &'a Provider) -> Object<'a> {
-    head.list("identifier", vec![provider_identifier(provider)])
+    // A clinic has no Practitioner to carry its NPI and name: its NPI is
+    // the organization's (an NPI of type 2), and its name, when the
+    // practice's differs, is the name it is known by here.
+    let clinic = !has_practitioner(provider);
+    let identifiers = provider
+        .npi
+        .as_deref()
+        .filter(|_| clinic)
+        .map(npi_identifier)
+        .into_iter()
+        .chain([provider_identifier(provider)])
+        .collect();
+    let alias = (clinic && organization_name(provider) != provider.name)
+        .then(|| Node::from(&provider.name));
+    head.list("identifier", identifiers)
         .with("active", true)
         .list(
             "type",
@@ -362,6 +406,7 @@ fn organization<'a>(head: Object<'a>, provider: &'a Provider) -> Object<'a> {
             )],
         )
         .with("name", organization_name(provider))
+        .list("alias", alias.into_iter().collect())
         .list("telecom", telecom(provider))
         .list("address", vec![address(provider, true)])
 }
@@ -411,14 +456,36 @@ fn specialties(provider: &Provider) -> Vec<Node<'_>> {
         .collect()
 }
 
+/// The provider types as role codes: a coding of Plan-Net's provider
+/// roles where one fits, and the directory's label as the text (a clinic,
+/// which no provider role names, is text only).
+fn role_codes(provider: &Provider) -> Vec<Node<'_>> {
+    provider
+        .provider_type
+        .iter()
+        .map(|kind| {
+            let codings = provider_role(*kind)
+                .map(|(code, display)| coding(PROVIDER_ROLE_SYSTEM, code, display))
+                .into_iter()
+                .collect();
+            Object::new()
+                .list("coding", codings)
+                .with("text", kind.label())
+                .into()
+        })
+        .collect()
+}
+
 fn practitioner_role<'a>(head: Object<'a>, provider: &'a Provider) -> Object<'a> {
+    // A clinic's role is the Organization's own: Plan-Net allows a role
+    // without a practitioner when it names an organization, location or
+    // service, and this one names all three.
+    let practitioner = has_practitioner(provider)
+        .then(|| reference(ResourceType::Practitioner, provider, &provider.name));
     head.list("extension", vec![new_patients(provider)])
         .list("identifier", vec![provider_identifier(provider)])
         .with("active", true)
-        .with(
-            "practitioner",
-            reference(ResourceType::Practitioner, provider, &provider.name),
-        )
+        .maybe("practitioner", practitioner)
         .with(
             "organization",
             reference(
@@ -427,6 +494,7 @@ fn practitioner_role<'a>(head: Object<'a>, provider: &'a Provider) -> Object<'a>
                 organization_name(provider),
             ),
         )
+        .list("code", role_codes(provider))
         .list("specialty", specialties(provider))
         .list(
             "location",
