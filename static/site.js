@@ -38,7 +38,8 @@
   if (!button || !navigator.geolocation) return;
   button.hidden = false;
   button.addEventListener("click", function () {
-    status.textContent = "Finding your location…";
+    // The words come from the page (its language), with English as a fallback.
+    status.textContent = button.getAttribute("data-finding") || "Finding your location…";
     navigator.geolocation.getCurrentPosition(
       function (position) {
         near.value = position.coords.latitude.toFixed(4) + "," + position.coords.longitude.toFixed(4);
@@ -46,7 +47,8 @@
         form.submit();
       },
       function () {
-        status.textContent = "Your location is not available; type a ZIP code or a city instead.";
+        status.textContent = button.getAttribute("data-unavailable") ||
+          "Your location is not available; type a ZIP code or a city instead.";
       },
       { timeout: 10000, maximumAge: 600000 }
     );

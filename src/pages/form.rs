@@ -1,7 +1,9 @@
 //! The search form's state, filled from the query string as the visitor
 //! sent it: after a bad value the form still shows what they typed, so
-//! they can correct it rather than start again.
+//! they can correct it rather than start again. Its labels are in the
+//! language the query string asks for (`lang`, see [`Lang::from_pairs`]).
 
+use super::i18n::LANG_PARAM;
 use crate::index::Generation;
 use crate::provider::{Condition, Treatment};
 use crate::search::params::Kind;
@@ -9,6 +11,7 @@ use crate::search::params::{FormControl, PARAMS};
 use crate::search::{DEFAULT_RADIUS_MILES, SortOrder, printable};
 use crate::values;
 
+use super::i18n::Lang;
 use super::view::{RADIUS_STEPS, sort_label};
 
 /// An `<option>` of a `<select>`.
@@ -48,6 +51,8 @@ pub struct SearchForm {
     /// Insurers to suggest in the insurance box (a `<datalist>`, so it
     /// works without JavaScript), alphabetical.
     pub insurers: Vec<String>,
+    /// The language of the labels (the page's).
+    pub lang: Lang,
 }
 
 /// True when `value` is within the bounds the parameter table gives `name`.
@@ -86,8 +91,15 @@ fn options(
 }
 
 impl SearchForm {
-    /// The form for decoded query-string pairs (blank values count as absent).
+    /// An empty form in `lang` (on a page that is not a search).
+    pub fn empty(lang: Lang) -> SearchForm {
+        SearchForm::from_pairs(&[(LANG_PARAM.to_string(), lang.code().to_string())])
+    }
+
+    /// The form for decoded query-string pairs (blank values count as
+    /// absent), labelled in the language they ask for.
     pub fn from_pairs(pairs: &[(String, String)]) -> SearchForm {
+        let lang = Lang::from_pairs(pairs);
         // Control characters read as spaces, as in the search, so the form
         // never echoes them into the page.
         let values = |name: &'static str| {
@@ -127,7 +139,7 @@ impl SearchForm {
             .map(|t| CheckOption {
                 id: format!("treatment-{}", t.slug()),
                 value: t.slug(),
-                label: t.label(),
+                label: lang.label("treatment", t.slug()),
                 checked: chosen_treatments.contains(t),
             })
             .collect();
@@ -136,7 +148,7 @@ impl SearchForm {
             .map(|c| CheckOption {
                 id: format!("condition-{}", c.slug()),
                 value: c.slug(),
-                label: c.label(),
+                label: lang.label("condition", c.slug()),
                 checked: chosen_conditions.contains(c),
             })
             .collect();
@@ -161,9 +173,11 @@ impl SearchForm {
             q: first("q"),
             near,
             radius: options(
-                RADIUS_STEPS
-                    .iter()
-                    .map(|step| (step.to_string(), format!("{step} miles"))),
+                RADIUS_STEPS.iter().map(|step| {
+                    let step = step.to_string();
+                    let label = lang.f("form.radius_miles", &[("miles", &step)]);
+                    (step, label)
+                }),
                 &radius,
                 |r| bounded("radius", r),
             ),
@@ -173,24 +187,29 @@ impl SearchForm {
             telehealth,
             accepting,
             min_rating: options(
-                [
-                    ("", "Any rating"),
-                    ("3", "3 ★ and up"),
-                    ("4", "4 ★ and up"),
-                    ("4.5", "4.5 ★ and up"),
-                ]
-                .map(|(v, l)| (v.to_string(), l.to_string())),
+                std::iter::once((String::new(), lang.t("form.any_rating").to_string())).chain(
+                    ["3", "4", "4.5"].map(|v| {
+                        (
+                            v.to_string(),
+                            lang.f("form.rating_and_up", &[("rating", v)]),
+                        )
+                    }),
+                ),
                 &min_rating,
                 |r| bounded("min_rating", r),
             ),
             sort: options(
                 SortOrder::ALL.iter().map(|s| {
-                    let needs = match s {
-                        SortOrder::Distance => " (needs a place)",
-                        SortOrder::Relevance => " (needs search words)",
-                        _ => "",
+                    let label = match s {
+                        SortOrder::Distance => {
+                            lang.f("form.sort_needs_place", &[("sort", sort_label(*s, lang))])
+                        }
+                        SortOrder::Relevance => {
+                            lang.f("form.sort_needs_words", &[("sort", sort_label(*s, lang))])
+                        }
+                        _ => sort_label(*s, lang).to_string(),
                     };
-                    (s.as_str().to_string(), format!("{}{needs}", sort_label(*s)))
+                    (s.as_str().to_string(), label)
                 }),
                 if sort.is_empty() { "rating" } else { &sort },
                 |_| false,
@@ -198,6 +217,7 @@ impl SearchForm {
             hidden,
             filters_open,
             insurers: Vec::new(),
+            lang,
         }
     }
 
@@ -254,7 +274,11 @@ mod tests {
     /// every parameter it marks hidden rides along when given.
     #[test]
     fn the_form_carries_every_parameter_the_table_says_it_does() {
-        let html = crate::pages::render_home(&SearchForm::from_pairs(&[])).expect("renders");
+        let html = crate::pages::render_home(
+            &crate::pages::PageContext::default(),
+            &SearchForm::from_pairs(&[]),
+        )
+        .expect("renders");
         for param in PARAMS {
             let named = html.contains(&format!("name=\"{}\"", param.name));
             match param.form {

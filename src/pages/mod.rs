@@ -5,9 +5,16 @@
 //! `routes::pages` calls it. Every provider string reaches the HTML through
 //! askama's escaping; the one exception, the JSON-LD block, is escaped here
 //! for a `<script>` element (see [`json_ld`]).
+//!
+//! Every render function takes the request's [`PageContext`] — the page's
+//! language and whether the directory is the bundled sample — and builds
+//! the one [`Layout`] every template prints its frame from, so no page can
+//! leave out the language switch or the sample-data banner. The words come
+//! from the message catalogues ([`i18n`]).
 
 pub mod admin;
 pub mod form;
+pub mod i18n;
 pub mod reports;
 pub mod view;
 
@@ -22,9 +29,11 @@ pub use view::{Alternative, Change, Link, ResultsView, empty_state_candidates};
 use crate::provider::Provider;
 use std::sync::Arc;
 
-use crate::index::Generation;
+pub use i18n::{Lang, Text};
+
+use crate::index::{Generation, GenerationMeta};
 use crate::search::{Hit, SearchError, SearchRequest, SearchResponse};
-use view::{RatingView, price_range, tel_href, web_href};
+use view::{RatingView, care_labels, price_range, tel_href, web_href};
 
 #[derive(Debug, thiserror::Error)]
 #[error("cannot render the page: {0}")]
@@ -48,20 +57,94 @@ pub static CSS_HREF: LazyLock<String> =
 pub static JS_HREF: LazyLock<String> =
     LazyLock::new(|| format!("/static/site.js?v={}", content_hash(JS)));
 
-/// Shared by every page: asset URLs and the page title.
+/// SHA-256 (hex) of the bundled sample file as this binary was built with
+/// it: `include_bytes!` makes Cargo rebuild whenever `data/providers.csv`
+/// changes, so the comparison follows the file. Hashed once (~1 MB, a few
+/// milliseconds), on the first page after start-up.
+static SAMPLE_SHA256: LazyLock<String> = LazyLock::new(|| {
+    let digest = Sha256::digest(include_bytes!("../../data/providers.csv"));
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+});
+
+/// True when a generation was built from the bundled sample file: its
+/// providers are fictional, and every patient page says so.
+pub fn built_from_sample(meta: &GenerationMeta) -> bool {
+    meta.source_sha256.as_deref() == Some(SAMPLE_SHA256.as_str())
+}
+
+/// What every page takes from the request: its language, whether the
+/// served directory is the bundled sample, and its own address.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PageContext {
+    pub lang: Lang,
+    /// The served generation was built from the bundled sample file.
+    pub sample: bool,
+    /// This page's same-site address without `lang` (path and query),
+    /// which the language switch leads to; pages that know their address
+    /// better (a search, a profile) build it themselves. Empty means `/`.
+    pub here: String,
+}
+
+/// Shared by every page: asset URLs, the page title, the language (and the
+/// switch to the other one), the sample-data banner.
 pub struct Layout {
     pub title: String,
     pub css: &'static str,
     pub js: &'static str,
+    pub lang: Lang,
+    /// Show the "Sample data: these providers are fictional" banner.
+    pub sample: bool,
+    /// The same page in the other language.
+    pub switch_href: String,
 }
 
 impl Layout {
-    fn new(title: impl Into<String>) -> Layout {
+    fn new(title: impl Into<String>, context: &PageContext) -> Layout {
+        Layout::at(title, context, &context.here)
+    }
+
+    /// A page whose address without `lang` is `here`.
+    fn at(title: impl Into<String>, context: &PageContext, here: &str) -> Layout {
+        let here = if here.is_empty() { "/" } else { here };
         Layout {
             title: title.into(),
             css: CSS_HREF.as_str(),
             js: JS_HREF.as_str(),
+            lang: context.lang,
+            sample: context.sample,
+            switch_href: context.lang.other().href(here),
         }
+    }
+
+    /// A message of the page's language (templates call this).
+    pub fn t(&self, key: &str) -> &'static str {
+        self.lang.t(key)
+    }
+
+    /// A message split at its slots, for markup inside a sentence.
+    pub fn pieces(&self, key: &str) -> Vec<i18n::Piece> {
+        self.lang.pieces(key)
+    }
+
+    /// A same-site address in the page's language.
+    pub fn link(&self, href: &str) -> String {
+        self.lang.href(href)
+    }
+
+    /// The value of a form's hidden `lang` field: none in English, so
+    /// English addresses stay as they were.
+    pub fn lang_field(&self) -> Option<&'static str> {
+        (self.lang != Lang::En).then(|| self.lang.code())
+    }
+
+    /// The language the switch offers.
+    pub fn other(&self) -> Lang {
+        self.lang.other()
+    }
+
+    /// A page title: "… — ketadir".
+    fn title(lang: Lang, key: &str, args: &[(&str, &str)]) -> String {
+        format!("{} — ketadir", lang.f(key, args))
     }
 }
 
@@ -74,9 +157,9 @@ struct SearchPage<'a> {
 }
 
 /// `/` without a search: the form and a few words on what the site is.
-pub fn render_home(form: &SearchForm) -> Result<String, RenderError> {
+pub fn render_home(context: &PageContext, form: &SearchForm) -> Result<String, RenderError> {
     let page = SearchPage {
-        layout: Layout::new("Find a ketamine therapy provider — ketadir"),
+        layout: Layout::new(Layout::title(context.lang, "home.title", &[]), context),
         form,
         results: None,
     };
@@ -84,27 +167,52 @@ pub fn render_home(form: &SearchForm) -> Result<String, RenderError> {
 }
 
 /// `/` with a search: the form, the results, facets and pagination.
-pub fn render_results(
+pub fn render_results_page(
+    context: &PageContext,
     mut form: SearchForm,
     request: &SearchRequest,
     response: &SearchResponse,
     alternatives: &[(Alternative, u64)],
     towns: &[(String, u64)],
 ) -> Result<String, RenderError> {
-    let results = ResultsView::new(request, response, alternatives, towns);
+    let lang = context.lang;
+    let results = ResultsView::new(request, response, alternatives, towns, lang);
     // The active filters show as chips above the results; an open filter
     // panel would push the results below the fold on a phone.
     form.filters_open = false;
     let mut title = results.heading.clone();
     if request.page > 1 {
-        title.push_str(&format!(" (page {})", request.page));
+        title.push(' ');
+        title.push_str(&lang.f("results.title_page", &[("page", &request.page.to_string())]));
     }
     let page = SearchPage {
-        layout: Layout::new(format!("{title} — ketadir")),
+        // The switch leads to this search as the page's links write it.
+        layout: Layout::at(
+            format!("{title} — ketadir"),
+            context,
+            &view::search_href(request),
+        ),
         form: &form,
         results: Some(&results),
     };
     Ok(page.render()?)
+}
+
+/// [`render_results_page`] without a request's context — in the form's
+/// language, without the sample banner — for `benches/search.rs`, which
+/// measures rendering. The server always calls [`render_results_page`].
+pub fn render_results(
+    form: SearchForm,
+    request: &SearchRequest,
+    response: &SearchResponse,
+    alternatives: &[(Alternative, u64)],
+    towns: &[(String, u64)],
+) -> Result<String, RenderError> {
+    let context = PageContext {
+        lang: form.lang,
+        ..PageContext::default()
+    };
+    render_results_page(&context, form, request, response, alternatives, towns)
 }
 
 /// What an empty results page should offer: each candidate change
@@ -114,13 +222,14 @@ pub fn count_alternatives(
     generation: &Arc<Generation>,
     request: &SearchRequest,
     response: &SearchResponse,
+    lang: Lang,
 ) -> Result<Vec<(Alternative, u64)>, SearchError> {
     if response.total > 0 {
         return Ok(Vec::new());
     }
     let mut counted = Vec::new();
     let mut radius_found = false;
-    for alternative in empty_state_candidates(request, response) {
+    for alternative in empty_state_candidates(request, response, lang) {
         let is_radius = alternative.change == Change::WiderRadius;
         // Past the first wider radius that finds someone, the rest can wait.
         if is_radius && radius_found {
@@ -159,6 +268,12 @@ pub struct Fact {
     pub value: String,
 }
 
+/// Pieces of the "last verified" line around the date (a `<time>`).
+pub struct VerifiedLine {
+    pub before: String,
+    pub after: String,
+}
+
 #[derive(Template)]
 #[template(path = "profile.html")]
 struct ProfilePage<'a> {
@@ -185,6 +300,8 @@ struct ProfilePage<'a> {
     status: String,
     /// The results this profile was opened from, to go back to.
     back_href: Option<String>,
+    /// "Details last verified on {date}." around the date.
+    verified: VerifiedLine,
 }
 
 /// True when `date` (`YYYY-MM-DD`) is more than 12 months before `today`.
@@ -251,8 +368,9 @@ pub fn json_ld(provider: &Provider, url: &str) -> String {
         .replace('&', "\\u0026")
 }
 
-fn yes_no(value: bool) -> String {
-    if value { "Yes" } else { "No" }.to_string()
+fn yes_no(value: bool, lang: Lang) -> String {
+    lang.t(if value { "profile.yes" } else { "profile.no" })
+        .to_string()
 }
 
 /// `/providers/{id}`: every field, the map link, JSON-LD and the safety box.
@@ -260,28 +378,36 @@ fn yes_no(value: bool) -> String {
 /// A provider's profile; `back` is the search it was opened from (already
 /// a parsed request, so the link can only be a same-site `/?…` search).
 pub fn render_profile(
+    context: &PageContext,
     hit: &Hit,
     today: &str,
     back: Option<&SearchRequest>,
 ) -> Result<String, RenderError> {
+    let lang = context.lang;
     let provider = &hit.provider;
     let mut facts = Vec::new();
-    let mut fact = |label: &'static str, value: Option<String>| {
+    let mut fact = |key: &str, value: Option<String>| {
         if let Some(value) = value.filter(|v| !v.is_empty()) {
-            facts.push(Fact { label, value });
+            facts.push(Fact {
+                label: lang.t(key),
+                value,
+            });
         }
     };
-    fact("Organization", provider.organization.clone());
-    fact("Credentials", Some(provider.credentials.join(", ")));
-    fact("Price", price_range(provider));
-    fact("Telehealth", Some(yes_no(provider.telehealth)));
+    fact("profile.organization", provider.organization.clone());
+    fact("profile.credentials", Some(provider.credentials.join(", ")));
+    fact("profile.price", price_range(provider, lang));
     fact(
-        "Accepting new patients",
-        Some(yes_no(provider.accepting_new_patients)),
+        "profile.telehealth",
+        Some(yes_no(provider.telehealth, lang)),
     );
-    fact("Insurance", Some(provider.insurance.join(", ")));
-    fact("Languages", Some(provider.languages.join(", ")));
-    fact("NPI number", provider.npi.clone());
+    fact(
+        "profile.accepting",
+        Some(yes_no(provider.accepting_new_patients, lang)),
+    );
+    fact("profile.insurance", Some(provider.insurance.join(", ")));
+    fact("profile.languages", Some(provider.languages.join(", ")));
+    fact("profile.npi", provider.npi.clone());
 
     let mut address: Vec<String> = provider.address.iter().cloned().collect();
     address.push(format!(
@@ -296,13 +422,31 @@ pub fn render_profile(
     ));
     let (lat, lon) = (provider.latitude, provider.longitude);
     let last_verified = provider.last_verified.as_deref();
+    let (treatments, conditions) = care_labels(provider, lang);
+    let back_query = back.map(|request| {
+        let query: String =
+            form_urlencoded::byte_serialize(request.to_query_string().as_bytes()).collect();
+        format!("?back={query}")
+    });
+    let verified = {
+        let mut pieces = lang.t("profile.verified_on").splitn(2, "{date}");
+        VerifiedLine {
+            before: pieces.next().unwrap_or_default().to_string(),
+            after: pieces.next().unwrap_or_default().to_string(),
+        }
+    };
     let page = ProfilePage {
-        layout: Layout::new(format!("{} — ketadir", provider.name)),
+        // The switch keeps the way back, as parsed (never the raw `back`).
+        layout: Layout::at(
+            format!("{} — ketadir", provider.name),
+            context,
+            &format!("{}{}", hit.url, back_query.unwrap_or_default()),
+        ),
         provider,
-        rating: RatingView::new(provider, hit.adjusted_rating),
+        rating: RatingView::new(provider, hit.adjusted_rating, lang),
         facts,
-        treatments: provider.treatments.iter().map(|t| t.label()).collect(),
-        conditions: provider.conditions.iter().map(|c| c.label()).collect(),
+        treatments,
+        conditions,
         paragraphs: provider
             .description
             .as_deref()
@@ -318,53 +462,72 @@ pub fn render_profile(
         last_verified,
         verified_long_ago: last_verified.is_some_and(|d| more_than_a_year_before(d, today)),
         json_ld: json_ld(provider, &hit.url),
-        report: reports::ReportFormView::empty(&provider.id),
+        report: reports::ReportFormView::empty(&provider.id, lang),
         directions_href: format!(
             "https://www.openstreetmap.org/directions?route=%3B{lat:.5}%2C{lon:.5}"
         ),
-        status: profile_status(provider),
-        back_href: back.map(view::search_href),
+        status: profile_status(provider, lang),
+        back_href: back.map(|request| lang.href(&view::search_href(request))),
+        verified,
     };
     Ok(page.render()?)
 }
 
 /// Whether the provider takes new patients, and which insurance: the line
 /// under the Call button.
-fn profile_status(provider: &Provider) -> String {
-    let accepting = if provider.accepting_new_patients {
-        "Accepting new patients"
+fn profile_status(provider: &Provider, lang: Lang) -> String {
+    let accepting = lang.t(if provider.accepting_new_patients {
+        "filter.accepting"
     } else {
-        "Not accepting new patients"
+        "card.not_accepting"
+    });
+    let insurance = if provider.insurance.is_empty() {
+        lang.t("profile.no_insurance").to_string()
+    } else {
+        lang.f(
+            "profile.takes",
+            &[("insurance", &provider.insurance.join(", "))],
+        )
     };
-    if provider.insurance.is_empty() {
-        format!("{accepting} · No insurance listed")
-    } else {
-        format!("{accepting} · Takes {}", provider.insurance.join(", "))
-    }
+    format!("{accepting} · {insurance}")
 }
 
 #[derive(Template)]
 #[template(path = "how_we_rank.html")]
 struct HowWeRankPage {
     layout: Layout,
-    mean_rating: String,
-    rated_providers: String,
-    weight: String,
-    /// The adjusted rating of one 5-star review, for the worked example.
-    one_five_star_review: String,
+    /// The paragraphs that carry the directory's figures, filled in.
+    start: String,
+    formula: String,
+    one_review: String,
 }
 
 /// `/how-we-rank`, with the current directory-wide mean.
-pub fn render_how_we_rank(mean_rating: f64, rated_providers: u64) -> Result<String, RenderError> {
+pub fn render_how_we_rank(
+    context: &PageContext,
+    mean_rating: f64,
+    rated_providers: u64,
+) -> Result<String, RenderError> {
+    let lang = context.lang;
+    let mean = format!("{mean_rating:.2}");
+    let weight = format!("{:.0}", crate::provider::RATING_PRIOR_WEIGHT);
+    let rated = view::thousands(rated_providers);
+    // The adjusted rating of one 5-star review, for the worked example.
+    let one = format!(
+        "{:.2}",
+        crate::provider::adjusted_rating(Some(5.0), 1, mean_rating)
+    );
+    let figures = [
+        ("mean", mean.as_str()),
+        ("weight", weight.as_str()),
+        ("rated", rated.as_str()),
+        ("one", one.as_str()),
+    ];
     let page = HowWeRankPage {
-        layout: Layout::new("How we rank providers — ketadir"),
-        mean_rating: format!("{mean_rating:.2}"),
-        rated_providers: view::thousands(rated_providers),
-        weight: format!("{:.0}", crate::provider::RATING_PRIOR_WEIGHT),
-        one_five_star_review: format!(
-            "{:.2}",
-            crate::provider::adjusted_rating(Some(5.0), 1, mean_rating)
-        ),
+        layout: Layout::new(Layout::title(lang, "rank.title", &[]), context),
+        start: lang.f("rank.start", &figures),
+        formula: lang.f("rank.formula", &figures),
+        one_review: lang.f("rank.one_review", &figures),
     };
     Ok(page.render()?)
 }
@@ -387,9 +550,11 @@ struct ErrorPage<'a> {
     error: &'a ErrorView,
 }
 
-pub fn render_error(error: &ErrorView) -> Result<String, RenderError> {
+/// An error page; `context` is the request's (the front door, which
+/// answers requests it could not read, passes the default: English).
+pub fn render_error(error: &ErrorView, context: &PageContext) -> Result<String, RenderError> {
     let page = ErrorPage {
-        layout: Layout::new(format!("{} — ketadir", error.title)),
+        layout: Layout::new(format!("{} — ketadir", error.title), context),
         error,
     };
     Ok(page.render()?)

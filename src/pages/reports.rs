@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 
-use super::{Layout, RenderError};
+use super::{Lang, Layout, PageContext, RenderError};
 use crate::reports::{MAX_DETAILS_CHARS, MAX_NOTE_CHARS, Reason, Report, age_text};
 use crate::search::InvalidParam;
 
@@ -26,6 +26,8 @@ pub struct ReportFormView {
     pub reasons: Vec<ReasonChoice>,
     pub details: String,
     pub max_details: usize,
+    /// "(needed for “something else”; at most 1,000 characters)".
+    pub details_hint: String,
     pub errors: Vec<String>,
 }
 
@@ -37,51 +39,59 @@ pub fn report_action(provider_id: &str) -> String {
 
 impl ReportFormView {
     /// The empty form of a profile.
-    pub fn empty(provider_id: &str) -> ReportFormView {
-        ReportFormView::refilled(provider_id, &[], "", &[])
+    pub fn empty(provider_id: &str, lang: Lang) -> ReportFormView {
+        ReportFormView::refilled(provider_id, &[], "", &[], lang)
     }
 
-    /// The form as it was sent, with what was wrong in plain words.
+    /// The form as it was sent, with what was wrong in plain words. The
+    /// form is sent to an address in the page's language, so the pages
+    /// after it (thank-you, corrections) stay in it.
     pub fn refilled(
         provider_id: &str,
         sent_reasons: &[String],
         details: &str,
         problems: &[InvalidParam],
+        lang: Lang,
     ) -> ReportFormView {
         ReportFormView {
-            action: report_action(provider_id),
+            action: lang.href(&report_action(provider_id)),
             reasons: Reason::ALL
                 .iter()
                 .map(|reason| ReasonChoice {
                     slug: reason.slug(),
-                    label: reason.label(),
+                    label: lang.label("report_reason", reason.slug()),
                     checked: sent_reasons.iter().any(|sent| sent == reason.slug()),
                 })
                 .collect(),
             details: details.chars().take(MAX_DETAILS_CHARS * 2).collect(),
             max_details: MAX_DETAILS_CHARS,
-            errors: problems.iter().map(plain_words).collect(),
+            details_hint: lang.f(
+                "report.details_hint",
+                &[("max", &MAX_DETAILS_CHARS.to_string())],
+            ),
+            errors: problems
+                .iter()
+                .map(|problem| plain_words(problem, lang))
+                .collect(),
         }
     }
 }
 
 /// A problem of a sent form as the form's own words say it.
-fn plain_words(problem: &InvalidParam) -> String {
+fn plain_words(problem: &InvalidParam, lang: Lang) -> String {
     match (problem.name.as_str(), problem.reason.as_str()) {
         ("details", reason) if reason.starts_with("required") => {
-            "Please describe the problem under “Details” when you choose “Something else”.".into()
+            lang.t("report.error.details_required").into()
         }
-        ("details", reason) if reason.starts_with("at most") => format!(
-            "“Details” can be at most {} characters long; please shorten it.",
-            thousands(MAX_DETAILS_CHARS)
+        ("details", reason) if reason.starts_with("at most") => lang.f(
+            "report.error.details_too_long",
+            &[("max", &thousands(MAX_DETAILS_CHARS))],
         ),
-        ("details", _) => "“Details” contains invisible control characters we cannot accept; \
-                           please retype it."
-            .into(),
+        ("details", _) => lang.t("report.error.details_control").into(),
         ("reason", reason) if reason.starts_with("unknown") => {
-            "Please choose from the list what is wrong with the listing.".into()
+            lang.t("report.error.reason_unknown").into()
         }
-        _ => "Please choose at least one thing that is wrong with the listing.".into(),
+        _ => lang.t("report.error.reason_missing").into(),
     }
 }
 
@@ -109,30 +119,35 @@ struct ThanksPage<'a> {
 /// The form on a page of its own (`/providers/{id}/report`), refilled
 /// after a refused submission.
 pub fn render_report_form(
+    context: &PageContext,
     name: &str,
     provider_id: &str,
     report: &ReportFormView,
 ) -> Result<String, RenderError> {
-    let title = if report.errors.is_empty() {
-        format!("Report a problem with {name} — ketadir")
+    let key = if report.errors.is_empty() {
+        "report.title"
     } else {
-        format!("Please check your report about {name} — ketadir")
+        "report.title_check"
     };
     Ok(ReportFormPage {
-        layout: Layout::new(title),
+        layout: Layout::new(Layout::title(context.lang, key, &[("name", name)]), context),
         name,
-        profile_href: format!("/providers/{provider_id}"),
+        profile_href: context.lang.href(&format!("/providers/{provider_id}")),
         report,
     }
     .render()?)
 }
 
 /// The page after a report was sent: what happens next.
-pub fn render_report_thanks(name: &str, provider_id: &str) -> Result<String, RenderError> {
+pub fn render_report_thanks(
+    context: &PageContext,
+    name: &str,
+    provider_id: &str,
+) -> Result<String, RenderError> {
     Ok(ThanksPage {
-        layout: Layout::new("Thank you for your report — ketadir"),
+        layout: Layout::new(Layout::title(context.lang, "thanks.title", &[]), context),
         name,
-        profile_href: format!("/providers/{provider_id}"),
+        profile_href: context.lang.href(&format!("/providers/{provider_id}")),
     }
     .render()?)
 }
@@ -348,14 +363,16 @@ mod tests {
                 reason: "choose at least one reason".into(),
             },
         ];
-        let view = ReportFormView::refilled("p-1", &["other".into()], "<i>x</i>", &problems);
+        let view =
+            ReportFormView::refilled("p-1", &["other".into()], "<i>x</i>", &problems, Lang::En);
         assert!(view.reasons.iter().any(|c| c.slug == "other" && c.checked));
         assert!(
             view.errors[0].contains("Something else"),
             "{:?}",
             view.errors
         );
-        let html = render_report_form("Clinic", "p-1", &view).expect("renders");
+        let html =
+            render_report_form(&PageContext::default(), "Clinic", "p-1", &view).expect("renders");
         assert!(html.contains("&#60;i&#62;x&#60;/i&#62;"), "{html}");
         assert!(html.contains("name=\"website_url\""));
         assert!(html.contains("action=\"/providers/p-1/report\""));

@@ -1,7 +1,10 @@
 //! View models: search results and providers turned into the strings and
-//! links the templates print. Everything here is plain data; the templates
-//! escape it, so no function builds markup.
+//! links the templates print, in the page's language ([`Lang`]). Everything
+//! here is plain data; the templates escape it, so no function builds
+//! markup. Every link to a search is the request changed and written back
+//! ([`search_href`]), then put in the page's language ([`Lang::href`]).
 
+use super::i18n::Lang;
 use crate::provider::{Condition, Provider, Treatment, list_key};
 use crate::search::{Hit, LocationInput, SearchRequest, SearchResponse, SortOrder};
 
@@ -35,17 +38,8 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
-/// "1 provider", "2,000 providers".
-pub fn count_noun(n: u64, singular: &str, plural: &str) -> String {
-    format!(
-        "{} {}",
-        thousands(n),
-        if n == 1 { singular } else { plural }
-    )
-}
-
 /// 25.0 → "25", 12.5 → "12.5".
-fn miles(value: f64) -> String {
+pub fn miles(value: f64) -> String {
     if value.fract() == 0.0 {
         format!("{value:.0}")
     } else {
@@ -69,24 +63,27 @@ pub struct RatingView {
 }
 
 impl RatingView {
-    pub fn new(provider: &Provider, adjusted_rating: f64) -> RatingView {
-        let reviews = count_noun(u64::from(provider.review_count), "review", "reviews");
+    pub fn new(provider: &Provider, adjusted_rating: f64, lang: Lang) -> RatingView {
+        let reviews = lang.count("count.reviews", u64::from(provider.review_count));
+        let adjusted = format!("{adjusted_rating:.2}");
         match provider.rating {
             Some(rating) if provider.review_count > 0 => {
                 let filled = (rating.round() as usize).min(5);
+                let rating = format!("{rating:.1}");
+                let args = [("rating", rating.as_str()), ("reviews", reviews.as_str())];
                 RatingView {
                     stars: "★".repeat(filled) + &"☆".repeat(5 - filled),
-                    summary: format!("{rating:.1} · {reviews}"),
-                    spoken: format!("Rated {rating:.1} out of 5 from {reviews}"),
-                    ranking: format!("ranked as {adjusted_rating:.2}"),
+                    summary: format!("{rating} · {reviews}"),
+                    spoken: lang.f("rating.spoken", &args),
+                    ranking: lang.f("rating.ranked_as", &[("adjusted", &adjusted)]),
                     rated: true,
                 }
             }
             _ => RatingView {
                 stars: "☆☆☆☆☆".into(),
-                summary: "No reviews yet".into(),
-                spoken: "No reviews yet".into(),
-                ranking: format!("ranked at the directory average, {adjusted_rating:.2}"),
+                summary: lang.t("rating.none").into(),
+                spoken: lang.t("rating.none").into(),
+                ranking: lang.f("rating.ranked_at_average", &[("adjusted", &adjusted)]),
                 rated: false,
             },
         }
@@ -94,18 +91,18 @@ impl RatingView {
 }
 
 /// "$400–$650 per session", "from $400 per session", or `None`.
-pub fn price_range(provider: &Provider) -> Option<String> {
+pub fn price_range(provider: &Provider, lang: Lang) -> Option<String> {
+    let dollars = |value: u32| thousands(value.into());
     match (provider.price_min, provider.price_max) {
         (Some(min), Some(max)) if min == max => {
-            Some(format!("${} per session", thousands(min.into())))
+            Some(lang.f("price.exactly", &[("price", &dollars(min))]))
         }
-        (Some(min), Some(max)) => Some(format!(
-            "${}–${} per session",
-            thousands(min.into()),
-            thousands(max.into())
+        (Some(min), Some(max)) => Some(lang.f(
+            "price.range",
+            &[("min", &dollars(min)), ("max", &dollars(max))],
         )),
-        (Some(min), None) => Some(format!("from ${} per session", thousands(min.into()))),
-        (None, Some(max)) => Some(format!("up to ${} per session", thousands(max.into()))),
+        (Some(min), None) => Some(lang.f("price.from", &[("price", &dollars(min))])),
+        (None, Some(max)) => Some(lang.f("price.up_to", &[("price", &dollars(max))])),
         (None, None) => None,
     }
 }
@@ -141,6 +138,7 @@ pub struct Card {
     pub rating: RatingView,
     pub distance: Option<String>,
     pub place: String,
+    /// Vocabulary labels in the page's language.
     pub treatments: Vec<&'static str>,
     pub conditions: Vec<&'static str>,
     pub price: Option<String>,
@@ -164,24 +162,41 @@ fn excerpt(text: &str) -> String {
     format!("{}…", cut.trim_end_matches([',', '.', ';', ':']))
 }
 
+/// The labels of a provider's treatments and conditions, in `lang`.
+pub fn care_labels(provider: &Provider, lang: Lang) -> (Vec<&'static str>, Vec<&'static str>) {
+    (
+        provider
+            .treatments
+            .iter()
+            .map(|t| lang.label("treatment", t.slug()))
+            .collect(),
+        provider
+            .conditions
+            .iter()
+            .map(|c| lang.label("condition", c.slug()))
+            .collect(),
+    )
+}
+
 impl Card {
     /// The card of `hit` in the results of `request`: its link carries the
     /// search, so the profile can lead back to it.
-    pub fn new(hit: &Hit, request: &SearchRequest) -> Card {
+    pub fn new(hit: &Hit, request: &SearchRequest, lang: Lang) -> Card {
         let p = &hit.provider;
         let back: String =
             form_urlencoded::byte_serialize(request.to_query_string().as_bytes()).collect();
+        let (treatments, conditions) = care_labels(p, lang);
         Card {
             name: p.name.clone(),
-            href: format!("{}?back={back}", hit.url),
+            href: lang.href(&format!("{}?back={back}", hit.url)),
             organization: p.organization.clone(),
             credentials: p.credentials.join(", "),
-            rating: RatingView::new(p, hit.adjusted_rating),
+            rating: RatingView::new(p, hit.adjusted_rating, lang),
             distance: hit.distance_miles.map(|d| format!("{d:.1} mi")),
             place: format!("{}, {}", p.city, p.state),
-            treatments: p.treatments.iter().map(|t| t.label()).collect(),
-            conditions: p.conditions.iter().map(|c| c.label()).collect(),
-            price: price_range(p),
+            treatments,
+            conditions,
+            price: price_range(p, lang),
             telehealth: p.telehealth,
             accepting: p.accepting_new_patients,
             phone: p.phone.clone(),
@@ -209,7 +224,7 @@ impl FacetLink {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct FacetGroup {
-    pub title: &'static str,
+    pub title: String,
     pub links: Vec<FacetLink>,
 }
 
@@ -228,7 +243,7 @@ pub struct PageLink {
 pub struct ResultsView {
     pub heading: String,
     /// The order of the results, in words.
-    pub subheading: &'static str,
+    pub subheading: String,
     pub cards: Vec<Card>,
     pub facets: Vec<FacetGroup>,
     /// The orders this search can be sorted by, the current one active.
@@ -285,7 +300,11 @@ fn about_crisis(request: &SearchRequest, response: &SearchResponse) -> bool {
 
 /// The towns of an ambiguous name as links to the same search near each,
 /// with how many providers each finds ("Springfield, MA — 3 providers").
-fn which_town(request: &SearchRequest, towns: &[(String, u64)]) -> Option<(String, Vec<Link>)> {
+fn which_town(
+    request: &SearchRequest,
+    towns: &[(String, u64)],
+    lang: Lang,
+) -> Option<(String, Vec<Link>)> {
     let Some(LocationInput::Near(typed)) = &request.location else {
         return None;
     };
@@ -295,27 +314,48 @@ fn which_town(request: &SearchRequest, towns: &[(String, u64)]) -> Option<(Strin
     let links = towns
         .iter()
         .map(|(label, total)| Link {
-            label: format!("{label} — {}", count_noun(*total, "provider", "providers")),
-            href: changed(request, |r| {
+            label: format!("{label} — {}", lang.count("count.providers", *total)),
+            href: changed(request, lang, |r| {
                 r.location = Some(LocationInput::Near(label.clone()))
             }),
         })
         .collect();
-    Some((format!("Which {}?", typed.trim()), links))
+    Some((
+        lang.f("results.which_town", &[("place", typed.trim())]),
+        links,
+    ))
+}
+
+/// What the geography calls a whole state ("Colorado (whole state)"), in
+/// the page's language.
+const WHOLE_STATE_SUFFIX: &str = " (whole state)";
+
+/// A place's label in `lang`: only the "(whole state)" the geography adds
+/// is English; town names and state codes are the same in both.
+fn place_label(label: &str, lang: Lang) -> String {
+    match label.strip_suffix(WHOLE_STATE_SUFFIX) {
+        Some(state) => lang.f("place.whole_state", &[("state", state)]),
+        None => label.to_string(),
+    }
 }
 
 /// "“knee pain” near Denver, CO" — the search in one line, for the folded
 /// form on results pages.
-fn fold_summary(request: &SearchRequest, response: &SearchResponse) -> String {
-    let what = request
-        .text
-        .as_ref()
-        .map_or_else(|| "All providers".to_string(), |text| format!("“{text}”"));
+fn fold_summary(request: &SearchRequest, response: &SearchResponse, lang: Lang) -> String {
+    let what = request.text.as_ref().map_or_else(
+        || lang.t("fold.all_providers").to_string(),
+        |text| format!("“{text}”"),
+    );
     match &response.location {
-        Some(location) if location.radius_miles.is_some() => {
-            format!("{what} near {}", location.label)
+        Some(location) => {
+            let key = if location.radius_miles.is_some() {
+                "fold.near"
+            } else {
+                "fold.in"
+            };
+            let place = place_label(&location.label, lang);
+            lang.f(key, &[("what", &what), ("place", &place)])
         }
-        Some(location) => format!("{what} in {}", location.label),
         None => what,
     }
 }
@@ -334,6 +374,7 @@ pub struct RelaxedNotice {
 fn words_notices(
     request: &SearchRequest,
     response: &SearchResponse,
+    lang: Lang,
 ) -> (Option<String>, bool, Option<RelaxedNotice>) {
     let (Some(typed), Some(query)) = (&request.text, &response.query) else {
         return (None, false, None);
@@ -341,21 +382,27 @@ fn words_notices(
     let typed_words = crate::search::text::words(typed);
     let searching_for = (typed_words != query.words).then(|| {
         if query.words.is_empty() {
-            "Searching for: every provider (your words did not narrow the search)".to_string()
+            lang.t("results.searching_for_everyone").to_string()
         } else {
-            format!("Searching for: {}", query.words.join(" "))
+            lang.f(
+                "results.searching_for",
+                &[("words", &query.words.join(" "))],
+            )
         }
     });
     let near_me = crate::search::words::asks_near_me(typed) && response.location.is_none();
     let relaxed = response.relaxed.map(|matched| RelaxedNotice {
-        message: format!(
-            "No provider matches every word; these match {matched} of your {} words ({}).",
-            query.words.len(),
-            query.words.join(", ")
+        message: lang.f(
+            "results.relaxed",
+            &[
+                ("matched", &matched.to_string()),
+                ("total", &query.words.len().to_string()),
+                ("words", &query.words.join(", ")),
+            ],
         ),
         strict: Link {
-            label: "Show only providers that match every word".into(),
-            href: changed(request, |r| r.all_words = true),
+            label: lang.t("results.relaxed_strict").into(),
+            href: changed(request, lang, |r| r.all_words = true),
         },
     });
     (searching_for, near_me, relaxed)
@@ -365,11 +412,11 @@ fn words_notices(
 pub const RADIUS_STEPS: [u32; 7] = [5, 10, 25, 50, 100, 250, 500];
 
 /// The same search on another page.
-fn page_href(request: &SearchRequest, page: u32) -> String {
-    search_href(&SearchRequest {
+fn page_href(request: &SearchRequest, lang: Lang, page: u32) -> String {
+    lang.href(&search_href(&SearchRequest {
         page,
         ..request.clone()
-    })
+    }))
 }
 
 fn first_page(request: &SearchRequest) -> SearchRequest {
@@ -380,7 +427,7 @@ fn first_page(request: &SearchRequest) -> SearchRequest {
 }
 
 /// The same search with one change, on its first page.
-fn changed(request: &SearchRequest, change: impl FnOnce(&mut SearchRequest)) -> String {
+fn changed(request: &SearchRequest, lang: Lang, change: impl FnOnce(&mut SearchRequest)) -> String {
     let mut next = first_page(request);
     change(&mut next);
     // A sort that needs what the change removed falls back to the default.
@@ -389,7 +436,7 @@ fn changed(request: &SearchRequest, change: impl FnOnce(&mut SearchRequest)) -> 
     {
         next.sort = SortOrder::Rating;
     }
-    search_href(&next)
+    lang.href(&search_href(&next))
 }
 
 fn toggle<T: PartialEq + Copy>(values: &mut Vec<T>, value: T) {
@@ -419,98 +466,114 @@ impl ResultsView {
         response: &SearchResponse,
         alternatives: &[(Alternative, u64)],
         towns: &[(String, u64)],
+        lang: Lang,
     ) -> ResultsView {
-        let mut heading = count_noun(response.total, "provider", "providers");
-        if let Some(text) = &request.text {
-            heading.push_str(&format!(" matching “{text}”"));
-        }
-        if let Some(location) = &response.location {
-            // Coordinates come from "Use my location" (or a partner's
-            // link): the visitor's own position, not numbers to read.
-            let by_coordinates = match &request.location {
-                Some(LocationInput::Point(_)) => true,
-                Some(LocationInput::Near(text)) => crate::geo::parse_point(text).is_some(),
-                None => false,
-            };
-            let place = if by_coordinates {
-                "your location"
-            } else {
-                location.label.as_str()
-            };
-            match location.radius_miles {
-                Some(radius) => {
-                    heading.push_str(&format!(" within {} miles of {place}", miles(radius),))
-                }
-                None => heading.push_str(&format!(" in {place}")),
-            }
-        }
-        if request.location.is_none() && response.location.is_some() {
-            heading.push_str(" (from your search words)");
-        }
-        let subheading = match request.sort {
-            SortOrder::Rating => "Best rated first, by a rating that needs many reviews to count",
-            SortOrder::Distance => "Nearest first",
-            SortOrder::Relevance => "Best match first",
-            SortOrder::Reviews => "Most reviewed first",
-            SortOrder::Price => "Lowest price first",
-        };
+        let heading = heading(request, response, lang);
+        let subheading = lang
+            .t(match request.sort {
+                SortOrder::Rating => "results.order.rating",
+                SortOrder::Distance => "results.order.distance",
+                SortOrder::Relevance => "results.order.relevance",
+                SortOrder::Reviews => "results.order.reviews",
+                SortOrder::Price => "results.order.price",
+            })
+            .to_string();
 
-        let active_filters = active_filters(request, response);
-        let suggestions = empty_state_suggestions(alternatives);
-        let emptied_by = emptied_by(alternatives);
+        let active_filters = active_filters(request, response, lang);
+        let suggestions = empty_state_suggestions(alternatives, lang);
+        let emptied_by = emptied_by(alternatives, lang);
         let last_page = last_page(response);
         let back_to_last_page = (response.results.is_empty() && response.total > 0).then(|| Link {
-            label: format!("Go to the last page of results (page {last_page})"),
-            href: page_href(request, last_page.max(1)),
+            label: lang.f(
+                "results.last_page",
+                &[("page", &thousands(last_page.into()))],
+            ),
+            href: page_href(request, lang, last_page.max(1)),
         });
         let previous = (request.page > 1 && request.page <= last_page + 1)
-            .then(|| page_href(request, request.page - 1));
-        let next = (request.page < last_page).then(|| page_href(request, request.page + 1));
+            .then(|| page_href(request, lang, request.page - 1));
+        let next = (request.page < last_page).then(|| page_href(request, lang, request.page + 1));
         let first_shown = request.offset() as u64 + 1;
         let last_shown = request.offset() as u64 + response.results.len() as u64;
         let page_summary = if response.results.is_empty() {
             String::new()
         } else {
-            format!(
-                "Showing {}–{} of {}",
-                thousands(first_shown),
-                thousands(last_shown),
-                thousands(response.total)
+            lang.f(
+                "results.showing",
+                &[
+                    ("first", &thousands(first_shown)),
+                    ("last", &thousands(last_shown)),
+                    ("total", &thousands(response.total)),
+                ],
             )
         };
-        let (searching_for, near_me, relaxed) = words_notices(request, response);
-        let fold_summary = fold_summary(request, response);
+        let (searching_for, near_me, relaxed) = words_notices(request, response, lang);
+        let fold_summary = fold_summary(request, response, lang);
         ResultsView {
             heading,
             subheading,
             cards: response
                 .results
                 .iter()
-                .map(|hit| Card::new(hit, request))
+                .map(|hit| Card::new(hit, request, lang))
                 .collect(),
-            facets: facet_groups(request, response),
-            sorts: sort_links(request),
+            facets: facet_groups(request, response, lang),
+            sorts: sort_links(request, lang),
             active_filters,
             suggestions,
             emptied_by,
             back_to_last_page,
             previous,
             next,
-            pages: page_links(request, last_page),
+            pages: page_links(request, lang, last_page),
             page_summary,
             fold_summary,
             searching_for,
             near_me,
             relaxed,
             crisis: about_crisis(request, response),
-            which_town: which_town(request, towns),
+            which_town: which_town(request, towns, lang),
         }
     }
 }
 
+/// "64 providers matching “knee pain” within 25 miles of Chicago, IL": its
+/// parts, each a message of its own, joined by spaces.
+fn heading(request: &SearchRequest, response: &SearchResponse, lang: Lang) -> String {
+    let mut parts = vec![lang.count("count.providers", response.total)];
+    if let Some(text) = &request.text {
+        parts.push(lang.count_with("results.matching", response.total, &[("text", text)]));
+    }
+    if let Some(location) = &response.location {
+        // Coordinates come from "Use my location" (or a partner's
+        // link): the visitor's own position, not numbers to read.
+        let by_coordinates = match &request.location {
+            Some(LocationInput::Point(_)) => true,
+            Some(LocationInput::Near(text)) => crate::geo::parse_point(text).is_some(),
+            None => false,
+        };
+        let place = if by_coordinates {
+            lang.t("results.your_location").to_string()
+        } else {
+            place_label(&location.label, lang)
+        };
+        parts.push(match location.radius_miles {
+            Some(radius) => lang.f(
+                "results.within",
+                &[("miles", &miles(radius)), ("place", &place)],
+            ),
+            None => lang.f("results.in", &[("place", &place)]),
+        });
+    }
+    if request.location.is_none() && response.location.is_some() {
+        parts.push(lang.t("results.from_words").to_string());
+    }
+    parts.join(" ")
+}
+
 /// Links to the same search in each order it allows: distance needs a
 /// place, relevance needs words.
-fn sort_links(request: &SearchRequest) -> Vec<FacetLink> {
+fn sort_links(request: &SearchRequest, lang: Lang) -> Vec<FacetLink> {
     SortOrder::ALL
         .iter()
         .filter(|sort| match sort {
@@ -519,23 +582,23 @@ fn sort_links(request: &SearchRequest) -> Vec<FacetLink> {
             _ => true,
         })
         .map(|sort| FacetLink {
-            label: sort_label(*sort).to_string(),
+            label: sort_label(*sort, lang).to_string(),
             count: String::new(),
-            href: changed(request, |r| r.sort = *sort),
+            href: changed(request, lang, |r| r.sort = *sort),
             active: request.sort == *sort,
         })
         .collect()
 }
 
 /// How the pages name a sort order.
-pub fn sort_label(sort: SortOrder) -> &'static str {
-    match sort {
-        SortOrder::Rating => "Best rated",
-        SortOrder::Distance => "Nearest",
-        SortOrder::Relevance => "Best match",
-        SortOrder::Reviews => "Most reviewed",
-        SortOrder::Price => "Lowest price",
-    }
+pub fn sort_label(sort: SortOrder, lang: Lang) -> &'static str {
+    lang.t(match sort {
+        SortOrder::Rating => "sort.rating",
+        SortOrder::Distance => "sort.distance",
+        SortOrder::Relevance => "sort.relevance",
+        SortOrder::Reviews => "sort.reviews",
+        SortOrder::Price => "sort.price",
+    })
 }
 
 fn last_page(response: &SearchResponse) -> u32 {
@@ -544,7 +607,7 @@ fn last_page(response: &SearchResponse) -> u32 {
 }
 
 /// Page numbers around the current one, plus the first and the last.
-fn page_links(request: &SearchRequest, last_page: u32) -> Vec<PageLink> {
+fn page_links(request: &SearchRequest, lang: Lang, last_page: u32) -> Vec<PageLink> {
     if last_page <= 1 {
         return Vec::new();
     }
@@ -559,7 +622,7 @@ fn page_links(request: &SearchRequest, last_page: u32) -> Vec<PageLink> {
         .map(|number| {
             let link = PageLink {
                 number,
-                href: page_href(request, number),
+                href: page_href(request, lang, number),
                 current: number == request.page,
                 gap_before: number > previous + 1,
             };
@@ -569,7 +632,7 @@ fn page_links(request: &SearchRequest, last_page: u32) -> Vec<PageLink> {
         .collect()
 }
 
-fn facet_groups(request: &SearchRequest, response: &SearchResponse) -> Vec<FacetGroup> {
+fn facet_groups(request: &SearchRequest, response: &SearchResponse, lang: Lang) -> Vec<FacetGroup> {
     // Pages always ask for facets; an answer without them shows none.
     let Some(facets) = &response.facets else {
         return Vec::new();
@@ -577,18 +640,18 @@ fn facet_groups(request: &SearchRequest, response: &SearchResponse) -> Vec<Facet
     let treatments = Treatment::ALL
         .iter()
         .map(|t| FacetLink {
-            label: t.label().to_string(),
+            label: lang.label("treatment", t.slug()).to_string(),
             count: thousands(facets.treatments.get(t.slug()).copied().unwrap_or(0)),
-            href: changed(request, |r| toggle(&mut r.treatments, *t)),
+            href: changed(request, lang, |r| toggle(&mut r.treatments, *t)),
             active: request.treatments.contains(t),
         })
         .collect();
     let conditions = Condition::ALL
         .iter()
         .map(|c| FacetLink {
-            label: c.label().to_string(),
+            label: lang.label("condition", c.slug()).to_string(),
             count: thousands(facets.conditions.get(c.slug()).copied().unwrap_or(0)),
-            href: changed(request, |r| toggle(&mut r.conditions, *c)),
+            href: changed(request, lang, |r| toggle(&mut r.conditions, *c)),
             active: request.conditions.contains(c),
         })
         .collect();
@@ -601,7 +664,7 @@ fn facet_groups(request: &SearchRequest, response: &SearchResponse) -> Vec<Facet
             FacetLink {
                 label: name.clone(),
                 count: thousands(*count),
-                href: changed(request, |r| {
+                href: changed(request, lang, |r| {
                     if active {
                         r.insurance.retain(|i| *i != key);
                     } else {
@@ -614,45 +677,39 @@ fn facet_groups(request: &SearchRequest, response: &SearchResponse) -> Vec<Facet
         .collect();
     let options = vec![
         FacetLink {
-            label: "Telehealth".into(),
+            label: lang.t("filter.telehealth").into(),
             count: thousands(facets.telehealth),
-            href: changed(request, |r| r.telehealth = !r.telehealth),
+            href: changed(request, lang, |r| r.telehealth = !r.telehealth),
             active: request.telehealth,
         },
         FacetLink {
-            label: "Accepting new patients".into(),
+            label: lang.t("filter.accepting").into(),
             count: thousands(facets.accepting_new_patients),
-            href: changed(request, |r| r.accepting = !r.accepting),
+            href: changed(request, lang, |r| r.accepting = !r.accepting),
             active: request.accepting,
         },
     ];
-    vec![
-        FacetGroup {
-            title: "Options",
-            links: options,
-        },
-        FacetGroup {
-            title: "Treatments",
-            links: treatments,
-        },
-        FacetGroup {
-            title: "Conditions",
-            links: conditions,
-        },
-        FacetGroup {
-            title: "Insurance",
-            links: insurance,
-        },
+    [
+        ("facets.options", options),
+        ("facets.treatments", treatments),
+        ("facets.conditions", conditions),
+        ("facets.insurance", insurance),
     ]
+    .into_iter()
+    .map(|(title, links)| FacetGroup {
+        title: lang.t(title).to_string(),
+        links,
+    })
+    .collect()
 }
 
 /// Each active filter as a link to the same search without it.
-fn active_filters(request: &SearchRequest, response: &SearchResponse) -> Vec<Link> {
-    filter_removals(request, response)
+fn active_filters(request: &SearchRequest, response: &SearchResponse, lang: Lang) -> Vec<Link> {
+    filter_removals(request, response, lang)
         .into_iter()
         .map(|(label, next)| Link {
             label,
-            href: search_href(&next),
+            href: lang.href(&search_href(&next)),
         })
         .collect()
 }
@@ -662,6 +719,7 @@ fn active_filters(request: &SearchRequest, response: &SearchResponse) -> Vec<Lin
 fn filter_removals(
     request: &SearchRequest,
     response: &SearchResponse,
+    lang: Lang,
 ) -> Vec<(String, SearchRequest)> {
     let mut removals = Vec::new();
     let mut add = |label: String, change: &dyn Fn(&mut SearchRequest)| {
@@ -673,10 +731,14 @@ fn filter_removals(
         add(format!("“{text}”"), &|r| r.text = None);
     }
     for t in &request.treatments {
-        add(t.label().into(), &|r| r.treatments.retain(|x| x != t));
+        add(lang.label("treatment", t.slug()).into(), &|r| {
+            r.treatments.retain(|x| x != t)
+        });
     }
     for c in &request.conditions {
-        add(c.label().into(), &|r| r.conditions.retain(|x| x != c));
+        add(lang.label("condition", c.slug()).into(), &|r| {
+            r.conditions.retain(|x| x != c)
+        });
     }
     for i in &request.insurance {
         add(insurer_label(response, i), &|r| {
@@ -684,29 +746,40 @@ fn filter_removals(
         });
     }
     for l in &request.languages {
-        add(format!("Speaks {l}"), &|r| r.languages.retain(|x| x != l));
+        add(lang.f("filter.speaks", &[("language", l)]), &|r| {
+            r.languages.retain(|x| x != l)
+        });
     }
     if let Some(state) = request.state {
-        add(format!("State: {state}"), &|r| r.state = None);
+        add(lang.f("filter.state", &[("state", state)]), &|r| {
+            r.state = None
+        });
     }
     if request.telehealth {
-        add("Telehealth".into(), &|r| r.telehealth = false);
+        add(lang.t("filter.telehealth").into(), &|r| {
+            r.telehealth = false
+        });
     }
     if request.accepting {
-        add("Accepting new patients".into(), &|r| r.accepting = false);
+        add(lang.t("filter.accepting").into(), &|r| r.accepting = false);
     }
     if let Some(rating) = request.min_rating {
-        add(format!("Rated {rating} or more"), &|r| r.min_rating = None);
+        add(
+            lang.f("filter.min_rating", &[("rating", &rating.to_string())]),
+            &|r| r.min_rating = None,
+        );
     }
     if let Some(price) = request.max_price {
-        add(format!("Up to ${price} per session"), &|r| {
-            r.max_price = None
-        });
+        add(
+            lang.f("filter.max_price", &[("price", &price.to_string())]),
+            &|r| r.max_price = None,
+        );
     }
     if let Some(days) = request.verified_within_days {
-        add(format!("Verified within {days} days"), &|r| {
-            r.verified_within_days = None
-        });
+        add(
+            lang.f("filter.verified_within", &[("days", &days.to_string())]),
+            &|r| r.verified_within_days = None,
+        );
     }
     removals
 }
@@ -738,6 +811,7 @@ pub enum Change {
 pub fn empty_state_candidates(
     request: &SearchRequest,
     response: &SearchResponse,
+    lang: Lang,
 ) -> Vec<Alternative> {
     let mut candidates = Vec::new();
     if request.location.is_some()
@@ -754,7 +828,7 @@ pub fn empty_state_candidates(
             let mut next = first_page(request);
             next.radius_miles = wider;
             candidates.push(Alternative {
-                label: format!("Within {} miles", miles(wider)),
+                label: lang.f("empty.within", &[("miles", &miles(wider))]),
                 request: next,
                 change: Change::WiderRadius,
             });
@@ -764,16 +838,16 @@ pub fn empty_state_candidates(
         let mut next = first_page(request);
         next.location = None;
         candidates.push(Alternative {
-            label: "Search everywhere (many providers offer telehealth)".into(),
+            label: lang.t("empty.everywhere").into(),
             request: next,
             change: Change::Everywhere,
         });
     }
     candidates.extend(
-        filter_removals(request, response)
+        filter_removals(request, response, lang)
             .into_iter()
             .map(|(label, next)| Alternative {
-                label: format!("Remove {label}"),
+                label: lang.f("empty.remove", &[("filter", &label)]),
                 request: next,
                 change: Change::Removes(label),
             }),
@@ -783,7 +857,7 @@ pub fn empty_state_candidates(
 
 /// Counted alternatives as links ("Within 100 miles — 3 providers"): only
 /// those that find someone, and of the wider radii only the smallest.
-fn empty_state_suggestions(counted: &[(Alternative, u64)]) -> Vec<Link> {
+fn empty_state_suggestions(counted: &[(Alternative, u64)], lang: Lang) -> Vec<Link> {
     let mut radius_kept = false;
     counted
         .iter()
@@ -798,24 +872,34 @@ fn empty_state_suggestions(counted: &[(Alternative, u64)]) -> Vec<Link> {
             label: format!(
                 "{} — {}",
                 alternative.label,
-                count_noun(*total, "provider", "providers")
+                lang.count("count.providers", *total)
             ),
-            href: search_href(&alternative.request),
+            href: lang.href(&search_href(&alternative.request)),
         })
         .collect()
 }
 
 /// Which filter emptied the list, when removing one alone finds someone.
-fn emptied_by(counted: &[(Alternative, u64)]) -> Option<String> {
+fn emptied_by(counted: &[(Alternative, u64)], lang: Lang) -> Option<String> {
     counted
         .iter()
         .find_map(|(alternative, total)| match &alternative.change {
-            Change::Removes(label) if *total > 0 => Some(format!(
-                "Nothing matches together with {label}; without it, {} match.",
-                count_noun(*total, "provider", "providers")
+            Change::Removes(label) if *total > 0 => Some(lang.count_with(
+                "empty.emptied_by",
+                *total,
+                &[
+                    ("filter", label),
+                    ("providers", &lang.count("count.providers", *total)),
+                ],
             )),
             _ => None,
         })
+}
+
+/// The catalogue key of a unit of the parameter table ("US dollars" →
+/// `unit.us_dollars`), for error pages that say what a value must be.
+pub fn unit_key(unit: &str) -> String {
+    format!("unit.{}", unit.to_ascii_lowercase().replace(' ', "_"))
 }
 
 #[cfg(test)]
@@ -828,8 +912,8 @@ mod tests {
         assert_eq!(thousands(999), "999");
         assert_eq!(thousands(1000), "1,000");
         assert_eq!(thousands(1_234_567), "1,234,567");
-        assert_eq!(count_noun(1, "review", "reviews"), "1 review");
-        assert_eq!(count_noun(2000, "provider", "providers"), "2,000 providers");
+        assert_eq!(Lang::En.count("count.reviews", 1), "1 review");
+        assert_eq!(Lang::En.count("count.providers", 2000), "2,000 providers");
         assert_eq!(miles(25.0), "25");
         assert_eq!(miles(12.5), "12.5");
     }

@@ -146,7 +146,9 @@ pub fn answer(status: u16, api: bool, reason: &str) -> Vec<u8> {
             }],
             form: None,
         };
-        let body = pages::render_error(&view).unwrap_or_else(|_| format!("{reason_phrase}\n"));
+        // The request could not be read, so neither could its language.
+        let body = pages::render_error(&view, &pages::PageContext::default())
+            .unwrap_or_else(|_| format!("{reason_phrase}\n"));
         ("text/html; charset=utf-8", body)
     };
     let mut bytes = format!(

@@ -237,7 +237,9 @@ pub async fn limit(
                 && path != "/hsds";
             let mut response = if on_a_page {
                 // A visitor of the pages gets a page, in the site's layout.
-                PageError::rate_limited(wait_seconds).error_response()
+                PageError::rate_limited(wait_seconds)
+                    .within(&super::pages::page_context(request.request()))
+                    .error_response()
             } else {
                 problem_response(&Problem {
                     kind: "/problems/rate-limited",

@@ -23,9 +23,10 @@ use futures_util::StreamExt;
 
 use super::client_ip;
 use super::errors::{ApiError, Problem, problem_response};
-use super::pages::{Page, PageError, accepts_gzip, html};
+use super::pages::{Page, PageError, accepts_gzip, html, page_context};
 use crate::index::ServedIndex;
 use crate::pages::reports::{ReportFormView, render_report_form, render_report_thanks};
+use crate::pages::{Lang, Text};
 use crate::reports::sweep::now;
 use crate::reports::{REPORTS_PER_HOUR, ReportStore, Status, Submission, Submitted};
 use crate::search::{self, InvalidParam};
@@ -238,16 +239,16 @@ async fn provider_name(state: &web::Data<ServedIndex>, id: &str) -> Result<Strin
         .ok_or_else(|| PageError::unknown_provider(id))
 }
 
-fn thanks_href(id: &str) -> String {
-    format!("/providers/{id}/report?sent=1")
+fn thanks_href(id: &str, lang: Lang) -> String {
+    lang.href(&format!("/providers/{id}/report?sent=1"))
 }
 
 /// The redirect after a sent form (Post/Redirect/Get: a reload does not
-/// send it again).
-fn see_thanks(id: &str) -> HttpResponse {
+/// send it again), to the thank-you page in the form's language.
+fn see_thanks(id: &str, lang: Lang) -> HttpResponse {
     private(
         HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, thanks_href(id)))
+            .insert_header((header::LOCATION, thanks_href(id, lang)))
             .finish(),
     )
 }
@@ -260,14 +261,21 @@ pub async fn report_page(
     state: web::Data<ServedIndex>,
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
-    let name = provider_name(&state, &id).await?;
+    let context = page_context(&request);
+    let within = |error: PageError| error.within(&context);
+    let name = provider_name(&state, &id).await.map_err(within)?;
     let sent = form_urlencoded::parse(request.query_string().as_bytes()).any(|(n, _)| n == "sent");
     let body = if sent {
-        render_report_thanks(&name, &id)
+        render_report_thanks(&context, &name, &id)
     } else {
-        render_report_form(&name, &id, &ReportFormView::empty(&id))
+        render_report_form(
+            &context,
+            &name,
+            &id,
+            &ReportFormView::empty(&id, context.lang),
+        )
     }
-    .map_err(ApiError::from)?;
+    .map_err(|error| within(ApiError::from(error).into()))?;
     Ok(private(html(
         StatusCode::OK,
         Page::new(body, accepts_gzip(&request)),
@@ -286,18 +294,12 @@ fn cross_site(request: &HttpRequest) -> bool {
 /// A refusal of the form as a page in the site's layout.
 fn form_refused(error: ApiError) -> PageError {
     let message = match &error {
-        ApiError::PayloadTooLarge(_) => {
-            "The report is too long. Please shorten the details and send it again.".to_string()
-        }
-        ApiError::RequestTimeout(_) => {
-            "The report did not arrive completely. Please send it again.".into()
-        }
-        ApiError::Forbidden(_) => "This form can only be sent from the provider's page on this \
-                                   site. Open the provider's page and send it from there."
-            .into(),
-        _ => "The report could not be read. Please send it again from the provider's page.".into(),
+        ApiError::PayloadTooLarge(_) => "report.refused.too_long",
+        ApiError::RequestTimeout(_) => "report.refused.incomplete",
+        ApiError::Forbidden(_) => "report.refused.cross_site",
+        _ => "report.refused.unreadable",
     };
-    PageError::said(error, message)
+    PageError::said(error, Text::new(message))
 }
 
 /// `POST /providers/{id}/report`: the profile's form
@@ -311,6 +313,21 @@ pub async fn submit_form(
     state: web::Data<ServedIndex>,
     store: web::Data<ReportStore>,
 ) -> Result<HttpResponse, PageError> {
+    let context = page_context(&request);
+    submit_form_within(request, id, payload, state, store, &context)
+        .await
+        .map_err(|error| error.within(&context))
+}
+
+async fn submit_form_within(
+    request: HttpRequest,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<ServedIndex>,
+    store: web::Data<ReportStore>,
+    context: &crate::pages::PageContext,
+) -> Result<HttpResponse, PageError> {
+    let lang = context.lang;
     if cross_site(&request) {
         return Err(form_refused(ApiError::Forbidden(
             "reports are sent from this site's own pages".into(),
@@ -337,7 +354,7 @@ pub async fn submit_form(
     if field(HONEYPOT_FIELD).is_some_and(|v| !v.trim().is_empty()) {
         // Looks like success, so a robot learns nothing.
         tracing::info!(provider = %id, "report form with the honeypot filled: not stored");
-        return Ok(see_thanks(&id));
+        return Ok(see_thanks(&id, lang));
     }
     let reasons: Vec<String> = pairs
         .iter()
@@ -349,9 +366,14 @@ pub async fn submit_form(
     let submission = match Submission::new(reasons.iter().map(String::as_str), details, "reason") {
         Ok(submission) => submission,
         Err(problems) => {
-            let view =
-                ReportFormView::refilled(&id, &reasons, details.unwrap_or_default(), &problems);
-            let page = render_report_form(&name, &id, &view).map_err(ApiError::from)?;
+            let view = ReportFormView::refilled(
+                &id,
+                &reasons,
+                details.unwrap_or_default(),
+                &problems,
+                lang,
+            );
+            let page = render_report_form(context, &name, &id, &view).map_err(ApiError::from)?;
             return Ok(private(html(
                 StatusCode::BAD_REQUEST,
                 Page::new(page, gzip),
@@ -366,21 +388,20 @@ pub async fn submit_form(
     match outcome {
         Submitted::Stored { id: report, .. } => {
             tracing::info!(report = %report, provider = %id, "report received (form)");
-            Ok(see_thanks(&id))
+            Ok(see_thanks(&id, lang))
         }
-        Submitted::Repeat { .. } => Ok(see_thanks(&id)),
+        Submitted::Repeat { .. } => Ok(see_thanks(&id, lang)),
         Submitted::Limited {
             retry_after_seconds,
         } => {
             let minutes = retry_after_seconds.div_ceil(60);
             let mut response = PageError::said(
                 ApiError::TooManyAttempts(retry_after_seconds),
-                format!(
-                    "You have sent {REPORTS_PER_HOUR} reports in the last hour, which is as many \
-                     as we accept from one address. Please try again in {minutes} {}.",
-                    if minutes == 1 { "minute" } else { "minutes" }
-                ),
+                Text::new("report.refused.limited")
+                    .with("count", REPORTS_PER_HOUR)
+                    .with("minutes", lang.count("count.minutes", minutes)),
             )
+            .within(context)
             .error_response();
             response
                 .headers_mut()

@@ -10,7 +10,12 @@ use std::sync::OnceLock;
 
 use ketadir::clock::{format_utc, unix_now};
 
-use super::helpers::{CSV_COLUMNS, Reply, TestApp, spawn_app};
+use ketadir::routes::rate_limit::RateLimitSettings;
+use ketadir::startup::HttpSettings;
+
+use super::helpers::{
+    CSV_COLUMNS, Reply, TestApp, denver_csv, sample_csv, spawn_app, spawn_app_with,
+};
 
 // ---------------------------------------------------------------------------
 // Test data
@@ -229,7 +234,7 @@ fn hostile_app() -> &'static TestApp {
 // ---------------------------------------------------------------------------
 
 /// Undoes the escaping askama (and HTML in general) applies.
-fn unescape(text: &str) -> String {
+pub(super) fn unescape(text: &str) -> String {
     [
         ("&lt;", "<"),
         ("&#60;", "<"),
@@ -250,14 +255,14 @@ fn unescape(text: &str) -> String {
 
 /// A start tag: its name, attributes (values unescaped) and byte span.
 #[derive(Debug)]
-struct Tag {
-    name: String,
-    attrs: Vec<(String, String)>,
+pub(super) struct Tag {
+    pub(super) name: String,
+    pub(super) attrs: Vec<(String, String)>,
     end: usize,
 }
 
 impl Tag {
-    fn attr(&self, name: &str) -> Option<&str> {
+    pub(super) fn attr(&self, name: &str) -> Option<&str> {
         self.attrs
             .iter()
             .find(|(n, _)| n == name)
@@ -266,7 +271,7 @@ impl Tag {
 }
 
 /// Every start tag in `html`, in order. Skips comments and `<!DOCTYPE>`.
-fn start_tags(html: &str) -> Vec<Tag> {
+pub(super) fn start_tags(html: &str) -> Vec<Tag> {
     let bytes = html.as_bytes();
     let mut tags = Vec::new();
     let mut at = 0;
@@ -327,7 +332,7 @@ fn start_tags(html: &str) -> Vec<Tag> {
 }
 
 /// Text with the tags removed, entities decoded and white space collapsed.
-fn text_of(html: &str) -> String {
+pub(super) fn text_of(html: &str) -> String {
     let mut text = String::new();
     let mut in_tag = false;
     for c in html.chars() {
@@ -348,7 +353,7 @@ fn text_of(html: &str) -> String {
 }
 
 /// What a reader sees: the text of `<body>` without scripts.
-fn visible_text(html: &str) -> String {
+pub(super) fn visible_text(html: &str) -> String {
     let body = html
         .split_once("<body")
         .and_then(|(_, body)| body.split_once('>'))
@@ -365,7 +370,7 @@ fn visible_text(html: &str) -> String {
 
 /// The HTML between the first `<{name}` that contains `marker` in its start
 /// tag and the matching-by-name close tag (no nesting of the same name).
-fn element<'a>(html: &'a str, name: &str, marker: &str) -> Option<&'a str> {
+pub(super) fn element<'a>(html: &'a str, name: &str, marker: &str) -> Option<&'a str> {
     let open = format!("<{name}");
     let mut at = 0;
     while let Some(offset) = html[at..].find(&open) {
@@ -381,12 +386,12 @@ fn element<'a>(html: &'a str, name: &str, marker: &str) -> Option<&'a str> {
 }
 
 /// Visible text of the first `<h1>`.
-fn h1(html: &str) -> String {
+pub(super) fn h1(html: &str) -> String {
     text_of(element(html, "h1", "").expect("the page has an h1"))
 }
 
 /// The leading number of the results heading: "1,234 providers …" → 1234.
-fn heading_count(html: &str) -> u64 {
+pub(super) fn heading_count(html: &str) -> u64 {
     let heading = h1(html);
     let digits: String = heading
         .chars()
@@ -400,15 +405,15 @@ fn heading_count(html: &str) -> u64 {
 
 /// A link: its visible text (including visually hidden text) and target.
 #[derive(Debug, Clone)]
-struct Anchor {
-    text: String,
-    href: String,
+pub(super) struct Anchor {
+    pub(super) text: String,
+    pub(super) href: String,
     rel: String,
     class: String,
     aria_label: String,
 }
 
-fn anchors(html: &str) -> Vec<Anchor> {
+pub(super) fn anchors(html: &str) -> Vec<Anchor> {
     start_tags(html)
         .into_iter()
         .filter(|tag| tag.name == "a")
@@ -431,7 +436,7 @@ fn anchor_with_text(html: &str, predicate: impl Fn(&str) -> bool) -> Option<Anch
 }
 
 /// The result cards (`<li class="card">`), each as its HTML.
-fn cards(html: &str) -> Vec<&str> {
+pub(super) fn cards(html: &str) -> Vec<&str> {
     let Some(list) = element(html, "ol", "class=\"results\"") else {
         return Vec::new();
     };
@@ -1749,6 +1754,130 @@ fn provider_text_sits_inside_bdi_on_the_profile_page() {
         assert!(
             html.contains(&format!("<p dir=\"auto\">{paragraph}</p>")),
             "the description: {html}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Sample data
+// ---------------------------------------------------------------------------
+
+const SAMPLE_BANNER: &str = "Sample data: these providers are fictional.";
+
+/// Every kind of patient page of `app`, as (what, reply): home, results,
+/// empty results, profile, how-we-rank, the report form, its thank-you
+/// page and its refusal, and the error pages (400 bad value, 400 unknown
+/// place, 404 provider, 404 path, 405), in English and in Spanish.
+fn every_kind_of_page(app: &TestApp, provider: &str) -> Vec<(String, Reply)> {
+    let form = [("Content-Type", "application/x-www-form-urlencoded")];
+    let mut pages = Vec::new();
+    for lang in ["", "lang=es"] {
+        let with = |path: &str| {
+            if lang.is_empty() {
+                path.to_string()
+            } else if path.contains('?') {
+                format!("{path}&{lang}")
+            } else {
+                format!("{path}?{lang}")
+            }
+        };
+        for path in [
+            "/".to_string(),
+            "/?near=Denver%2C+CO".to_string(),
+            "/?q=zzqxv+zzqxw&all_words=true".to_string(),
+            format!("/providers/{provider}"),
+            "/how-we-rank".to_string(),
+            format!("/providers/{provider}/report"),
+            format!("/providers/{provider}/report?sent=1"),
+            "/?near=Denver%2C+CO&min_rating=9".to_string(),
+            "/?near=Xyzzyville".to_string(),
+            "/providers/no-such-id".to_string(),
+            "/no-such-page".to_string(),
+        ] {
+            let url = with(&path);
+            pages.push((url.clone(), app.get(&url)));
+        }
+        let url = with("/how-we-rank");
+        pages.push((format!("DELETE {url}"), app.request("DELETE", &url, &[])));
+        let url = with(&format!("/providers/{provider}/report"));
+        pages.push((
+            format!("POST {url} (no reason)"),
+            app.send("POST", &url, &form, b"details=x"),
+        ));
+    }
+    pages
+}
+
+/// A server on another page limit: its 429 page, in both languages.
+fn limited_pages(csv: &str) -> Vec<(String, Reply)> {
+    let settings = HttpSettings {
+        rate_limits: RateLimitSettings {
+            per_ip_per_minute: 1,
+            limit_loopback: true,
+            ..RateLimitSettings::default()
+        },
+        ..HttpSettings::default()
+    };
+    let app = spawn_app_with(csv, settings);
+    assert_eq!(app.get("/how-we-rank").status, 200);
+    ["/how-we-rank", "/how-we-rank?lang=es"]
+        .into_iter()
+        .map(|url| {
+            let reply = app.get(url);
+            assert_eq!(reply.status, 429, "{url}: {}", reply.body);
+            (format!("429 {url}"), reply)
+        })
+        .collect()
+}
+
+/// While the served generation was built from the bundled sample file,
+/// every patient page says the providers are fictional (in the page's
+/// language); a directory built from any other file never does.
+#[test]
+fn sample_data_says_so_on_every_page_and_real_data_never() {
+    let sample = spawn_app(&sample_csv());
+    let mut pages = every_kind_of_page(&sample, "p-000001");
+    pages.extend(limited_pages(&sample_csv()));
+    let statuses: Vec<u16> = pages.iter().map(|(_, reply)| reply.status).collect();
+    for status in [200, 400, 404, 405, 429] {
+        assert!(
+            statuses.contains(&status),
+            "no {status} page among {statuses:?}"
+        );
+    }
+    for (what, reply) in &pages {
+        let banner = element(&reply.body, "p", "class=\"sample-banner\"")
+            .map(text_of)
+            .unwrap_or_else(|| panic!("{what} ({}): no sample banner", reply.status));
+        let expected = if what.contains("lang=es") {
+            "Datos de muestra: estos proveedores son ficticios."
+        } else {
+            SAMPLE_BANNER
+        };
+        assert_eq!(banner, expected, "{what}");
+        // Inside the header, so it is read before the main content.
+        let header = element(&reply.body, "header", "class=\"site-header\"").expect("a header");
+        assert!(
+            header.contains("sample-banner"),
+            "{what}: banner outside the header"
+        );
+    }
+
+    let other = spawn_app(&denver_csv("den", 30));
+    let mut pages = every_kind_of_page(&other, "den-0");
+    pages.extend(limited_pages(&denver_csv("den", 30)));
+    for (what, reply) in &pages {
+        assert!(
+            reply.content_type.starts_with("text/html"),
+            "{what}: {}",
+            reply.content_type
+        );
+        assert!(
+            !reply.body.contains("sample-banner")
+                && !reply.body.contains(SAMPLE_BANNER)
+                && !reply.body.contains("ficticios"),
+            "{what} ({}): a sample banner on real data",
+            reply.status
         );
     }
 }

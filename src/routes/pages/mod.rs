@@ -4,7 +4,9 @@
 //! Handlers parse the query string into the same [`SearchRequest`] as the
 //! API, run search and rendering off the event loop, and send every page
 //! with the CSP and caching headers of [`html`]. Errors become pages in the
-//! site's layout through [`PageError`].
+//! site's layout through [`PageError`]. Each handler reads the request's
+//! [`PageContext`] first ([`page_context`]: `lang`, the sample flag, the
+//! page's address) and renders its page, or its error, within it.
 
 use std::io::Write;
 
@@ -19,7 +21,8 @@ pub use error::PageError;
 
 use crate::clock::{format_utc, unix_now};
 use crate::index::ServedIndex;
-use crate::pages::{self, SearchForm};
+use crate::pages::i18n::LANG_PARAM;
+use crate::pages::{self, Lang, PageContext, SearchForm};
 use crate::routes::caching::{self, CachePolicy};
 use crate::routes::errors::ApiError;
 use crate::search::{self, SearchRequest};
@@ -115,6 +118,61 @@ fn page_tag(generation: u64, extra: &str, request: &HttpRequest, gzip: bool) -> 
     )
 }
 
+/// Longest page address the language switch repeats; a longer one (a
+/// hand-made URL) switches to the bare path.
+const MAX_SWITCH_CHARS: usize = 2000;
+
+/// The request's page context: `lang` from the query string, whether the
+/// served generation is the bundled sample, and the page's address
+/// without `lang` for the language switch.
+pub fn page_context(request: &HttpRequest) -> PageContext {
+    let pairs = search::decode_query(request.query_string());
+    let sample = request
+        .app_data::<web::Data<ServedIndex>>()
+        .and_then(|state| state.generation())
+        .is_some_and(|generation| pages::built_from_sample(&generation.meta));
+    PageContext {
+        lang: Lang::from_pairs(&pairs),
+        sample,
+        here: address_without_lang(request.path(), &pairs),
+    }
+}
+
+/// `path?query` without `lang`, written again from the decoded pairs, and
+/// always a path of this site: leading slashes (and backslashes, which
+/// browsers read as slashes) collapse to one, so `//evil.example` cannot
+/// become a link to another host, and characters outside a URL path's
+/// are percent-encoded.
+fn address_without_lang(path: &str, pairs: &[(String, String)]) -> String {
+    let mut address = String::from("/");
+    for c in path.trim_start_matches(['/', '\\']).chars() {
+        if c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=:@/%".contains(c) {
+            address.push(c);
+        } else {
+            let mut bytes = [0; 4];
+            for byte in c.encode_utf8(&mut bytes).bytes() {
+                address.push_str(&format!("%{byte:02X}"));
+            }
+        }
+    }
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(
+            pairs
+                .iter()
+                .filter(|(name, _)| name != LANG_PARAM)
+                .map(|(n, v)| (n.as_str(), v.as_str())),
+        )
+        .finish();
+    if !query.is_empty() {
+        address.push('?');
+        address.push_str(&query);
+    }
+    if address.len() > MAX_SWITCH_CHARS {
+        address.truncate(address.find('?').unwrap_or(address.len()));
+    }
+    address
+}
+
 /// True when the URL asks for a search: a search parameter with a value.
 /// (A submitted empty form sends `radius` and `sort`, and lists everyone.)
 fn asks_for_search(pairs: &[(String, String)]) -> bool {
@@ -129,6 +187,18 @@ pub async fn search_page(
     state: web::Data<ServedIndex>,
     policy: web::Data<CachePolicy>,
 ) -> Result<HttpResponse, PageError> {
+    let context = page_context(&request);
+    search_page_within(&request, &state, &policy, &context)
+        .await
+        .map_err(|error| error.within(&context))
+}
+
+async fn search_page_within(
+    request: &HttpRequest,
+    state: &ServedIndex,
+    policy: &CachePolicy,
+    context: &PageContext,
+) -> Result<HttpResponse, PageError> {
     let pairs = search::decode_query(request.query_string());
     // One generation for the whole request, as everywhere: the form's
     // insurers and the results come from the same one.
@@ -137,9 +207,9 @@ pub async fn search_page(
     if let Some(generation) = &generation {
         form = form.with_insurers(generation);
     }
-    let gzip = accepts_gzip(&request);
+    let gzip = accepts_gzip(request);
     if !asks_for_search(&pairs) {
-        let body = pages::render_home(&form).map_err(ApiError::from)?;
+        let body = pages::render_home(context, &form).map_err(ApiError::from)?;
         return Ok(html(StatusCode::OK, Page::new(body, gzip)));
     }
     let mut search_request = SearchRequest::from_pairs(
@@ -150,21 +220,31 @@ pub async fn search_page(
     search_request.facets = true;
     let generation =
         generation.ok_or_else(|| PageError::search(ApiError::NotReady, &pairs, &form))?;
-    let tag = page_tag(generation.number(), "", &request, gzip);
-    if let Some(response) = caching::not_modified(&request, &tag, &policy) {
+    let tag = page_tag(generation.number(), "", request, gzip);
+    if let Some(response) = caching::not_modified(request, &tag, policy) {
         return Ok(response);
     }
+    let page_context = context.clone();
     let rendered = web::block(move || -> Result<Page, ApiError> {
+        let lang = page_context.lang;
         let response = search::search_for_page(&generation, &search_request)?;
-        let alternatives = pages::count_alternatives(&generation, &search_request, &response)?;
+        let alternatives =
+            pages::count_alternatives(&generation, &search_request, &response, lang)?;
         let towns = pages::count_towns_of_the_name(&generation, &search_request)?;
-        let body = pages::render_results(form, &search_request, &response, &alternatives, &towns)?;
+        let body = pages::render_results_page(
+            &page_context,
+            form,
+            &search_request,
+            &response,
+            &alternatives,
+            &towns,
+        )?;
         Ok(Page::new(body, gzip))
     })
     .await
     .map_err(ApiError::from)?;
     match rendered {
-        Ok(body) => Ok(cached_html(body, &tag, &policy)),
+        Ok(body) => Ok(cached_html(body, &tag, policy)),
         Err(error) => Err(PageError::search(
             error,
             &pairs,
@@ -180,23 +260,36 @@ pub async fn profile_page(
     state: web::Data<ServedIndex>,
     policy: web::Data<CachePolicy>,
 ) -> Result<HttpResponse, PageError> {
-    let id = id.into_inner();
+    let context = page_context(&request);
+    profile_page_within(&request, id.into_inner(), &state, &policy, &context)
+        .await
+        .map_err(|error| error.within(&context))
+}
+
+async fn profile_page_within(
+    request: &HttpRequest,
+    id: String,
+    state: &ServedIndex,
+    policy: &CachePolicy,
+    context: &PageContext,
+) -> Result<HttpResponse, PageError> {
     let generation = state.generation().ok_or(ApiError::NotReady)?;
     // The "verified more than a year ago" flag changes with the date.
     let today = format_utc(unix_now())[..10].to_string();
-    let gzip = accepts_gzip(&request);
-    let tag = page_tag(generation.number(), &today, &request, gzip);
-    if let Some(response) = caching::not_modified(&request, &tag, &policy) {
+    let gzip = accepts_gzip(request);
+    let tag = page_tag(generation.number(), &today, request, gzip);
+    if let Some(response) = caching::not_modified(request, &tag, policy) {
         return Ok(response);
     }
     // "Back to results": the search the profile was opened from, carried
     // in `back`; it is parsed, so the link can only be a search of this site.
     let back = back_search(request.query_string());
     let lookup_id = id.clone();
+    let page_context = context.clone();
     let rendered = web::block(move || -> Result<Option<Page>, ApiError> {
         match search::find_provider(&generation, &lookup_id)? {
             Some(hit) => Ok(Some(Page::new(
-                pages::render_profile(&hit, &today, back.as_ref())?,
+                pages::render_profile(&page_context, &hit, &today, back.as_ref())?,
                 gzip,
             ))),
             None => Ok(None),
@@ -205,7 +298,7 @@ pub async fn profile_page(
     .await
     .map_err(ApiError::from)??;
     match rendered {
-        Some(body) => Ok(cached_html(body, &tag, &policy)),
+        Some(body) => Ok(cached_html(body, &tag, policy)),
         None => Err(PageError::unknown_provider(&id)),
     }
 }
@@ -230,10 +323,13 @@ pub async fn how_we_rank_page(
     request: HttpRequest,
     state: web::Data<ServedIndex>,
 ) -> Result<HttpResponse, PageError> {
-    let generation = state.generation().ok_or(ApiError::NotReady)?;
+    let context = page_context(&request);
+    let generation = state
+        .generation()
+        .ok_or_else(|| PageError::from(ApiError::NotReady).within(&context))?;
     let meta = &generation.meta;
-    let body = pages::render_how_we_rank(meta.mean_rating, meta.rated_providers)
-        .map_err(ApiError::from)?;
+    let body = pages::render_how_we_rank(&context, meta.mean_rating, meta.rated_providers)
+        .map_err(|error| PageError::from(ApiError::from(error)).within(&context))?;
     Ok(html(
         StatusCode::OK,
         Page::new(body, accepts_gzip(&request)),
@@ -264,7 +360,9 @@ pub async fn favicon() -> HttpResponse {
 /// Another method than GET or HEAD on a page: a 405 page.
 pub async fn method_not_allowed_page(request: HttpRequest) -> HttpResponse {
     use actix_web::ResponseError;
-    let mut response = PageError::method_not_allowed(request.method().as_ref()).error_response();
+    let mut response = PageError::method_not_allowed(request.method().as_ref())
+        .within(&page_context(&request))
+        .error_response();
     response
         .headers_mut()
         .insert(header::ALLOW, header::HeaderValue::from_static("GET, HEAD"));
@@ -274,5 +372,32 @@ pub async fn method_not_allowed_page(request: HttpRequest) -> HttpResponse {
 /// Any other path: a 404 page in the site's layout.
 pub async fn not_found_page(request: HttpRequest) -> HttpResponse {
     use actix_web::ResponseError;
-    PageError::unknown_path(request.path()).error_response()
+    PageError::unknown_path(request.path())
+        .within(&page_context(&request))
+        .error_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_switch_address_stays_on_this_site_without_lang() {
+        let pairs = |q: &str| search::decode_query(q);
+        assert_eq!(address_without_lang("/", &pairs("lang=es")), "/");
+        assert_eq!(
+            address_without_lang("/", &pairs("q=knee+pain&lang=fr&near=80202")),
+            "/?q=knee+pain&near=80202"
+        );
+        for hostile in ["//evil.example/x", "/\\evil.example", "///evil.example"] {
+            let address = address_without_lang(hostile, &[]);
+            assert!(
+                address.starts_with('/') && !address.starts_with("//") && !address.contains('\\'),
+                "{hostile} → {address}"
+            );
+        }
+        assert_eq!(address_without_lang("/a\"<b>", &[]), "/a%22%3Cb%3E");
+        let long = format!("q={}", "x".repeat(3000));
+        assert_eq!(address_without_lang("/", &pairs(&long)), "/");
+    }
 }
