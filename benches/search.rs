@@ -21,7 +21,8 @@
 //!
 //! For iterating on query speed: `KETADIR_BENCH_INDEX=DIR` keeps the index
 //! in DIR and reuses it when it already holds a generation (no import), and
-//! `KETADIR_BENCH_KINDS=0,3` runs only some query kinds.
+//! `KETADIR_BENCH_KINDS=0,3` runs only some query kinds;
+//! `KETADIR_BENCH_REACH_ONLY=1` runs only the telehealth-reach pairs.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -282,6 +283,10 @@ fn run_size(rows: usize, csv: &Path, cities: &[City]) {
 
     if let Ok(query) = std::env::var("KETADIR_BENCH_QUERY") {
         time_one_query(&generation, &query);
+        return;
+    }
+    if std::env::var_os("KETADIR_BENCH_REACH_ONLY").is_some() {
+        time_reach(&generation, cities);
         return;
     }
     let kinds: Vec<usize> = std::env::var("KETADIR_BENCH_KINDS")

@@ -6,6 +6,7 @@
 //! insurance facet bitmask, the sort ranks) are computed there too: a query
 //! then touches only arrays indexed by doc id.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufReader, Write};
 use std::path::Path;
@@ -235,6 +236,77 @@ pub struct SegmentColumns {
     pub facet_sets: Vec<Vec<u64>>,
     /// The segment's docs in each single-rank order, built on first use.
     rank_orders: [OnceLock<Vec<u32>>; 3],
+    /// Per state (index in `US_STATES`), the telehealth providers that
+    /// reach it, built on first use: see [`ReachEntry`].
+    reach_lists: Vec<OnceLock<ReachList>>,
+}
+
+/// The telehealth providers of a segment that reach one state, and their
+/// facet counts all together: a search that excludes few of them counts
+/// those few and subtracts.
+#[derive(Debug)]
+pub struct ReachList {
+    pub entries: Vec<ReachEntry>,
+    pub flag_counts: [u64; 32],
+    pub insurance_bit_counts: [u64; 63],
+    pub overflow_counts: HashMap<u32, u64>,
+}
+
+impl Default for ReachList {
+    fn default() -> Self {
+        ReachList {
+            entries: Vec::new(),
+            flag_counts: [0; 32],
+            insurance_bit_counts: [0; 63],
+            overflow_counts: HashMap::new(),
+        }
+    }
+}
+
+/// What telehealth reach reads of a provider, packed: a search reads a
+/// state's list front to back instead of gathering a few columns per
+/// provider from all over the segment (those reads were most of the cost of
+/// `include_telehealth`, as cache misses; BENCHMARKS.md).
+#[derive(Debug, Clone, Copy)]
+pub struct ReachEntry {
+    pub doc: u32,
+    pub flags: u32,
+    /// The provider's own state (index in `US_STATES`).
+    pub state_ord: u8,
+    pub unit_vector: [f64; 3],
+    pub insurance_bits: u64,
+}
+
+impl ReachEntry {
+    /// Adds (`sign` 1) or takes away (`sign` -1, as wrapping) this
+    /// provider's facet values to or from the counts.
+    pub fn count_into(
+        &self,
+        columns: &SegmentColumns,
+        flag_counts: &mut [u64; 32],
+        insurance_bit_counts: &mut [u64; 63],
+        overflow_counts: &mut HashMap<u32, u64>,
+        sign: u64,
+    ) {
+        let mut bits = self.flags;
+        while bits != 0 {
+            let slot = &mut flag_counts[bits.trailing_zeros() as usize];
+            *slot = slot.wrapping_add(sign);
+            bits &= bits - 1;
+        }
+        let mut bits = self.insurance_bits & !INSURANCE_OVERFLOW_BIT;
+        while bits != 0 {
+            let slot = &mut insurance_bit_counts[bits.trailing_zeros() as usize];
+            *slot = slot.wrapping_add(sign);
+            bits &= bits - 1;
+        }
+        if self.insurance_bits & INSURANCE_OVERFLOW_BIT != 0 {
+            for &ord in columns.overflow_ords_of(self.doc) {
+                let slot = overflow_counts.entry(ord).or_default();
+                *slot = slot.wrapping_add(sign);
+            }
+        }
+    }
 }
 
 /// The orderings that are one precomputed rank.
@@ -264,6 +336,42 @@ impl SegmentColumns {
             docs.sort_unstable_by_key(|&doc| self.rank(array, doc as usize));
             docs
         })
+    }
+
+    /// The telehealth providers that reach the state with index `state`
+    /// in `US_STATES`, in doc order (empty for an index out of range).
+    pub fn reach_list(&self, state: usize) -> Option<&ReachList> {
+        let list = self.reach_lists.get(state)?;
+        Some(list.get_or_init(|| {
+            let bit = 1u64 << state;
+            let entries: Vec<ReachEntry> = self
+                .reach_states
+                .iter()
+                .enumerate()
+                .filter(|(_, states)| *states & bit != 0)
+                .map(|(doc, _)| ReachEntry {
+                    doc: doc as u32,
+                    flags: self.flags[doc],
+                    state_ord: self.state_ord[doc],
+                    unit_vector: self.unit_vector[doc],
+                    insurance_bits: self.insurance_bits[doc],
+                })
+                .collect();
+            let mut list = ReachList {
+                entries,
+                ..ReachList::default()
+            };
+            for entry in &list.entries {
+                entry.count_into(
+                    self,
+                    &mut list.flag_counts,
+                    &mut list.insurance_bit_counts,
+                    &mut list.overflow_counts,
+                    1,
+                );
+            }
+            list
+        }))
     }
 
     /// Insurer ords of a document outside the bitmask.
@@ -477,6 +585,10 @@ fn load_columns(
             .push(state_ord.first(doc).unwrap_or(u64::MAX).min(255) as u8);
     }
     columns.facet_sets = facet_sets(&columns.flags, &columns.insurance_bits);
+    columns.reach_lists = crate::provider::US_STATES
+        .iter()
+        .map(|_| OnceLock::new())
+        .collect();
     columns.seq = seqs.iter().map(|&s| s as u32).collect();
     let pick = |all: &Vec<u32>| seqs.iter().map(|&s| all[s]).collect::<Vec<u32>>();
     columns.ranks = Ranks {

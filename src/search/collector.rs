@@ -17,7 +17,7 @@ use tantivy::{DocId, Score, Searcher, SegmentOrdinal, SegmentReader, Term};
 use crate::geo::{EARTH_RADIUS_MILES, LatLon, distance_miles};
 use crate::index::INSURANCE_OVERFLOW_BIT;
 use crate::index::schema::flag;
-use crate::index::{Generation, INSURANCE_FACET_SETS, SegmentColumns};
+use crate::index::{Generation, INSURANCE_FACET_SETS, ReachEntry, SegmentColumns};
 
 /// Half-width of the band around the circle where the cheap dot-product
 /// test defers to the exact haversine distance (a few millionths of a mile).
@@ -49,8 +49,17 @@ impl RadiusFilter {
 /// "Telehealth reach").
 #[derive(Debug, Clone, Copy)]
 pub struct ReachFilter {
-    /// The searcher's state as a bit of the `reach_states` column.
+    /// The searcher's state: its index in `US_STATES`, and as a bit of the
+    /// `reach_states` column.
+    pub state: usize,
     pub state_bit: u64,
+    /// An explicit `state=` filter (index in `US_STATES`): the separate
+    /// pass applies it (the query does for the rest).
+    pub own_state: Option<u8>,
+    /// Find the reached providers in a pass of their own over the state's
+    /// list (the query then admits only the area), rather than through the
+    /// query (when words or term filters narrow them: those need postings).
+    pub separate_pass: bool,
     /// For a whole-state search (no radius), the state as a `state_ord`:
     /// the area is the providers of that state.
     pub whole_state: Option<u8>,
@@ -367,7 +376,8 @@ fn merge(fruits: Vec<Fruit>, keep: usize) -> tantivy::Result<Fruit> {
 pub struct SegmentSearch {
     plan: Arc<Plan>,
     segment: u32,
-    /// Every match, in doc order; facets are counted from it at the end.
+    /// Every match in the search area, in doc order; facets are counted
+    /// from it at the end.
     matched: Vec<DocId>,
     /// The matches found through telehealth reach only, in doc order.
     by_telehealth: Vec<DocId>,
@@ -394,39 +404,41 @@ fn score_key(score: Score) -> u64 {
 }
 
 impl SegmentSearch {
+    /// The filters that read per-document columns beyond the flags.
     #[inline(always)]
-    fn consider(&mut self, plan: &Plan, columns: &SegmentColumns, doc: DocId, score: Score) {
-        let d = doc as usize;
-        let flags = columns.flags[d];
-        if (plan.condition_mask != 0 && flags & plan.condition_mask == 0)
-            || (plan.provider_type_mask != 0 && flags & plan.provider_type_mask == 0)
-            || flags & plan.required_flags != plan.required_flags
-            || flags & plan.excluded_flags != 0
-        {
-            return;
-        }
+    fn passes_columns(plan: &Plan, columns: &SegmentColumns, d: usize) -> bool {
         // Unrated providers hold NaN, which is never >= anything.
         if let Some(min) = plan.min_rating
             && columns.rating[d]
                 .partial_cmp(&min)
                 .is_none_or(|o| o.is_lt())
         {
-            return;
+            return false;
         }
         if let Some(max) = plan.max_price
             && columns.price_min[d] > max
         {
-            return;
+            return false;
         }
         // Unknown dates are 0, below any day a search can ask for.
         if let Some(since) = plan.verified_since_day
             && columns.verified_day[d] < since.max(1)
         {
-            return;
+            return false;
         }
         if let Some(until) = plan.verified_until_day
             && (columns.verified_day[d] == 0 || columns.verified_day[d] > until)
         {
+            return false;
+        }
+        true
+    }
+
+    #[inline(always)]
+    fn consider(&mut self, plan: &Plan, columns: &SegmentColumns, doc: DocId, score: Score) {
+        let d = doc as usize;
+        let flags = columns.flags[d];
+        if !plan.passes_flags(flags) || !Self::passes_columns(plan, columns, d) {
             return;
         }
         let mut dot_product = 0.0;
@@ -434,14 +446,13 @@ impl SegmentSearch {
         let in_area = match &plan.radius {
             Some(radius) => {
                 dot_product = dot(columns.unit_vector[d], radius.center_unit);
-                if dot_product < radius.min_dot - DOT_MARGIN {
-                    false
-                } else if dot_product <= radius.min_dot + DOT_MARGIN {
-                    let distance = distance_miles(radius.center, position(columns, d));
-                    exact_distance = Some(distance);
-                    distance <= radius.radius_miles
-                } else {
-                    true
+                match radius.contains(dot_product, || position(columns, d)) {
+                    Inside::No => false,
+                    Inside::Yes => true,
+                    Inside::Measured(distance) => {
+                        exact_distance = Some(distance);
+                        true
+                    }
                 }
             }
             // Without reach the query admits only the area's documents.
@@ -451,23 +462,137 @@ impl SegmentSearch {
                 .is_none_or(|state| columns.state_ord[d] == state),
         };
         let in_person = in_area && (plan.treatment_mask == 0 || flags & plan.treatment_mask != 0);
+        // With a separate pass the query admits only the area's documents,
+        // and the pass finds the reached ones (`reach_pass`).
         let by_telehealth = !in_person
             && plan.reach.is_some_and(|reach| {
-                columns.reach_states[d] & reach.state_bit != 0
-                    && (plan.treatment_mask == 0 || flags & reach.treatment_mask != 0)
+                !reach.separate_pass
+                    && columns.reach_states[d] & reach.state_bit != 0
+                    && reach.admits_treatments(plan, flags)
             });
         if !in_person && !by_telehealth {
             return;
         }
+        // Kept apart: the area's matches are a few dense doc ranges, whose
+        // facets are popcounts; the reached ones are scattered over the
+        // segment.
         if by_telehealth {
             self.by_telehealth.push(doc);
+        } else {
+            self.matched.push(doc);
         }
+        self.keep(
+            plan,
+            columns,
+            doc,
+            score,
+            dot_product,
+            exact_distance,
+            by_telehealth,
+        );
+    }
 
-        self.matched.push(doc);
+    /// Telehealth reach as a pass of its own over the searcher's state's
+    /// list of reachable telehealth providers (read front to back), for
+    /// searches whose query needs no posting list beyond the area: the
+    /// providers outside the area that pass every filter are the reached
+    /// ones. (Those inside it were seen by the query: a provider the area
+    /// admits but whose treatments fail there fails here too, since reach
+    /// admits a subset of the requested treatments.)
+    ///
+    /// Returns the facet counts of the reached providers when facets are
+    /// counted: the list's own counts minus those of the providers left out
+    /// when they are fewer, else the reached ones counted one by one.
+    fn reach_pass(
+        &mut self,
+        plan: &Plan,
+        columns: &SegmentColumns,
+        reach: &ReachFilter,
+    ) -> Option<Counts> {
+        let list = columns.reach_list(reach.state)?;
+        let mut left_out: Vec<&ReachEntry> = Vec::new();
+        let mut reached: Vec<&ReachEntry> = Vec::new();
+        for entry in &list.entries {
+            if !plan.passes_flags(entry.flags)
+                || !reach.admits_treatments(plan, entry.flags)
+                || reach
+                    .own_state
+                    .is_some_and(|state| entry.state_ord != state)
+            {
+                left_out.push(entry);
+                continue;
+            }
+            let mut dot_product = 0.0;
+            let mut exact_distance = None;
+            let in_area = match &plan.radius {
+                Some(radius) => {
+                    dot_product = dot(entry.unit_vector, radius.center_unit);
+                    let d = entry.doc as usize;
+                    match radius.contains(dot_product, || position(columns, d)) {
+                        Inside::No => false,
+                        Inside::Yes => true,
+                        Inside::Measured(distance) => {
+                            exact_distance = Some(distance);
+                            true
+                        }
+                    }
+                }
+                None => reach.whole_state == Some(entry.state_ord),
+            };
+            if in_area || !Self::passes_columns(plan, columns, entry.doc as usize) {
+                left_out.push(entry);
+                continue;
+            }
+            reached.push(entry);
+            self.by_telehealth.push(entry.doc);
+            self.keep(
+                plan,
+                columns,
+                entry.doc,
+                0.0,
+                dot_product,
+                exact_distance,
+                true,
+            );
+        }
+        if !plan.count_facets {
+            return None;
+        }
+        let (mut flags, mut insurers, mut overflow, sign, counted) =
+            if left_out.len() < reached.len() {
+                (
+                    list.flag_counts,
+                    list.insurance_bit_counts,
+                    list.overflow_counts.clone(),
+                    u64::MAX, // -1, wrapping
+                    left_out,
+                )
+            } else {
+                ([0; 32], [0; 63], HashMap::new(), 1, reached)
+            };
+        for entry in counted {
+            entry.count_into(columns, &mut flags, &mut insurers, &mut overflow, sign);
+        }
+        Some((flags, insurers, overflow))
+    }
 
+    /// Offers a match to the top hits.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn keep(
+        &mut self,
+        plan: &Plan,
+        columns: &SegmentColumns,
+        doc: DocId,
+        score: Score,
+        dot_product: f64,
+        mut exact_distance: Option<f64>,
+        by_telehealth: bool,
+    ) {
         if plan.keep == 0 {
             return;
         }
+        let d = doc as usize;
         let worst = self.worst;
         let full = worst.is_some();
         let ranks = &columns.ranks;
@@ -530,6 +655,55 @@ impl SegmentSearch {
     }
 }
 
+/// Where a document lies against the radius.
+enum Inside {
+    No,
+    Yes,
+    /// Inside, and its exact distance had to be measured to know.
+    Measured(f64),
+}
+
+impl RadiusFilter {
+    /// Tells inside from outside by the dot product of unit vectors; only
+    /// within a hair of the circle is the exact distance measured.
+    #[inline(always)]
+    fn contains(&self, dot_product: f64, position: impl FnOnce() -> LatLon) -> Inside {
+        if dot_product < self.min_dot - DOT_MARGIN {
+            Inside::No
+        } else if dot_product > self.min_dot + DOT_MARGIN {
+            Inside::Yes
+        } else {
+            let distance = distance_miles(self.center, position());
+            if distance > self.radius_miles {
+                Inside::No
+            } else {
+                Inside::Measured(distance)
+            }
+        }
+    }
+}
+
+impl Plan {
+    /// The flag filters: conditions, provider types, required and excluded
+    /// flags (treatments depend on how a provider is reached).
+    #[inline(always)]
+    fn passes_flags(&self, flags: u32) -> bool {
+        !((self.condition_mask != 0 && flags & self.condition_mask == 0)
+            || (self.provider_type_mask != 0 && flags & self.provider_type_mask == 0)
+            || flags & self.required_flags != self.required_flags
+            || flags & self.excluded_flags != 0)
+    }
+}
+
+impl ReachFilter {
+    /// Whether a reached provider offers a requested treatment it can give
+    /// by telehealth (any, without a treatment filter).
+    #[inline(always)]
+    fn admits_treatments(&self, plan: &Plan, flags: u32) -> bool {
+        plan.treatment_mask == 0 || flags & self.treatment_mask != 0
+    }
+}
+
 impl SegmentCollector for SegmentSearch {
     type Fruit = Fruit;
 
@@ -547,37 +721,45 @@ impl SegmentCollector for SegmentSearch {
         }
     }
 
-    fn harvest(self) -> Fruit {
-        let generation = &self.plan.generation;
+    fn harvest(mut self) -> Fruit {
+        let plan = Arc::clone(&self.plan);
+        let generation = &plan.generation;
         let columns = &generation.segments[self.segment as usize];
-        let (mut flag_counts, insurance_bit_counts, overflow_counts) =
-            match (self.matched.first(), self.matched.last()) {
-                _ if !self.plan.count_facets => ([0; 32], [0; 63], HashMap::new()),
-                // Dense matches: one bitset word holds several of them.
-                (Some(&first), Some(&last))
-                    if self.matched.len() * 2 > (last / 64 - first / 64) as usize =>
-                {
-                    count_with_bitsets(columns, &self.matched)
-                }
-                _ => count_each_match(columns, &self.matched),
+        let reached_counts = match plan.reach.filter(|reach| reach.separate_pass) {
+            Some(reach) => self.reach_pass(&plan, columns, &reach),
+            None => None,
+        };
+        let (mut flag_counts, mut insurance_bit_counts, mut overflow_counts) =
+            if self.plan.count_facets {
+                facet_counts(columns, &self.matched)
+            } else {
+                ([0; 32], [0; 63], HashMap::new())
             };
-        if self.plan.count_facets {
+        if self.plan.count_facets && !self.by_telehealth.is_empty() {
+            let (mut flags, insurers, overflow) =
+                reached_counts.unwrap_or_else(|| facet_counts(columns, &self.by_telehealth));
             // A provider reached by telehealth only does not offer its
             // clinic-visit treatments to this searcher.
-            let clinic_only = flag::all_treatments() & !flag::by_telehealth();
-            for &doc in &self.by_telehealth {
-                let mut bits = columns.flags[doc as usize] & clinic_only;
-                while bits != 0 {
-                    flag_counts[bits.trailing_zeros() as usize] -= 1;
-                    bits &= bits - 1;
-                }
+            let mut clinic_only = flag::all_treatments() & !flag::by_telehealth();
+            while clinic_only != 0 {
+                flags[clinic_only.trailing_zeros() as usize] = 0;
+                clinic_only &= clinic_only - 1;
+            }
+            for (sum, count) in flag_counts.iter_mut().zip(flags) {
+                *sum += count;
+            }
+            for (sum, count) in insurance_bit_counts.iter_mut().zip(insurers) {
+                *sum += count;
+            }
+            for (ord, count) in overflow {
+                *overflow_counts.entry(ord).or_default() += count;
             }
         }
         let by_telehealth = self.plan.reach.map(|_| self.by_telehealth.len() as u64);
         Fruit {
             tally: tally(
                 generation,
-                self.matched.len() as u64,
+                (self.matched.len() + self.by_telehealth.len()) as u64,
                 flag_counts,
                 insurance_bit_counts,
                 overflow_counts,
@@ -613,6 +795,17 @@ fn tally(
         flag_counts,
         insurance_counts,
         by_telehealth,
+    }
+}
+
+/// Facet counts of matches given in doc order: by bitsets when they are
+/// dense (one bitset word holds several of them), else one by one.
+fn facet_counts(columns: &SegmentColumns, matched: &[DocId]) -> Counts {
+    match (matched.first(), matched.last()) {
+        (Some(&first), Some(&last)) if matched.len() * 2 > (last / 64 - first / 64) as usize => {
+            count_with_bitsets(columns, matched)
+        }
+        _ => count_each_match(columns, matched),
     }
 }
 

@@ -84,6 +84,11 @@ fn filter(query: impl Query) -> (Occur, Box<dyn Query>) {
     )
 }
 
+/// True when no word of `q` must match.
+fn required_words_are_none(understood: &Understood) -> bool {
+    understood.request.text.is_none() || understood.words.as_ref().is_none_or(Vec::is_empty)
+}
+
 /// Resolves the request's location, if any: a point and a radius, or a
 /// whole state (from `near=Colorado`), which then filters like `state=`.
 pub fn resolve_location(request: &SearchRequest) -> Result<Option<ResolvedLocation>, SearchError> {
@@ -217,6 +222,35 @@ pub fn count(generation: &Arc<Generation>, request: &SearchRequest) -> Result<u6
     probe.per_page = 1;
     probe.facets = false;
     Ok(run(generation, &understand(&probe), WordMatch::All)?.total)
+}
+
+/// The nearest provider that matches every filter of `request` at any
+/// distance up to the largest radius (500 miles), in person (no telehealth
+/// reach): what an empty page names when the treatment needs a clinic
+/// visit ("Nearest SPRAVATO provider: Billings, MT, 122 mi"). `None`
+/// without a point to measure from, or when nobody is that close.
+pub fn nearest(
+    generation: &Arc<Generation>,
+    request: &SearchRequest,
+) -> Result<Option<Hit>, SearchError> {
+    let mut probe = request.clone();
+    probe.include_telehealth = false;
+    probe.radius_miles = request::MAX_RADIUS_MILES;
+    probe.sort = SortOrder::Distance;
+    probe.page = 1;
+    probe.per_page = 1;
+    probe.facets = false;
+    let understood = understand(&probe);
+    if resolve_location(&understood.request)?
+        .and_then(|location| location.center())
+        .is_none()
+    {
+        return Ok(None);
+    }
+    Ok(run(generation, &understood, WordMatch::All)?
+        .results
+        .into_iter()
+        .next())
 }
 
 /// The results page's search: [`search`], and when its words match nothing
@@ -387,10 +421,20 @@ fn collect(
                     reason: request::TELEHEALTH_NEEDS_A_STATE.into(),
                 }])
             })?;
+        let state = state_index(searcher_state).unwrap_or(usize::MAX);
         Some((
             searcher_state,
             ReachFilter {
-                state_bit: state_index(searcher_state).map_or(0, |i| 1 << i),
+                state,
+                state_bit: 1u64.checked_shl(state as u32).unwrap_or(0),
+                own_state: request.state.and_then(state_index).map(|i| i as u8),
+                // Words and term filters need postings: the query finds
+                // the reached providers then (see the area clause below).
+                separate_pass: required_words_are_none(understood)
+                    && request.insurance.is_empty()
+                    && request.languages.is_empty()
+                    && request.ids.is_empty()
+                    && request.zip_prefix.is_none(),
                 whole_state: area_state.and_then(state_index).map(|i| i as u8),
                 treatment_mask: request
                     .treatments
@@ -422,7 +466,12 @@ fn collect(
         ))),
         (None, None) => None,
     };
-    let area = match (area, reach) {
+    // Asked only for treatments that need a clinic visit, nobody can be
+    // reached by telehealth: the area alone answers.
+    let reach_term = reach.filter(|(_, filter)| {
+        !filter.separate_pass && (request.treatments.is_empty() || filter.treatment_mask != 0)
+    });
+    let area = match (area, reach_term) {
         (Some(area), Some((state, _))) => Some(Box::new(BooleanQuery::new(vec![
             (Occur::Should, area),
             (
