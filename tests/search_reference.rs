@@ -2,26 +2,65 @@
 //! reference.
 //!
 //! What this proves: on a seeded random directory of about 2,600 providers,
-//! for 400 seeded random queries covering every parameter of docs/search.md, the
-//! library returns exactly what a naive scan of the CSV's records computes
-//! with the documented semantics: the same `total`, the same facets (every
-//! treatment and condition, the top-20 insurers, telehealth, accepting), the
-//! same ids in the same order on the requested page, bit-identical
-//! `distance_miles` and `adjusted_rating` for every hit, and each hit's
-//! record equal to the CSV's. The data set is built
-//! to hit the awkward cases on purpose: clusters across the antimeridian, at
-//! 71° N and in Guam; identical coordinates, names and ratings (so every
-//! tie-break is exercised); unrated providers and one-review 5.0s; insurers
-//! spelled in several cases; more distinct insurers than the facet bitmask
-//! has bits; accented words; 40- and 41-byte words; invalid rows that must not
-//! leak into the index.
+//! for 650 seeded random queries covering every parameter of docs/search.md
+//! (400 of every kind, then 250 telehealth searches), the library returns
+//! exactly what a naive scan of the CSV's records computes with the
+//! documented semantics: the same `total`, the same facets (every treatment,
+//! condition and provider type, the top-20 insurers, telehealth, accepting,
+//! and `reach`), the same ids in the same order on the requested page,
+//! bit-identical `distance_miles` and `adjusted_rating` for every hit, each
+//! hit's `reach`, and each hit's record equal to the CSV's.
+//!
+//! Places are named every way `near` reads them — coordinates, a ZIP code,
+//! "City, ST", a town alone (the most populous of the name), a state alone
+//! (a whole-state search), or a ZIP or "City, ST" typed in `q` — and about
+//! 300 of the queries add `include_telehealth`. For those the reference
+//! computes the union of the docs/search.md "Telehealth reach" section: the
+//! usual matches (`reach: "in_person"`) plus the telehealth providers
+//! licensed in the searcher's state S (`"telehealth"`), with every other
+//! filter, `state=` included, applied to both; a treatment filter matching
+//! only oral/sublingual and KAP through reach; and a provider reached only
+//! by telehealth counting in `facets.treatments` for those two alone. The
+//! 250 telehealth searches take every way of naming S with every sort order
+//! (distance only where there is a point) and every kind of treatment filter
+//! (none, telehealth-able, clinic-only, mixed), so that none goes untested;
+//! and the run fails if the data never produced one of the awkward cases
+//! `ReachStats` counts. Queries without `include_telehealth` must have `reach`
+//! null on every hit and in the facets. `verified_within_days` counts back
+//! from today (UTC) over dates on either side of each bound queried, and
+//! in the future. `facets=false` must make `facets` null and change nothing
+//! else.
+//!
+//! Refused combinations are refused with a 400 naming the right parameter,
+//! both in a fixed list (`REFUSED`) and among the random queries:
+//! `include_telehealth` with coordinates (`lat`/`lon` or a "lat,lon" near),
+//! without a place (even with `state=`, or with words that name none), or
+//! with a bad flag; `sort=distance` from a whole state; a whole-state `near`
+//! with another `state=`; an unknown `provider_type`.
+//!
+//! The data set is built to hit the awkward cases on purpose: clusters
+//! across the antimeridian, at 71° N and in Guam; clusters across state
+//! lines (Denver reaching into Wyoming, Kansas City in Kansas and Missouri);
+//! identical coordinates, names and ratings (so every tie-break is
+//! exercised); unrated providers and one-review 5.0s; insurers spelled in
+//! several cases; more distinct insurers than the facet bitmask has bits;
+//! accented words; 40- and 41-byte words; telehealth providers with a blank
+//! `licensed_states` (their own state), with a few states that may leave
+//! out their own, with many states or all 56, with repeats; providers with
+//! licensed states but no telehealth, which reach must never list;
+//! SPRAVATO rows with `rems_certified` true or blank; and invalid rows that
+//! must not leak into the index, among them SPRAVATO rows with
+//! `rems_certified` false that are bait for every telehealth search.
 //!
 //! The reference gets its typed records from `ingest::read_providers` (the
 //! CSV rules are tested elsewhere) but shares no search code with the
-//! library: tokenising, typo matching, distances, filters, facets, the
-//! adjusted rating and every sort order are written out again here from the
-//! contract. BM25 is not reproduced, so for `sort=relevance` only the match
-//! set, the facets and the page size are compared.
+//! library: tokenising, typo matching, distances, filters, telehealth reach,
+//! facets, the adjusted rating and every sort order are written out again
+//! here from the contract. The states of the places queries name are
+//! written in `KNOWN_PLACES`; only their points come from the gazetteer
+//! (`resolve_near`, tested elsewhere), which must agree on the states. BM25
+//! is not reproduced, so for `sort=relevance` only the match set, the
+//! facets, the page size and each hit's values are compared.
 //!
 //! Separate tests pin single edge cases: the antimeridian, high latitudes, a
 //! provider exactly on the radius, the adjusted-rating promise of docs/search.md,
@@ -38,11 +77,14 @@ use std::path::Path;
 use std::sync::Arc;
 
 use geo::{Distance, HaversineMeasure, Point};
+use ketadir::geo::places::resolve_near;
 use ketadir::index::{Generation, ImportOptions, IndexDir, import_csv};
 use ketadir::ingest::read_providers;
 use ketadir::provider::US_STATES;
-use ketadir::provider::{Condition, Provider, Treatment};
-use ketadir::search::{Hit, SearchRequest, SearchResponse, SortOrder, search};
+use ketadir::provider::{Condition, Provider, ProviderType, Treatment};
+use ketadir::search::{
+    Facets, Hit, Reach, SearchError, SearchRequest, SearchResponse, SortOrder, search,
+};
 
 // The contract's constants, written out again rather than imported, so that
 // a change in the library cannot silently change what the test expects.
@@ -57,6 +99,8 @@ const INSURANCE_FACET_SIZE: usize = 20;
 const SEED: u64 = 0x6b65_7461_6469_7221;
 const PROVIDER_ROWS: usize = 2_600;
 const QUERIES: usize = 400;
+/// Telehealth searches, besides the telehealth searches among `QUERIES`.
+const TELEHEALTH_QUERIES: usize = 250;
 
 // ---------------------------------------------------------------------------
 // Deterministic randomness (splitmix64): the same seed gives the same data
@@ -113,7 +157,7 @@ impl Rng {
 
 /// Header spellings vary in case and padding: docs/csv.md matches them
 /// case-insensitively after trimming.
-const HEADER: [&str; 26] = [
+const HEADER: [&str; 29] = [
     "ID",
     " name",
     "Organization",
@@ -140,6 +184,9 @@ const HEADER: [&str; 26] = [
     "review_count",
     "description",
     "last_verified",
+    "Provider_Type",
+    "licensed_states ",
+    "REMS_certified",
 ];
 
 #[derive(Debug, Clone, Default)]
@@ -169,6 +216,9 @@ struct Row {
     review_count: String,
     description: String,
     last_verified: String,
+    provider_type: String,
+    licensed_states: String,
+    rems_certified: String,
 }
 
 impl Row {
@@ -185,7 +235,7 @@ impl Row {
         }
     }
 
-    fn cells(&self) -> [&str; 26] {
+    fn cells(&self) -> [&str; 29] {
         [
             &self.id,
             &self.name,
@@ -213,6 +263,9 @@ impl Row {
             &self.review_count,
             &self.description,
             &self.last_verified,
+            &self.provider_type,
+            &self.licensed_states,
+            &self.rems_certified,
         ]
     }
 }
@@ -241,7 +294,7 @@ fn write_csv(rows: &[Row]) -> String {
 // ---------------------------------------------------------------------------
 // The random directory.
 
-struct Place {
+struct Cluster {
     city: &'static str,
     state: &'static str,
     lat: f64,
@@ -250,51 +303,70 @@ struct Place {
 
 /// Cluster centres chosen for their geometry: an ordinary city, both sides
 /// of the antimeridian and a point on it, the Arctic, a territory west of
-/// the date line, and Hawaii.
-const CLUSTERS: [Place; 7] = [
-    Place {
+/// the date line, Hawaii, and a city on a state line. Denver's cluster
+/// also reaches over Colorado's northern border into Wyoming (Cheyenne).
+const CLUSTERS: [Cluster; 8] = [
+    Cluster {
         city: "Denver",
         state: "CO",
         lat: 39.74,
         lon: -104.99,
     },
-    Place {
+    Cluster {
         city: "Adak",
         state: "AK",
         lat: 51.88,
         lon: -176.65,
     },
-    Place {
+    Cluster {
         city: "Attu",
         state: "AK",
         lat: 52.9,
         lon: 173.1,
     },
-    Place {
+    Cluster {
         city: "Amchitka",
         state: "AK",
         lat: 51.6,
         lon: 179.9,
     },
-    Place {
+    Cluster {
         city: "Utqiagvik",
         state: "AK",
         lat: 71.29,
         lon: -156.79,
     },
-    Place {
+    Cluster {
         city: "Hagåtña",
         state: "GU",
         lat: 13.44,
         lon: 144.79,
     },
-    Place {
+    Cluster {
         city: "Honolulu",
         state: "HI",
         lat: 21.31,
         lon: -157.86,
     },
+    Cluster {
+        city: "Kansas City",
+        state: "MO",
+        lat: 39.10,
+        lon: -94.58,
+    },
 ];
+
+/// The city and state of a cluster row at (lat, lon): the state lines the
+/// clusters cross, so that a searcher's neighbours are in other states.
+fn city_and_state(cluster: &Cluster, lat: f64, lon: f64) -> (&'static str, &'static str) {
+    match cluster.city {
+        // Colorado's northern border is the 41st parallel.
+        "Denver" if lat > 41.0 => ("Cheyenne", "WY"),
+        // Kansas City, KS lies west of State Line Road.
+        "Kansas City" if lon < -94.607 => ("Kansas City", "KS"),
+        _ => (cluster.city, cluster.state),
+    }
+}
 
 const SCATTER_CITIES: [&str; 8] = [
     "Springfield",
@@ -522,7 +594,7 @@ fn description(rng: &mut Rng) -> String {
     text
 }
 
-fn random_row(rng: &mut Rng, index: usize, previous: Option<&Row>) -> Row {
+fn random_row(rng: &mut Rng, index: usize, previous: Option<&Row>, today: i64) -> Row {
     let id = match rng.below(6) {
         0 => format!("p-{index:05}"),
         1 => format!("P{index}"),
@@ -546,9 +618,14 @@ fn random_row(rng: &mut Rng, index: usize, previous: Option<&Row>) -> Row {
         row.city = previous.city.clone();
         row.state = previous.state.clone();
     } else if roll < 0.06 {
-        row.zip = "80202".into();
-        row.city = "Denver".into();
-        row.state = "co".into();
+        let (zip, city, state) = *rng.pick(&[
+            ("80202", "Denver", "co"),
+            ("66101", "Kansas City", "KS"),
+            ("64105", "Kansas City", "Mo"),
+        ]);
+        row.zip = zip.into();
+        row.city = city.into();
+        row.state = state.into();
     } else if roll < 0.07 {
         let lat = rng.between(51.0, 52.5);
         row.latitude = coordinate(rng, lat);
@@ -566,12 +643,13 @@ fn random_row(rng: &mut Rng, index: usize, previous: Option<&Row>) -> Row {
         let (lat, lon) = destination(cluster.lat, cluster.lon, miles, rng.between(0.0, 360.0));
         row.latitude = coordinate(rng, lat);
         row.longitude = coordinate(rng, lon);
-        row.city = cluster.city.into();
+        let (city, state) = city_and_state(cluster, lat, lon);
+        row.city = city.into();
         row.state = if rng.chance(0.1) {
             let state = rng_state(rng);
             case_variant(rng, state)
         } else {
-            cluster.state.into()
+            state.into()
         };
     } else {
         let (lat, lon) = (rng.between(18.0, 66.0), rng.between(-170.0, -65.0));
@@ -601,12 +679,26 @@ fn random_row(rng: &mut Rng, index: usize, previous: Option<&Row>) -> Row {
         );
     }
     row.credentials = rng.some(&CREDENTIALS, 2).join(";");
-    let treatments: Vec<String> = rng
-        .some(Treatment::ALL, 3)
-        .into_iter()
+    let offered = rng.some(Treatment::ALL, 3);
+    let treatments: Vec<String> = offered
+        .iter()
         .map(|t| slug_variant(rng, t.slug()))
         .collect();
     row.treatments = treatments.join(";");
+    // SPRAVATO rows say they are certified or leave it blank (a warning
+    // only); other rows may say anything, false included.
+    row.rems_certified = if offered.contains(&Treatment::EsketamineNasal) {
+        rng.pick(&["true", "yes", "TRUE", "1", "", ""])
+    } else {
+        rng.pick(&["", "", "", "false", "no", "0", "true"])
+    }
+    .to_string();
+    let types: Vec<String> = rng
+        .some(ProviderType::ALL, 3)
+        .into_iter()
+        .map(|t| slug_variant(rng, t.slug()))
+        .collect();
+    row.provider_type = types.join(";");
     let conditions: Vec<String> = rng
         .some(Condition::ALL, 4)
         .into_iter()
@@ -649,6 +741,9 @@ fn random_row(rng: &mut Rng, index: usize, previous: Option<&Row>) -> Row {
     row.accepting = rng
         .pick(&["yes", "No", "true", "false", "1", "0", "", ""])
         .to_string();
+    // Written whatever `telehealth` says: a provider without telehealth
+    // but with licensed states must never be reached through them.
+    row.licensed_states = licensed_states(rng, &row.state);
 
     let (rating, reviews) = match rng.below(20) {
         0..=4 => (String::new(), rng.pick(&["0", ""]).to_string()),
@@ -677,9 +772,127 @@ fn random_row(rng: &mut Rng, index: usize, previous: Option<&Row>) -> Row {
         row.email = "info@example.org".into();
         row.phone = "+1 555 0100".into();
         row.address = "1 Main St, Suite 2".into();
-        row.last_verified = "2025-06-01".into();
     }
+    row.last_verified = verified_date(rng, today);
     row
+}
+
+/// States that the searchers' places lie in or next to, so that licences
+/// often name the searcher's state.
+const NEIGHBOUR_STATES: [&str; 16] = [
+    "CO", "WY", "KS", "MO", "NE", "HI", "AK", "GU", "OR", "WA", "CA", "WI", "NC", "NJ", "TX", "PR",
+];
+
+/// A `licensed_states` cell: mostly blank (the provider's own state); a
+/// few codes that may or may not include the provider's own state; a list
+/// naming many states or all of them; repeats in other cases.
+fn licensed_states(rng: &mut Rng, own_state: &str) -> String {
+    let codes: Vec<String> = match rng.below(20) {
+        0..=10 => Vec::new(),
+        11..=15 => {
+            let mut codes: Vec<String> = rng
+                .some(&NEIGHBOUR_STATES, 3)
+                .into_iter()
+                .map(|code| case_variant(rng, code))
+                .collect();
+            if rng.chance(0.4) {
+                codes.push(own_state.to_string());
+            }
+            codes
+        }
+        16 | 17 => {
+            let mut codes = Vec::new();
+            for (code, _) in US_STATES {
+                if rng.chance(0.6) {
+                    codes.push(case_variant(rng, code));
+                }
+            }
+            codes
+        }
+        18 => US_STATES.iter().map(|(code, _)| code.to_string()).collect(),
+        _ => {
+            let code = *rng.pick(&NEIGHBOUR_STATES);
+            vec![
+                code.to_lowercase(),
+                code.to_string(),
+                rng.pick(&NEIGHBOUR_STATES).to_string(),
+            ]
+        }
+    };
+    let separator = *rng.pick(&[";", "; ", " ; "]);
+    let mut cell = codes.join(separator);
+    if !cell.is_empty() && rng.chance(0.1) {
+        cell.push(';');
+    }
+    cell
+}
+
+/// The `verified_within_days` values queries use: the data has dates on
+/// each side of every one of them.
+const VERIFIED_DAYS: [u32; 8] = [1, 7, 30, 90, 180, 365, 730, 3650];
+
+/// A `last_verified` cell relative to `today` (days since 1970, UTC): none,
+/// a day before or after a query's bound, in the future, long ago, or any
+/// day of the last few years.
+fn verified_date(rng: &mut Rng, today: i64) -> String {
+    let days_ago = match rng.below(20) {
+        0..=6 => return String::new(),
+        7 | 8 => i64::from(*rng.pick(&VERIFIED_DAYS)) + rng.below(3) as i64 - 1,
+        9 => -1 - rng.below(30) as i64,
+        10 => {
+            return rng
+                .pick(&["2001-02-03", "2016-02-29", "1999-12-31"])
+                .to_string();
+        }
+        _ => rng.below(1500) as i64,
+    };
+    civil_date(today - days_ago)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+/// days-from-civil), written here rather than borrowed from the library.
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+/// `YYYY-MM-DD` of a day number (civil-from-days).
+fn civil_date(days: i64) -> String {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+/// A `YYYY-MM-DD` date as days since 1970 (the dates the CSV holds are
+/// well-formed: ingest refuses others).
+fn day_of(date: &str) -> i64 {
+    let part = |range: std::ops::Range<usize>| -> i64 {
+        date[range]
+            .parse()
+            .unwrap_or_else(|_| panic!("{date:?} is not YYYY-MM-DD"))
+    };
+    days_from_civil(part(0..4), part(5..7), part(8..10))
+}
+
+/// Today in UTC, as days since 1970-01-01, from the system clock.
+fn today_utc() -> i64 {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("the clock is after 1970")
+        .as_secs();
+    (seconds / 86_400) as i64
 }
 
 fn rng_state(rng: &mut Rng) -> &'static str {
@@ -688,8 +901,8 @@ fn rng_state(rng: &mut Rng) -> &'static str {
 
 /// Rows that fail validation: they must not reach the index nor name an
 /// insurer in the facets (their spellings differ from the valid rows').
-fn invalid_row(rng: &mut Rng, index: usize) -> Row {
-    let mut row = random_row(rng, index, None);
+fn invalid_row(rng: &mut Rng, index: usize, today: i64) -> Row {
+    let mut row = random_row(rng, index, None, today);
     row.id = format!("bad-{index}");
     row.insurance = "aetna;CIGNA;Invalid Only Plan;ketamine".into();
     match index % 3 {
@@ -707,15 +920,34 @@ fn invalid_row(rng: &mut Rng, index: usize) -> Row {
     row
 }
 
-fn random_rows(rng: &mut Rng) -> Vec<Row> {
-    let mut rows = vec![invalid_row(rng, 0)];
+/// A SPRAVATO row that says it is not REMS-certified: invalid (an error in
+/// `rems_certified`), so it must not reach the index. Otherwise it is bait
+/// for every search: a telehealth clinic in a cluster, licensed in every
+/// state the searchers are in.
+fn rems_invalid_row(rng: &mut Rng, index: usize, today: i64) -> Row {
+    let mut row = random_row(rng, index, None, today);
+    row.id = format!("bad-rems-{index}");
+    row.insurance = "Invalid Only Plan".into();
+    row.treatments = "oral_sublingual;Esketamine Nasal;ketamine_assisted_psychotherapy".into();
+    row.rems_certified = rng.pick(&["false", "No", "0", "FALSE"]).to_string();
+    row.telehealth = "yes".into();
+    row.licensed_states = NEIGHBOUR_STATES.join(";");
+    row.provider_type = "clinic;physician".into();
+    row
+}
+
+fn random_rows(rng: &mut Rng, today: i64) -> Vec<Row> {
+    let mut rows = vec![invalid_row(rng, 0, today)];
     let mut previous: Option<Row> = None;
     for index in 0..PROVIDER_ROWS {
         if index % 200 == 17 {
-            rows.push(invalid_row(rng, index + 1));
+            rows.push(invalid_row(rng, index + 1, today));
+        }
+        if index % 150 == 77 {
+            rows.push(rems_invalid_row(rng, index, today));
         }
         // Copies of the previous valid row's point make distance ties.
-        let row = random_row(rng, index, previous.as_ref());
+        let row = random_row(rng, index, previous.as_ref(), today);
         previous = Some(row.clone());
         rows.push(row);
     }
@@ -881,8 +1113,9 @@ fn meaningful_words(text: &str) -> Vec<String> {
 
 /// A word that could make the words of `q` name a place (docs/search.md,
 /// "Places typed as words"): a state code or a word of a state's name, or
-/// a 5-digit number. The random texts leave such words out, so that the
-/// reference need not know the gazetteer.
+/// a 5-digit number. The random texts leave such words out, so that only
+/// the places a query types on purpose (from `KNOWN_PLACES`) move to
+/// `near`.
 fn could_name_a_place(word: &str) -> bool {
     let lower = word.to_lowercase();
     (lower.len() == 5 && lower.bytes().all(|b| b.is_ascii_digit()))
@@ -952,6 +1185,8 @@ struct RefProvider {
     /// Insurers and languages as matched: trimmed, lower-cased, distinct.
     insurers: Vec<String>,
     languages: Vec<String>,
+    /// `last_verified` as days since 1970.
+    verified_day: Option<i64>,
 }
 
 struct Reference {
@@ -1030,6 +1265,7 @@ impl Reference {
                 adjusted,
                 insurers: distinct_keys(&provider.insurance),
                 languages: distinct_keys(&provider.languages),
+                verified_day: provider.last_verified.as_deref().map(day_of),
             });
         }
         Reference {
@@ -1070,8 +1306,18 @@ impl Reference {
         Some(sets)
     }
 
-    fn evaluate(&self, query: &Query) -> Expected {
+    /// Every match of `query`, in its order, and the facets. `today` is
+    /// the day `verified_within_days` counts back from; `stats` counts the
+    /// awkward telehealth cases the query met.
+    fn evaluate(&self, query: &Query, today: i64, stats: &mut ReachStats) -> Expected {
         let text_sets = query.text.as_deref().and_then(|t| self.text_sets(t));
+        let searcher_state = query.searcher_state;
+        let wanted_by_telehealth: Vec<Treatment> = query
+            .treatments
+            .iter()
+            .copied()
+            .filter(|t| BY_TELEHEALTH.contains(t))
+            .collect();
         let mut matches: Vec<Match> = Vec::new();
         for (index, rp) in self.providers.iter().enumerate() {
             let p = &rp.provider;
@@ -1082,19 +1328,16 @@ impl Reference {
             {
                 continue;
             }
-            let distance = query
-                .center
-                .map(|center| haversine(center, (p.latitude, p.longitude)));
-            if distance.is_some_and(|d| d > query.radius) {
-                continue;
-            }
             let any_of = |wanted: &[String], has: &[String]| {
                 wanted.is_empty() || has.iter().any(|h| wanted.contains(h))
             };
-            let keep = (query.treatments.is_empty()
-                || p.treatments.iter().any(|t| query.treatments.contains(t)))
-                && (query.conditions.is_empty()
-                    || p.conditions.iter().any(|c| query.conditions.contains(c)))
+            // The filters that apply alike to both parts of the union.
+            let keep = (query.conditions.is_empty()
+                || p.conditions.iter().any(|c| query.conditions.contains(c)))
+                && (query.provider_types.is_empty()
+                    || p.provider_type
+                        .iter()
+                        .any(|t| query.provider_types.contains(t)))
                 && any_of(&query.insurance, &rp.insurers)
                 && any_of(&query.languages, &rp.languages)
                 && query.state.as_ref().is_none_or(|s| *s == p.state)
@@ -1105,27 +1348,93 @@ impl Reference {
                     .is_none_or(|min| p.rating.is_some_and(|r| r >= min))
                 && query
                     .max_price
-                    .is_none_or(|max| p.price_min.is_some_and(|price| price <= max));
-            if keep {
-                matches.push(Match { index, distance });
+                    .is_none_or(|max| p.price_min.is_some_and(|price| price <= max))
+                && query.verified_within.is_none_or(|days| {
+                    rp.verified_day
+                        .is_some_and(|day| day >= today - i64::from(days))
+                });
+            if !keep {
+                continue;
             }
+            let distance = query
+                .center
+                .map(|center| haversine(center, (p.latitude, p.longitude)));
+            // (a): the usual matches, in the area.
+            let in_area = match (distance, query.whole_state) {
+                (Some(d), _) => d <= query.radius,
+                (None, Some(state)) => p.state == state,
+                (None, None) => true,
+            };
+            let offers_any = |wanted: &[Treatment]| p.treatments.iter().any(|t| wanted.contains(t));
+            let treatment_in_person = query.treatments.is_empty() || offers_any(&query.treatments);
+            let in_person = in_area && treatment_in_person;
+            // (b): telehealth providers licensed in the searcher's state,
+            // wherever they are; a treatment filter matches only what
+            // telehealth can give.
+            let licensed_in = |state: &str| {
+                if p.licensed_states.is_empty() {
+                    p.state == state
+                } else {
+                    p.licensed_states.iter().any(|s| s == state)
+                }
+            };
+            let reachable = searcher_state.is_some_and(|s| p.telehealth && licensed_in(s));
+            let treatment_by_telehealth =
+                query.treatments.is_empty() || offers_any(&wanted_by_telehealth);
+            let by_telehealth = reachable && treatment_by_telehealth;
+            if let Some(s) = searcher_state {
+                stats.observe(
+                    p,
+                    s,
+                    in_person,
+                    reachable,
+                    by_telehealth,
+                    treatment_in_person,
+                );
+            }
+            let reach = match (in_person, by_telehealth) {
+                (true, _) => Reach::InPerson,
+                (false, true) => Reach::Telehealth,
+                (false, false) => continue,
+            };
+            matches.push(Match {
+                index,
+                distance,
+                reach: query.include_telehealth.then_some(reach),
+            });
         }
         matches.sort_by(|a, b| self.order(query, a, b));
 
-        let count = |has: &dyn Fn(&Provider) -> bool| {
-            matches
-                .iter()
-                .filter(|m| has(&self.providers[m.index].provider))
-                .count() as u64
+        // One pass over the matches for every count but the insurers'.
+        let mut treatment_counts = vec![0u64; Treatment::ALL.len()];
+        let mut condition_counts = vec![0u64; Condition::ALL.len()];
+        let mut type_counts = vec![0u64; ProviderType::ALL.len()];
+        let (mut telehealth, mut accepting) = (0, 0);
+        let (mut in_person, mut telehealth_only) = (0, 0);
+        for m in &matches {
+            let p = &self.providers[m.index].provider;
+            for (count, t) in treatment_counts.iter_mut().zip(Treatment::ALL) {
+                // A provider reached by telehealth only counts for the
+                // treatments telehealth can give.
+                *count += u64::from(
+                    p.treatments.contains(t)
+                        && (m.reach != Some(Reach::Telehealth) || BY_TELEHEALTH.contains(t)),
+                );
+            }
+            for (count, c) in condition_counts.iter_mut().zip(Condition::ALL) {
+                *count += u64::from(p.conditions.contains(c));
+            }
+            for (count, t) in type_counts.iter_mut().zip(ProviderType::ALL) {
+                *count += u64::from(p.provider_type.contains(t));
+            }
+            telehealth += u64::from(p.telehealth);
+            accepting += u64::from(p.accepting_new_patients);
+            in_person += u64::from(m.reach == Some(Reach::InPerson));
+            telehealth_only += u64::from(m.reach == Some(Reach::Telehealth));
+        }
+        let slugs = |slugs: &'static [&'static str], counts: Vec<u64>| {
+            slugs.iter().copied().zip(counts).collect::<Vec<_>>()
         };
-        let treatments = Treatment::ALL
-            .iter()
-            .map(|t| (t.slug(), count(&|p| p.treatments.contains(t))))
-            .collect();
-        let conditions = Condition::ALL
-            .iter()
-            .map(|c| (c.slug(), count(&|p| p.conditions.contains(c))))
-            .collect();
         let mut insurer_counts: HashMap<&str, u64> = HashMap::new();
         for m in &matches {
             for key in &self.providers[m.index].insurers {
@@ -1138,14 +1447,17 @@ impl Reference {
             .collect();
         insurance.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         insurance.truncate(INSURANCE_FACET_SIZE);
-
         Expected {
             total: matches.len() as u64,
-            treatments,
-            conditions,
+            treatments: slugs(Treatment::SLUGS, treatment_counts),
+            conditions: slugs(Condition::SLUGS, condition_counts),
+            provider_types: slugs(ProviderType::SLUGS, type_counts),
             insurance,
-            telehealth: count(&|p| p.telehealth),
-            accepting: count(&|p| p.accepting_new_patients),
+            telehealth,
+            accepting,
+            reach: query
+                .include_telehealth
+                .then_some((in_person, telehealth_only)),
             matches,
         }
     }
@@ -1185,6 +1497,8 @@ impl Reference {
 struct Match {
     index: usize,
     distance: Option<f64>,
+    /// `None` on a search without `include_telehealth`.
+    reach: Option<Reach>,
 }
 
 struct Expected {
@@ -1193,9 +1507,113 @@ struct Expected {
     matches: Vec<Match>,
     treatments: Vec<(&'static str, u64)>,
     conditions: Vec<(&'static str, u64)>,
+    provider_types: Vec<(&'static str, u64)>,
     insurance: Vec<(String, u64)>,
     telehealth: u64,
     accepting: u64,
+    /// (in person, telehealth only); `None` without `include_telehealth`.
+    reach: Option<(u64, u64)>,
+}
+
+/// The treatments telehealth can give (docs/search.md, "Telehealth
+/// reach"); written out again rather than taken from the library.
+const BY_TELEHEALTH: [Treatment; 2] = [
+    Treatment::OralSublingual,
+    Treatment::KetamineAssistedPsychotherapy,
+];
+
+/// How often the telehealth searches met each awkward case, counted over
+/// every provider that passes the filters shared by both parts of the
+/// union; the test fails if one never happened.
+#[derive(Debug, Default)]
+struct ReachStats {
+    /// In person, in another state than the searcher's.
+    in_person_across_a_state_line: u64,
+    /// In the area and also reachable by telehealth: reach is in_person.
+    in_person_and_reachable: u64,
+    /// Telehealth only, licensed through a blank `licensed_states`.
+    telehealth_blank_licence: u64,
+    /// Telehealth only, licensed through a list.
+    telehealth_listed_licence: u64,
+    /// Telehealth only, through a list of 20 states or more.
+    telehealth_many_states: u64,
+    /// Telehealth only and offering a clinic-visit treatment, which the
+    /// treatment facet must not count.
+    telehealth_with_clinic_treatment: u64,
+    /// Outside the area, licensed in the searcher's state but without
+    /// telehealth: not a match.
+    licensed_without_telehealth: u64,
+    /// Outside the area, telehealth, in the searcher's state, but with a
+    /// list of licences that leaves it out: not a match.
+    own_state_not_licensed: u64,
+    /// Outside the area, reachable, offering a requested treatment that
+    /// needs a clinic visit and none that telehealth can give: not a match.
+    clinic_treatment_refused: u64,
+}
+
+impl ReachStats {
+    fn observe(
+        &mut self,
+        p: &Provider,
+        searcher_state: &str,
+        in_person: bool,
+        reachable: bool,
+        by_telehealth: bool,
+        treatment_in_person: bool,
+    ) {
+        let listed = |state: &str| p.licensed_states.iter().any(|s| s == state);
+        if in_person {
+            self.in_person_across_a_state_line += u64::from(p.state != searcher_state);
+            self.in_person_and_reachable += u64::from(by_telehealth);
+        } else if by_telehealth {
+            self.telehealth_blank_licence += u64::from(p.licensed_states.is_empty());
+            self.telehealth_listed_licence += u64::from(!p.licensed_states.is_empty());
+            self.telehealth_many_states += u64::from(p.licensed_states.len() >= 20);
+            self.telehealth_with_clinic_treatment +=
+                u64::from(p.treatments.iter().any(|t| !BY_TELEHEALTH.contains(t)));
+        } else {
+            let licensed = if p.licensed_states.is_empty() {
+                p.state == searcher_state
+            } else {
+                listed(searcher_state)
+            };
+            self.licensed_without_telehealth += u64::from(!p.telehealth && licensed);
+            self.own_state_not_licensed += u64::from(
+                p.telehealth
+                    && p.state == searcher_state
+                    && !p.licensed_states.is_empty()
+                    && !listed(searcher_state),
+            );
+            self.clinic_treatment_refused += u64::from(reachable && treatment_in_person);
+        }
+    }
+
+    fn missing(&self) -> Vec<&'static str> {
+        [
+            (
+                "in_person_across_a_state_line",
+                self.in_person_across_a_state_line,
+            ),
+            ("in_person_and_reachable", self.in_person_and_reachable),
+            ("telehealth_blank_licence", self.telehealth_blank_licence),
+            ("telehealth_listed_licence", self.telehealth_listed_licence),
+            ("telehealth_many_states", self.telehealth_many_states),
+            (
+                "telehealth_with_clinic_treatment",
+                self.telehealth_with_clinic_treatment,
+            ),
+            (
+                "licensed_without_telehealth",
+                self.licensed_without_telehealth,
+            ),
+            ("own_state_not_licensed", self.own_state_not_licensed),
+            ("clinic_treatment_refused", self.clinic_treatment_refused),
+        ]
+        .into_iter()
+        .filter(|(_, n)| *n == 0)
+        .map(|(name, _)| name)
+        .collect()
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1205,12 +1623,21 @@ struct Expected {
 #[derive(Debug, Clone)]
 struct Query {
     pairs: Vec<(String, String)>,
+    /// The words of `q` (without a place typed among them).
     text: Option<String>,
-    /// (lat, lon)
+    /// (lat, lon): the search's point, when it has one.
     center: Option<(f64, f64)>,
     radius: f64,
+    /// The state a whole-state `near` names.
+    whole_state: Option<&'static str>,
+    /// How the place was named; `None` without a named place.
+    near_kind: Option<NearKind>,
+    include_telehealth: bool,
+    /// S, the searcher's state, with `include_telehealth`.
+    searcher_state: Option<&'static str>,
     treatments: Vec<Treatment>,
     conditions: Vec<Condition>,
+    provider_types: Vec<ProviderType>,
     insurance: Vec<String>,
     languages: Vec<String>,
     state: Option<String>,
@@ -1218,9 +1645,15 @@ struct Query {
     accepting: bool,
     min_rating: Option<f64>,
     max_price: Option<u32>,
+    verified_within: Option<u32>,
+    /// `facets=false` makes `facets` null, and changes nothing else.
+    facets: bool,
     sort: SortOrder,
     page: u32,
     per_page: u32,
+    /// Combinations the contract refuses: the parameters a 400 may name
+    /// (empty for a valid query).
+    refused: Vec<&'static str>,
 }
 
 impl Query {
@@ -1230,8 +1663,13 @@ impl Query {
             text: None,
             center: None,
             radius: DEFAULT_RADIUS,
+            whole_state: None,
+            near_kind: None,
+            include_telehealth: false,
+            searcher_state: None,
             treatments: Vec::new(),
             conditions: Vec::new(),
+            provider_types: Vec::new(),
             insurance: Vec::new(),
             languages: Vec::new(),
             state: None,
@@ -1239,10 +1677,18 @@ impl Query {
             accepting: false,
             min_rating: None,
             max_price: None,
+            verified_within: None,
+            facets: true,
             sort: SortOrder::Rating,
             page: 1,
             per_page: DEFAULT_PER_PAGE,
+            refused: Vec::new(),
         }
+    }
+
+    /// Records a refused combination.
+    fn refuse(&mut self, name: &'static str) {
+        self.refused.push(name);
     }
 
     fn push(&mut self, name: &str, value: impl Into<String>) {
@@ -1323,93 +1769,401 @@ fn random_text(rng: &mut Rng, providers: &[Provider]) -> String {
     }
 }
 
-fn random_query(rng: &mut Rng, providers: &[Provider]) -> Query {
-    let mut query = Query::new();
+/// How a query names its place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum NearKind {
+    /// `near` as a ZIP code.
+    Zip,
+    /// `near` as "City, ST" (or "City State").
+    City,
+    /// `near` as a town alone: the most populous town of the name.
+    Town,
+    /// `near` as a state alone: a whole-state search.
+    State,
+    /// A ZIP or "City, ST" typed in `q`, without `near`: it moves to `near`.
+    Words,
+}
 
-    if rng.chance(0.45) {
-        let text = random_text(rng, providers);
-        query.text = Some(text.clone());
-        query.push("q", text);
-    }
+const NEAR_KINDS: [NearKind; 5] = [
+    NearKind::Zip,
+    NearKind::City,
+    NearKind::Town,
+    NearKind::State,
+    NearKind::Words,
+];
 
-    if rng.chance(0.55) {
-        let center = match rng.below(10) {
-            0..=3 => {
+/// The places queries name, with the state each lies in, written here:
+/// the searcher's state S of `include_telehealth`. Their points come from
+/// the gazetteer (`known_places`), which also confirms the states.
+const KNOWN_PLACES: [(&str, NearKind, &str); 33] = [
+    ("80202", NearKind::Zip, "CO"),
+    ("82001", NearKind::Zip, "WY"),
+    ("66101", NearKind::Zip, "KS"),
+    ("64105", NearKind::Zip, "MO"),
+    ("96813", NearKind::Zip, "HI"),
+    ("99546", NearKind::Zip, "AK"),
+    ("99723", NearKind::Zip, "AK"),
+    ("Denver, CO", NearKind::City, "CO"),
+    ("denver co", NearKind::City, "CO"),
+    ("Fort Collins, CO", NearKind::City, "CO"),
+    ("Boulder, Colorado", NearKind::City, "CO"),
+    ("Cheyenne, WY", NearKind::City, "WY"),
+    ("Kansas City, KS", NearKind::City, "KS"),
+    ("Kansas City, MO", NearKind::City, "MO"),
+    ("Honolulu, HI", NearKind::City, "HI"),
+    ("Adak, AK", NearKind::City, "AK"),
+    ("Utqiagvik, AK", NearKind::City, "AK"),
+    ("Springfield", NearKind::Town, "MO"),
+    ("Kansas City", NearKind::Town, "MO"),
+    ("Aurora", NearKind::Town, "CO"),
+    ("Salem", NearKind::Town, "OR"),
+    ("Madison", NearKind::Town, "WI"),
+    ("Anchorage", NearKind::Town, "AK"),
+    ("Portland", NearKind::Town, "OR"),
+    ("CO", NearKind::State, "CO"),
+    ("colorado", NearKind::State, "CO"),
+    ("WY", NearKind::State, "WY"),
+    ("Kansas", NearKind::State, "KS"),
+    ("mo", NearKind::State, "MO"),
+    ("AK", NearKind::State, "AK"),
+    ("Hawaii", NearKind::State, "HI"),
+    ("GU", NearKind::State, "GU"),
+    ("OR", NearKind::State, "OR"),
+];
+
+struct KnownPlace {
+    text: &'static str,
+    kind: NearKind,
+    state: &'static str,
+    /// (lat, lon); `None` for a state alone.
+    point: Option<(f64, f64)>,
+}
+
+/// [`KNOWN_PLACES`] with their points, resolved once through the
+/// gazetteer (place reading is tested elsewhere; here it must only agree
+/// with the table on the state and on being a point or a whole state).
+fn known_places() -> Vec<KnownPlace> {
+    KNOWN_PLACES
+        .iter()
+        .map(|&(text, kind, state)| {
+            let place = resolve_near(text)
+                .unwrap_or_else(|error| panic!("the gazetteer should know {text:?}: {error}"));
+            assert_eq!(place.in_state, Some(state), "the state of {text:?}");
+            let point = place.position.map(|p| (p.lat, p.lon));
+            assert_eq!(
+                point.is_none(),
+                kind == NearKind::State,
+                "{text:?} is a whole state exactly when the table says so: {}",
+                place.label
+            );
+            KnownPlace {
+                text,
+                kind,
+                state,
+                point,
+            }
+        })
+        .collect()
+}
+
+/// What queries are made from.
+struct QueryContext<'a> {
+    providers: &'a [Provider],
+    places: &'a [KnownPlace],
+}
+
+/// A `radius` for a query with a point (or none: the default).
+fn random_radius(rng: &mut Rng, query: &mut Query, providers: &[Provider]) {
+    let center = query.center.expect("a radius goes with a point");
+    match rng.below(4) {
+        0 => {}
+        1 => {
+            let radius = *rng.pick(&[1u32, 5, 10, 25, 50, 100, 120, 250, 500]);
+            query.radius = f64::from(radius);
+            query.push("radius", radius.to_string());
+        }
+        2 => {
+            let radius = format!("{:.3}", rng.between(1.0, 500.0));
+            query.radius = radius.parse().expect("a formatted float parses");
+            query.push("radius", radius);
+        }
+        _ => {
+            // Exactly the distance of some provider: it must be inside.
+            let mut radius = 60.0;
+            for _ in 0..50 {
                 let p = rng.pick(providers);
-                if rng.chance(0.5) {
-                    (p.latitude, p.longitude)
-                } else {
-                    destination(
-                        p.latitude,
-                        p.longitude,
-                        rng.between(0.0, 30.0),
-                        rng.between(0.0, 360.0),
-                    )
+                let d = haversine(center, (p.latitude, p.longitude));
+                if (1.0..=500.0).contains(&d) {
+                    radius = d;
+                    break;
                 }
             }
-            4..=6 => {
-                let c = rng.pick(&CLUSTERS);
-                (c.lat, c.lon)
-            }
-            7 => *rng.pick(&[
-                (52.0, 180.0),
-                (52.0, -180.0),
-                (51.6, 179.999),
-                (51.6, -179.999),
-                (85.0, -156.0),
-                (89.99, 20.0),
-                (72.5, 180.0),
-            ]),
-            _ => (rng.between(15.0, 70.0), rng.between(-180.0, -60.0)),
-        };
-        query.center = Some(center);
-        query.push("lat", format!("{}", center.0));
-        query.push("lon", format!("{}", center.1));
-        match rng.below(4) {
-            0 => {}
-            1 => {
-                let radius = *rng.pick(&[1u32, 5, 10, 25, 50, 100, 120, 250, 500]);
-                query.radius = f64::from(radius);
-                query.push("radius", radius.to_string());
-            }
-            2 => {
-                let radius = format!("{:.3}", rng.between(1.0, 500.0));
-                query.radius = radius.parse().expect("a formatted float parses");
-                query.push("radius", radius);
-            }
-            _ => {
-                // Exactly the distance of some provider: it must be inside.
-                let mut radius = 60.0;
-                for _ in 0..50 {
-                    let p = rng.pick(providers);
-                    let d = haversine(center, (p.latitude, p.longitude));
-                    if (1.0..=500.0).contains(&d) {
-                        radius = d;
-                        break;
-                    }
-                }
-                query.radius = radius;
-                query.push("radius", format!("{radius}"));
+            query.radius = radius;
+            query.push("radius", format!("{radius}"));
+        }
+    }
+}
+
+/// A point anywhere interesting: at or near a provider, a cluster centre,
+/// on the antimeridian, near a pole, or anywhere.
+fn random_point(rng: &mut Rng, providers: &[Provider]) -> (f64, f64) {
+    match rng.below(10) {
+        0..=3 => {
+            let p = rng.pick(providers);
+            if rng.chance(0.5) {
+                (p.latitude, p.longitude)
+            } else {
+                destination(
+                    p.latitude,
+                    p.longitude,
+                    rng.between(0.0, 30.0),
+                    rng.between(0.0, 360.0),
+                )
             }
         }
-    } else if rng.chance(0.1) {
-        // A radius without a location is ignored (docs/search.md).
-        query.push("radius", "7");
+        4..=6 => {
+            let c = rng.pick(&CLUSTERS);
+            (c.lat, c.lon)
+        }
+        7 => *rng.pick(&[
+            (52.0, 180.0),
+            (52.0, -180.0),
+            (51.6, 179.999),
+            (51.6, -179.999),
+            (85.0, -156.0),
+            (89.99, 20.0),
+            (72.5, 180.0),
+        ]),
+        _ => (rng.between(15.0, 70.0), rng.between(-180.0, -60.0)),
+    }
+}
+
+const FLAG_ON: [&str; 5] = ["true", "1", "yes", "on", "TRUE"];
+const FLAG_OFF: [&str; 4] = ["false", "0", "no", "off"];
+
+const SORT_ORDERS: [SortOrder; 5] = [
+    SortOrder::Rating,
+    SortOrder::Distance,
+    SortOrder::Relevance,
+    SortOrder::Reviews,
+    SortOrder::Price,
+];
+
+/// Treatment filters, by what telehealth reach makes of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum TreatmentFilter {
+    None,
+    /// Only treatments telehealth can give.
+    TelehealthAble,
+    /// Only treatments that need a clinic visit: nothing through (b).
+    ClinicOnly,
+    Mixed,
+}
+
+const TREATMENT_FILTERS: [TreatmentFilter; 4] = [
+    TreatmentFilter::None,
+    TreatmentFilter::TelehealthAble,
+    TreatmentFilter::ClinicOnly,
+    TreatmentFilter::Mixed,
+];
+
+const CLINIC_VISIT: [Treatment; 3] = [
+    Treatment::IvInfusion,
+    Treatment::ImInjection,
+    Treatment::EsketamineNasal,
+];
+
+fn treatment_filter_kind(treatments: &[Treatment]) -> TreatmentFilter {
+    let by_telehealth = treatments
+        .iter()
+        .filter(|t| BY_TELEHEALTH.contains(t))
+        .count();
+    match (by_telehealth, treatments.len() - by_telehealth) {
+        (0, 0) => TreatmentFilter::None,
+        (_, 0) => TreatmentFilter::TelehealthAble,
+        (0, _) => TreatmentFilter::ClinicOnly,
+        _ => TreatmentFilter::Mixed,
+    }
+}
+
+/// A random query. `telehealth: Some(i)` makes the i-th telehealth
+/// search: always `include_telehealth` with a named place, and the way
+/// the place is named, the sort order and the kind of treatment filter
+/// taken in turn from `i`, so that every combination is searched.
+fn random_query(rng: &mut Rng, context: &QueryContext, telehealth: Option<usize>) -> Query {
+    let providers = context.providers;
+    let mut query = Query::new();
+    let focus = telehealth.is_some();
+
+    let focus_sort = telehealth.map(|i| SORT_ORDERS[i / NEAR_KINDS.len() % SORT_ORDERS.len()]);
+    let text_chance = if focus { 0.3 } else { 0.45 };
+    if focus_sort == Some(SortOrder::Relevance) || rng.chance(text_chance) {
+        query.text = Some(random_text(rng, providers));
     }
 
-    if rng.chance(0.25) {
-        query.treatments = rng.some(Treatment::ALL, 2);
-        if query.treatments.is_empty() {
-            query.treatments.push(Treatment::IvInfusion);
+    // Where: a named place (ZIP, "City, ST", a town, a state, or one typed
+    // in q), a bare point (lat/lon or a "lat,lon" near), or nowhere.
+    let mut bare_point = false;
+    let kind = if let Some(i) = telehealth {
+        Some(NEAR_KINDS[i % NEAR_KINDS.len()])
+    } else if rng.chance(0.55) {
+        match rng.below(20) {
+            0..=9 => {
+                let center = random_point(rng, providers);
+                if rng.below(20) < 18 {
+                    query.center = Some(center);
+                    query.push("lat", format!("{}", center.0));
+                    query.push("lon", format!("{}", center.1));
+                } else {
+                    let near = format!("{:.4},{}{:.4}", center.0, rng.pick(&["", " "]), center.1);
+                    let (lat, lon) = near.split_once(',').expect("written with a comma");
+                    query.center = Some((
+                        lat.parse().expect("a formatted float parses"),
+                        lon.trim().parse().expect("a formatted float parses"),
+                    ));
+                    query.push("near", near);
+                }
+                random_radius(rng, &mut query, providers);
+                bare_point = true;
+                None
+            }
+            10..=12 => Some(NearKind::Zip),
+            13 | 14 => Some(NearKind::City),
+            15 | 16 => Some(NearKind::Town),
+            _ => Some(NearKind::State),
         }
-        for t in query.treatments.clone() {
+    } else if query.text.is_some() && rng.chance(0.15) {
+        Some(NearKind::Words)
+    } else {
+        if rng.chance(0.1) {
+            // A radius without a location is ignored (docs/search.md).
+            query.push("radius", "7");
+        }
+        None
+    };
+    let mut place: Option<&KnownPlace> = None;
+    if let Some(kind) = kind {
+        let candidates: Vec<&KnownPlace> = context
+            .places
+            .iter()
+            .filter(|p| match kind {
+                NearKind::Words => matches!(p.kind, NearKind::Zip | NearKind::City),
+                _ => p.kind == kind,
+            })
+            .collect();
+        let chosen = *rng.pick(&candidates);
+        query.near_kind = Some(kind);
+        match chosen.point {
+            Some(point) => {
+                query.center = Some(point);
+                random_radius(rng, &mut query, providers);
+            }
+            None => {
+                query.whole_state = Some(chosen.state);
+                if rng.chance(0.3) {
+                    // No effect on a whole state, but still read.
+                    query.push("radius", "40");
+                }
+            }
+        }
+        if kind == NearKind::Words {
+            let words = query
+                .text
+                .get_or_insert_with(|| random_text(rng, providers))
+                .clone();
+            let q = match (chosen.kind, rng.below(2)) {
+                (NearKind::Zip, 0) => format!("{} {words}", chosen.text),
+                (NearKind::Zip, _) => format!("{words} {}", chosen.text),
+                (_, 0) => format!("{words} in {}", chosen.text),
+                _ => format!("{words} {}", chosen.text),
+            };
+            query.push("q", q);
+        } else {
+            let near = match kind {
+                NearKind::Zip => chosen.text.to_string(),
+                _ => case_variant(rng, chosen.text),
+            };
+            query.push("near", near);
+        }
+        place = Some(chosen);
+    }
+    if kind != Some(NearKind::Words)
+        && let Some(text) = &query.text
+    {
+        query.push("q", text.clone());
+    }
+
+    // Telehealth reach needs the state of a named place: with a bare point
+    // or no place at all it is refused.
+    if let Some(chosen) = place {
+        if focus || rng.chance(0.4) {
+            query.include_telehealth = true;
+            query.searcher_state = Some(chosen.state);
+            query.push("include_telehealth", *rng.pick(&FLAG_ON));
+        } else if rng.chance(0.15) {
+            query.push("include_telehealth", *rng.pick(&FLAG_OFF));
+        }
+    } else if rng.chance(if bare_point { 0.06 } else { 0.04 }) {
+        query.include_telehealth = true;
+        query.push("include_telehealth", *rng.pick(&FLAG_ON));
+        query.refuse("include_telehealth");
+    } else if rng.chance(0.05) {
+        query.push("include_telehealth", *rng.pick(&FLAG_OFF));
+    }
+
+    let filter = match telehealth {
+        Some(i) => {
+            let block = i / (NEAR_KINDS.len() * SORT_ORDERS.len());
+            TREATMENT_FILTERS[block % TREATMENT_FILTERS.len()]
+        }
+        None if rng.chance(0.25) => TREATMENT_FILTERS[1 + rng.below(3)],
+        None => TreatmentFilter::None,
+    };
+    let at_least_one = |rng: &mut Rng, from: &[Treatment], max: usize| {
+        let mut chosen = rng.some(from, max);
+        if chosen.is_empty() {
+            chosen.push(*rng.pick(from));
+        }
+        chosen
+    };
+    query.treatments = match filter {
+        TreatmentFilter::None => Vec::new(),
+        TreatmentFilter::TelehealthAble => at_least_one(rng, &BY_TELEHEALTH, 2),
+        TreatmentFilter::ClinicOnly => at_least_one(rng, &CLINIC_VISIT, 2),
+        TreatmentFilter::Mixed => {
+            let mut chosen = vec![*rng.pick(&BY_TELEHEALTH), *rng.pick(&CLINIC_VISIT)];
+            if rng.chance(0.5) {
+                chosen.swap(0, 1);
+            }
+            chosen
+        }
+    };
+    for t in query.treatments.clone() {
+        let value = if rng.chance(0.3) {
+            rng.pick(t.synonyms()).to_string()
+        } else {
+            slug_variant(rng, t.slug())
+        };
+        query.push("treatment", value);
+    }
+    if rng.chance(0.15) {
+        query.provider_types = rng.some(ProviderType::ALL, 2);
+        if query.provider_types.is_empty() {
+            query.provider_types.push(*rng.pick(ProviderType::ALL));
+        }
+        for t in query.provider_types.clone() {
+            // A slug in any spelling, or a synonym ("crna", "lcsw").
             let value = if rng.chance(0.3) {
-                rng.pick(t.synonyms()).to_string()
+                let synonym = *rng.pick(t.synonyms());
+                case_variant(rng, synonym)
             } else {
                 slug_variant(rng, t.slug())
             };
-            query.push("treatment", value);
+            query.push("provider_type", value);
         }
+    } else if rng.chance(0.01) {
+        query.push("provider_type", "surgeon");
+        query.refuse("provider_type");
     }
     if rng.chance(0.25) {
         query.conditions = rng.some(Condition::ALL, 2);
@@ -1442,10 +2196,31 @@ fn random_query(rng: &mut Rng, providers: &[Provider]) -> Query {
         query.languages.push(list_key(&language));
         query.push("language", case_variant(rng, &language));
     }
-    if rng.chance(0.12) {
-        let state = rng.pick(&STATES).to_string();
-        query.push("state", case_variant(rng, &state));
-        query.state = Some(state);
+    if let Some(whole) = query.whole_state {
+        if rng.chance(0.2) {
+            // The state near names is allowed again; another is a 400
+            // naming near.
+            let state = if rng.chance(0.75) {
+                whole
+            } else {
+                *rng.pick(&NEIGHBOUR_STATES)
+            };
+            if state != whole {
+                query.refuse("near");
+            }
+            query.push("state", case_variant(rng, state));
+            query.state = Some(state.to_string());
+        }
+    } else if rng.chance(if query.include_telehealth { 0.25 } else { 0.12 }) {
+        // With telehealth reach, often the searcher's own state or a
+        // neighbour: `state=` filters both parts of the union.
+        let state = match query.searcher_state {
+            Some(s) if rng.chance(0.5) => s,
+            Some(_) => *rng.pick(&NEIGHBOUR_STATES),
+            None => *rng.pick(&STATES),
+        };
+        query.push("state", case_variant(rng, state));
+        query.state = Some(state.to_string());
     }
     for name in ["telehealth", "accepting"] {
         if rng.chance(0.2) {
@@ -1477,16 +2252,48 @@ fn random_query(rng: &mut Rng, providers: &[Provider]) -> Query {
         query.max_price = Some(price);
         query.push("max_price", price.to_string());
     }
+    if rng.chance(0.12) {
+        let days = if rng.chance(0.8) {
+            *rng.pick(&VERIFIED_DAYS)
+        } else {
+            1 + rng.below(2000) as u32
+        };
+        query.verified_within = Some(days);
+        query.push("verified_within_days", days.to_string());
+    }
+    if rng.chance(0.08) {
+        query.facets = rng.chance(0.3);
+        let value = if query.facets {
+            rng.pick(&FLAG_ON)
+        } else {
+            rng.pick(&FLAG_OFF)
+        };
+        query.push("facets", *value);
+    }
 
-    let mut sorts = vec![SortOrder::Rating, SortOrder::Reviews, SortOrder::Price];
-    if query.center.is_some() {
-        sorts.push(SortOrder::Distance);
-        sorts.push(SortOrder::Distance);
+    query.sort = match focus_sort {
+        Some(sort) => sort,
+        None if query.whole_state.is_some() && rng.chance(0.05) => SortOrder::Distance,
+        None => {
+            let mut sorts = vec![SortOrder::Rating, SortOrder::Reviews, SortOrder::Price];
+            if query.center.is_some() {
+                sorts.push(SortOrder::Distance);
+                sorts.push(SortOrder::Distance);
+            }
+            if query.text.is_some() {
+                sorts.push(SortOrder::Relevance);
+            }
+            *rng.pick(&sorts)
+        }
+    };
+    // Only a whole state lacks a point here: distance from it is a 400.
+    if query.sort == SortOrder::Distance && query.center.is_none() {
+        if focus && rng.chance(0.7) {
+            query.sort = *rng.pick(&[SortOrder::Rating, SortOrder::Reviews, SortOrder::Price]);
+        } else {
+            query.refuse("sort");
+        }
     }
-    if query.text.is_some() {
-        sorts.push(SortOrder::Relevance);
-    }
-    query.sort = *rng.pick(&sorts);
     if query.sort != SortOrder::Rating || rng.chance(0.3) {
         query.push("sort", case_variant(rng, query.sort.as_str()));
     }
@@ -1501,7 +2308,7 @@ fn random_query(rng: &mut Rng, providers: &[Provider]) -> Query {
         query.sort = SortOrder::Rating;
     }
 
-    if rng.chance(0.4) {
+    if rng.chance(if focus { 0.7 } else { 0.4 }) {
         let per_page = *rng.pick(&[1u32, 2, 3, 5, 10, 20, 37, 50, 100]);
         query.per_page = per_page;
         query.push("per_page", per_page.to_string());
@@ -1531,16 +2338,22 @@ fn describe_expected(reference: &Reference, m: &Match) -> String {
     let rp = &reference.providers[m.index];
     let p = &rp.provider;
     format!(
-        "{} (adjusted {}, reviews {}, distance {:?}, price_min {:?}, name {:?})",
-        p.id, rp.adjusted, p.review_count, m.distance, p.price_min, p.name
+        "{} (adjusted {}, reviews {}, distance {:?}, price_min {:?}, name {:?}, reach {:?})",
+        p.id, rp.adjusted, p.review_count, m.distance, p.price_min, p.name, m.reach
     )
 }
 
 fn describe_hit(hit: &Hit) -> String {
     let p = &hit.provider;
     format!(
-        "{} (adjusted {}, reviews {}, distance {:?}, price_min {:?}, name {:?})",
-        p.id, hit.adjusted_rating, p.review_count, hit.distance_miles, p.price_min, p.name
+        "{} (adjusted {}, reviews {}, distance {:?}, price_min {:?}, name {:?}, reach {:?})",
+        p.id,
+        hit.adjusted_rating,
+        p.review_count,
+        hit.distance_miles,
+        p.price_min,
+        p.name,
+        hit.reach
     )
 }
 
@@ -1593,57 +2406,27 @@ fn compare(
             response.sort
         ));
     }
-    match (&response.location, query.center) {
-        (None, None) => {}
-        (Some(location), Some((lat, lon)))
+    match (&response.location, query.center, query.whole_state) {
+        (None, None, None) => {}
+        (Some(location), Some((lat, lon)), _)
             if location.lat == Some(lat)
                 && location.lon == Some(lon)
                 && location.radius_miles == Some(query.radius) => {}
-        (got, wanted) => problems.push(format!(
-            "location: expected {wanted:?} radius {}, got {got:?}",
+        (Some(location), None, Some(_))
+            if (location.lat, location.lon, location.radius_miles) == (None, None, None) => {}
+        (got, wanted, whole_state) => problems.push(format!(
+            "location: expected {wanted:?} radius {} (whole state {whole_state:?}), got {got:?}",
             query.radius
         )),
     }
 
-    let Some(facets) = &response.facets else {
-        problems.push("facets: null, though the request asked for them".into());
-        return problems;
-    };
-    let got_treatments: Vec<(&str, u64)> =
-        facets.treatments.iter().map(|(k, v)| (*k, *v)).collect();
-    let got_conditions: Vec<(&str, u64)> =
-        facets.conditions.iter().map(|(k, v)| (*k, *v)).collect();
-    let got_insurance: Vec<(String, u64)> = facets
-        .insurance
-        .iter()
-        .map(|(k, v)| (k.clone(), *v))
-        .collect();
-    problems.extend(first_difference(
-        "facets.treatments",
-        &expected.treatments,
-        &got_treatments,
-    ));
-    problems.extend(first_difference(
-        "facets.conditions",
-        &expected.conditions,
-        &got_conditions,
-    ));
-    problems.extend(first_difference(
-        "facets.insurance",
-        &expected.insurance,
-        &got_insurance,
-    ));
-    if facets.telehealth != expected.telehealth {
-        problems.push(format!(
-            "facets.telehealth: expected {}, got {}",
-            expected.telehealth, facets.telehealth
-        ));
-    }
-    if facets.accepting_new_patients != expected.accepting {
-        problems.push(format!(
-            "facets.accepting_new_patients: expected {}, got {}",
-            expected.accepting, facets.accepting_new_patients
-        ));
+    match (&response.facets, query.facets) {
+        (Some(facets), true) => problems.extend(compare_facets(expected, facets)),
+        (None, false) => {}
+        (None, true) => problems.push("facets: null, though the request asked for them".into()),
+        (Some(_), false) => {
+            problems.push("facets: counted, though the request said facets=false".into())
+        }
     }
 
     let offset = (query.page as usize - 1) * query.per_page as usize;
@@ -1700,6 +2483,62 @@ fn compare(
     problems
 }
 
+/// The facets of an answer against the reference's counts.
+fn compare_facets(expected: &Expected, facets: &Facets) -> Vec<String> {
+    let mut problems = Vec::new();
+    let got_treatments: Vec<(&str, u64)> =
+        facets.treatments.iter().map(|(k, v)| (*k, *v)).collect();
+    let got_conditions: Vec<(&str, u64)> =
+        facets.conditions.iter().map(|(k, v)| (*k, *v)).collect();
+    let got_insurance: Vec<(String, u64)> = facets
+        .insurance
+        .iter()
+        .map(|(k, v)| (k.clone(), *v))
+        .collect();
+    problems.extend(first_difference(
+        "facets.treatments",
+        &expected.treatments,
+        &got_treatments,
+    ));
+    problems.extend(first_difference(
+        "facets.conditions",
+        &expected.conditions,
+        &got_conditions,
+    ));
+    problems.extend(first_difference(
+        "facets.insurance",
+        &expected.insurance,
+        &got_insurance,
+    ));
+    let got_provider_types: Vec<(&str, u64)> =
+        facets.provider_type.iter().map(|(k, v)| (*k, *v)).collect();
+    problems.extend(first_difference(
+        "facets.provider_type",
+        &expected.provider_types,
+        &got_provider_types,
+    ));
+    let got_reach = facets.reach.map(|r| (r.in_person, r.telehealth));
+    if got_reach != expected.reach {
+        problems.push(format!(
+            "facets.reach (in_person, telehealth): expected {:?}, got {got_reach:?}",
+            expected.reach
+        ));
+    }
+    if facets.telehealth != expected.telehealth {
+        problems.push(format!(
+            "facets.telehealth: expected {}, got {}",
+            expected.telehealth, facets.telehealth
+        ));
+    }
+    if facets.accepting_new_patients != expected.accepting {
+        problems.push(format!(
+            "facets.accepting_new_patients: expected {}, got {}",
+            expected.accepting, facets.accepting_new_patients
+        ));
+    }
+    problems
+}
+
 /// The values of one hit whose id is right.
 fn compare_hit(reference: &Reference, position: usize, m: &Match, hit: &Hit) -> Vec<String> {
     let rp = &reference.providers[m.index];
@@ -1710,6 +2549,12 @@ fn compare_hit(reference: &Reference, position: usize, m: &Match, hit: &Hit) -> 
         problems.push(format!(
             "results[{position}] {id}: distance_miles expected {:?}, got {:?}",
             m.distance, hit.distance_miles
+        ));
+    }
+    if hit.reach != m.reach {
+        problems.push(format!(
+            "results[{position}] {id}: reach expected {:?}, got {:?}",
+            m.reach, hit.reach
         ));
     }
     if hit.adjusted_rating.to_bits() != rp.adjusted.to_bits() {
@@ -1735,6 +2580,122 @@ fn compare_hit(reference: &Reference, position: usize, m: &Match, hit: &Hit) -> 
 // ---------------------------------------------------------------------------
 // The tests.
 
+/// What running one query gave.
+enum Outcome {
+    Answered(Box<SearchResponse>),
+    /// A 400: the names of the parameters it blames.
+    Refused(Vec<String>),
+    /// Any other error, described.
+    Failed(String),
+}
+
+fn run_query(generation: &Arc<Generation>, query: &Query) -> Outcome {
+    let pairs: Vec<(&str, &str)> = query
+        .pairs
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let request = match SearchRequest::from_pairs(pairs.iter().copied()) {
+        Ok(request) => request,
+        Err(errors) => return Outcome::Refused(errors.into_iter().map(|e| e.name).collect()),
+    };
+    match search(generation, &request) {
+        Ok(response) => Outcome::Answered(Box::new(response)),
+        Err(SearchError::InvalidParams(errors)) => {
+            Outcome::Refused(errors.into_iter().map(|e| e.name).collect())
+        }
+        Err(error) => Outcome::Failed(error.to_string()),
+    }
+}
+
+/// Requests the contract refuses whatever the data, with the parameter
+/// the 400 must name (the random queries refuse some more).
+const REFUSED: [(&[(&str, &str)], &str); 11] = [
+    // Telehealth reach needs the searcher's state: a point has none...
+    (
+        &[
+            ("include_telehealth", "true"),
+            ("lat", "39.74"),
+            ("lon", "-104.99"),
+        ],
+        "include_telehealth",
+    ),
+    (
+        &[("include_telehealth", "yes"), ("near", "39.74,-104.99")],
+        "include_telehealth",
+    ),
+    // ...nor does a search without a place, even with state= (a filter)
+    // or with words that name no place (a town alone stays in q).
+    (&[("include_telehealth", "1")], "include_telehealth"),
+    (
+        &[("include_telehealth", "true"), ("state", "CO")],
+        "include_telehealth",
+    ),
+    (
+        &[("include_telehealth", "true"), ("q", "infusion")],
+        "include_telehealth",
+    ),
+    (
+        &[
+            ("include_telehealth", "on"),
+            ("q", "infusion in Denver"),
+            ("state", "CO"),
+        ],
+        "include_telehealth",
+    ),
+    (
+        &[("include_telehealth", "maybe"), ("near", "80202")],
+        "include_telehealth",
+    ),
+    // A whole state has no point to measure distances from.
+    (
+        &[
+            ("include_telehealth", "true"),
+            ("near", "Colorado"),
+            ("sort", "distance"),
+        ],
+        "sort",
+    ),
+    // A whole-state near and another state=.
+    (
+        &[
+            ("include_telehealth", "true"),
+            ("near", "CO"),
+            ("state", "WY"),
+        ],
+        "near",
+    ),
+    (&[("provider_type", "surgeon")], "provider_type"),
+    (
+        &[
+            ("provider_type", "clinic"),
+            ("provider_type", "physician,clinic"),
+        ],
+        "provider_type",
+    ),
+];
+
+/// What the telehealth searches covered, so that a data set or generator
+/// change cannot quietly stop testing a case.
+#[derive(Default)]
+struct Coverage {
+    /// Accepted telehealth searches per (how the place was named, sort).
+    by_kind_and_sort: HashMap<(NearKind, &'static str), usize>,
+    by_treatment_filter: HashMap<TreatmentFilter, usize>,
+    with_state_filter: usize,
+    with_provider_type: usize,
+    with_verified: usize,
+    /// Hits on returned pages by reach.
+    hits_in_person: usize,
+    hits_telehealth: usize,
+    /// Searches whose returned page mixes both reaches.
+    mixed_pages: usize,
+    /// Refused combinations, by the parameter named.
+    refused: HashMap<&'static str, usize>,
+    /// Accepted searches without include_telehealth that named a place.
+    named_places_without_reach: usize,
+}
+
 #[test]
 fn random_queries_match_the_brute_force_reference() {
     // SEARCH_REFERENCE_SEED explores other data sets and queries; the
@@ -1744,15 +2705,50 @@ fn random_queries_match_the_brute_force_reference() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(SEED);
     let mut rng = Rng(seed);
-    let rows = random_rows(&mut rng);
+    let rows = random_rows(&mut rng, today_utc());
     let fixture = import(&rows);
     let reference = Reference::new(&fixture.providers);
-    assert!(
-        fixture.providers.len() > PROVIDER_ROWS * 9 / 10,
-        "most generated rows should be valid, got {}",
-        fixture.providers.len()
-    );
+    let places = known_places();
     let mut failures: Vec<String> = Vec::new();
+
+    // Every row meant to be valid is, and no invalid one (REMS false on a
+    // SPRAVATO row among them) was read or indexed.
+    let read: HashSet<&str> = fixture.providers.iter().map(|p| p.id.as_str()).collect();
+    let meant: HashSet<&str> = rows
+        .iter()
+        .map(|r| r.id.as_str())
+        .filter(|id| !id.starts_with("bad-"))
+        .collect();
+    let misread: Vec<&&str> = read.symmetric_difference(&meant).collect();
+    assert!(
+        misread.is_empty(),
+        "rows read as valid though meant invalid, or the reverse: {misread:?}"
+    );
+    let spravato = |certified: Option<bool>| {
+        fixture
+            .providers
+            .iter()
+            .filter(|p| {
+                p.treatments.contains(&Treatment::EsketamineNasal) && p.rems_certified == certified
+            })
+            .count()
+    };
+    let rems_rejected = rows
+        .iter()
+        .filter(|r| r.id.starts_with("bad-rems-"))
+        .count();
+    assert_eq!(
+        spravato(Some(false)),
+        0,
+        "a SPRAVATO row with REMS false is invalid"
+    );
+    assert!(
+        spravato(Some(true)) > 10 && spravato(None) > 10 && rems_rejected > 10,
+        "the data should hold SPRAVATO rows certified ({}), not saying ({}) and refused ({rems_rejected})",
+        spravato(Some(true)),
+        spravato(None)
+    );
+
     // m feeds every adjusted rating: when it is off, say so first.
     if fixture.generation.meta.mean_rating.to_bits() != reference.mean.to_bits() {
         failures.push(format!(
@@ -1760,40 +2756,92 @@ fn random_queries_match_the_brute_force_reference() {
             reference.mean, fixture.generation.meta.mean_rating
         ));
     }
+    let context = QueryContext {
+        providers: &fixture.providers,
+        places: &places,
+    };
+    let mut stats = ReachStats::default();
+    let mut coverage = Coverage::default();
+    let mut answered = 0;
     let mut nonempty_pages = 0;
     let mut nonempty_totals = 0;
     let mut by_sort: HashMap<&str, usize> = HashMap::new();
-    for number in 0..QUERIES {
-        let query = random_query(&mut rng, &fixture.providers);
-        let pairs: Vec<(&str, &str)> = query
-            .pairs
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
-        let request = match SearchRequest::from_pairs(pairs.iter().copied()) {
-            Ok(request) => request,
-            Err(errors) => {
+    // Answered queries with provider_type, verified_within_days, facets=false.
+    let (mut with_types, mut with_verified, mut without_facets) = (0, 0, 0);
+    for number in 0..QUERIES + TELEHEALTH_QUERIES {
+        let query = random_query(&mut rng, &context, number.checked_sub(QUERIES));
+        // `verified_within_days` counts from today: run again if the day
+        // changed meanwhile.
+        let (today, outcome) = loop {
+            let today = today_utc();
+            let outcome = run_query(&fixture.generation, &query);
+            if today_utc() == today {
+                break (today, outcome);
+            }
+        };
+        let response = match (outcome, query.refused.is_empty()) {
+            (Outcome::Answered(response), true) => *response,
+            (Outcome::Refused(names), false)
+                if names.iter().any(|n| query.refused.contains(&n.as_str())) =>
+            {
+                *coverage.refused.entry(query.refused[0]).or_default() += 1;
+                continue;
+            }
+            (outcome, _) => {
+                let got = match outcome {
+                    Outcome::Answered(response) => {
+                        format!("an answer with total {}", response.total)
+                    }
+                    Outcome::Refused(names) => format!("a 400 naming {names:?}"),
+                    Outcome::Failed(error) => format!("an error: {error}"),
+                };
+                let wanted = if query.refused.is_empty() {
+                    "an answer".to_string()
+                } else {
+                    format!("a 400 naming one of {:?}", query.refused)
+                };
                 failures.push(format!(
-                    "query #{number} `{}`: rejected: {errors:?}",
+                    "query #{number} `{}`: expected {wanted}, got {got}",
                     query.query_string()
                 ));
                 continue;
             }
         };
-        let response = match search(&fixture.generation, &request) {
-            Ok(response) => response,
-            Err(error) => {
-                failures.push(format!(
-                    "query #{number} `{}`: search failed: {error}",
-                    query.query_string()
-                ));
-                continue;
-            }
-        };
-        let expected = reference.evaluate(&query);
+        let expected = reference.evaluate(&query, today, &mut stats);
+        answered += 1;
         *by_sort.entry(query.sort.as_str()).or_default() += 1;
+        with_types += usize::from(!query.provider_types.is_empty());
+        with_verified += usize::from(query.verified_within.is_some());
+        without_facets += usize::from(!query.facets);
         nonempty_totals += usize::from(expected.total > 0);
         nonempty_pages += usize::from(!response.results.is_empty());
+        if query.include_telehealth {
+            let kind = query.near_kind.expect("telehealth reach names a place");
+            *coverage
+                .by_kind_and_sort
+                .entry((kind, query.sort.as_str()))
+                .or_default() += 1;
+            *coverage
+                .by_treatment_filter
+                .entry(treatment_filter_kind(&query.treatments))
+                .or_default() += 1;
+            coverage.with_state_filter += usize::from(query.state.is_some());
+            coverage.with_provider_type += usize::from(!query.provider_types.is_empty());
+            coverage.with_verified += usize::from(query.verified_within.is_some());
+            let reached = |reach: Reach| {
+                response
+                    .results
+                    .iter()
+                    .filter(|hit| hit.reach == Some(reach))
+                    .count()
+            };
+            let (in_person, telehealth) = (reached(Reach::InPerson), reached(Reach::Telehealth));
+            coverage.hits_in_person += in_person;
+            coverage.hits_telehealth += telehealth;
+            coverage.mixed_pages += usize::from(in_person > 0 && telehealth > 0);
+        } else {
+            coverage.named_places_without_reach += usize::from(query.near_kind.is_some());
+        }
         let problems = compare(&reference, &query, &expected, &response);
         if !problems.is_empty() {
             failures.push(format!(
@@ -1804,13 +2852,51 @@ fn random_queries_match_the_brute_force_reference() {
         }
     }
 
+    for (pairs, name) in REFUSED {
+        let request = SearchRequest::from_pairs(pairs.iter().copied());
+        let names: Vec<String> = match request.map(|r| search(&fixture.generation, &r)) {
+            Err(errors) => errors.into_iter().map(|e| e.name).collect(),
+            Ok(Err(SearchError::InvalidParams(errors))) => {
+                errors.into_iter().map(|e| e.name).collect()
+            }
+            Ok(Err(error)) => vec![format!("(not a 400: {error})")],
+            Ok(Ok(response)) => vec![format!("(an answer with total {})", response.total)],
+        };
+        if !names.iter().any(|n| n == name) {
+            failures.push(format!(
+                "{pairs:?}: expected a 400 naming {name}, got {names:?}"
+            ));
+        }
+    }
+
+    let total = QUERIES + TELEHEALTH_QUERIES;
     println!(
-        "seed {seed}: {QUERIES} queries on {} providers: {nonempty_totals} with matches, {nonempty_pages} with a non-empty page; by sort {by_sort:?}",
+        "seed {seed}: {total} queries on {} providers, {answered} answered: {nonempty_totals} with matches, \
+         {nonempty_pages} with a non-empty page; by sort {by_sort:?}; {with_types} with provider_type, \
+         {with_verified} with verified_within_days, {without_facets} with facets=false",
         fixture.providers.len()
+    );
+    let mut cells: Vec<_> = coverage.by_kind_and_sort.iter().collect();
+    cells.sort();
+    println!(
+        "include_telehealth: {} searches by (place, sort) {cells:?}; by treatment filter {:?}; \
+         {} with state=, {} with provider_type, {} with verified_within_days; \
+         hits shown {} in person, {} telehealth, {} pages with both; {} named places without reach; \
+         refused {:?}; cases met {stats:?}",
+        coverage.by_kind_and_sort.values().sum::<usize>(),
+        coverage.by_treatment_filter,
+        coverage.with_state_filter,
+        coverage.with_provider_type,
+        coverage.with_verified,
+        coverage.hits_in_person,
+        coverage.hits_telehealth,
+        coverage.mixed_pages,
+        coverage.named_places_without_reach,
+        coverage.refused,
     );
     assert!(
         failures.is_empty(),
-        "seed {seed}: {} of {QUERIES} queries differ from the reference; the first ones:\n{}",
+        "seed {seed}: {} of {total} queries differ from the reference; the first ones:\n{}",
         failures.len(),
         failures
             .iter()
@@ -1821,8 +2907,50 @@ fn random_queries_match_the_brute_force_reference() {
     );
     // Guard against a vacuous pass (e.g. every query matching nothing).
     assert!(
-        nonempty_totals > QUERIES / 2 && nonempty_pages > QUERIES / 3,
+        nonempty_totals > answered / 2 && nonempty_pages > answered / 3,
         "too few queries had matches ({nonempty_totals}) or results ({nonempty_pages})"
+    );
+    // Every way of naming the searcher's state, with every sort order it
+    // allows; every kind of treatment filter; every refusal; every case.
+    let mut gaps: Vec<String> = Vec::new();
+    for kind in NEAR_KINDS {
+        for sort in SORT_ORDERS {
+            let searched = coverage
+                .by_kind_and_sort
+                .get(&(kind, sort.as_str()))
+                .copied()
+                .unwrap_or(0);
+            let possible = !(kind == NearKind::State && sort == SortOrder::Distance);
+            if possible && searched == 0 {
+                gaps.push(format!(
+                    "include_telehealth with {kind:?} and sort={}",
+                    sort.as_str()
+                ));
+            }
+        }
+    }
+    for kind in TREATMENT_FILTERS {
+        if !coverage.by_treatment_filter.contains_key(&kind) {
+            gaps.push(format!("include_telehealth with treatment filter {kind:?}"));
+        }
+    }
+    if coverage.with_state_filter == 0
+        || coverage.with_provider_type == 0
+        || coverage.mixed_pages == 0
+    {
+        gaps.push(
+            "include_telehealth with state=, with provider_type, or a page of both reaches".into(),
+        );
+    }
+    gaps.extend(
+        stats
+            .missing()
+            .into_iter()
+            .map(|case| format!("the case {case}")),
+    );
+    assert!(
+        gaps.is_empty(),
+        "seed {seed}: the queries never covered: {gaps:?}"
     );
 }
 
@@ -2040,6 +3168,7 @@ fn full_precision_values_survive_the_index() {
                 center,
                 (rp.provider.latitude, rp.provider.longitude),
             )),
+            reach: None,
         };
         problems.extend(compare_hit(&reference, position, &m, hit));
     }
