@@ -271,7 +271,29 @@ pub struct Fact {
 /// Pieces of the "last verified" line around the date (a `<time>`).
 pub struct VerifiedLine {
     pub before: String,
+    /// The date as people write it ("August 19, 2026", "19 de agosto de
+    /// 2026"); the `<time>` element keeps the ISO date for machines.
+    pub date: Option<String>,
     pub after: String,
+}
+
+/// `YYYY-MM-DD` in words, in `lang`; any other text as it is.
+pub fn date_in_words(date: &str, lang: Lang) -> String {
+    let mut parts = date.splitn(3, '-').map(str::parse::<u32>);
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(Ok(year)), Some(Ok(month @ 1..=12)), Some(Ok(day @ 1..=31))) => {
+            let month = lang.t(&format!("month.{month}"));
+            lang.f(
+                "date.long",
+                &[
+                    ("year", &year.to_string()),
+                    ("month", month),
+                    ("day", &day.to_string()),
+                ],
+            )
+        }
+        _ => date.to_string(),
+    }
 }
 
 #[derive(Template)]
@@ -432,6 +454,7 @@ pub fn render_profile(
         let mut pieces = lang.t("profile.verified_on").splitn(2, "{date}");
         VerifiedLine {
             before: pieces.next().unwrap_or_default().to_string(),
+            date: last_verified.map(|date| date_in_words(date, lang)),
             after: pieces.next().unwrap_or_default().to_string(),
         }
     };
@@ -563,6 +586,14 @@ pub fn render_error(error: &ErrorView, context: &PageContext) -> Result<String, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_read_as_words_in_each_language() {
+        assert_eq!(date_in_words("2026-08-19", Lang::En), "August 19, 2026");
+        assert_eq!(date_in_words("2026-08-09", Lang::Es), "9 de agosto de 2026");
+        assert_eq!(date_in_words("2026-13-01", Lang::Es), "2026-13-01");
+        assert_eq!(date_in_words("soon", Lang::En), "soon");
+    }
 
     #[test]
     fn verified_dates_older_than_a_year_are_flagged() {

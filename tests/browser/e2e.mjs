@@ -7,6 +7,12 @@
 // server must serve the bundled data/providers.csv. Prints one line per
 // passed step; stops with a non-zero exit and a message at the first
 // failed check.
+//
+// After the checks a–k come three patients' walks, each in English and in
+// Spanish (lang=es), with a screenshot per step (walk<n>-<lang>-<step>.png):
+// 1. a phone in Denver searching fibromyalgia, a filter, a profile, the
+//    Call button; 2. a desktop visitor near Bozeman, MT; 3. keyboard only,
+//    without JavaScript: Tab to the form, submit, reach a result, open it.
 
 import { readFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -15,7 +21,7 @@ import { chromium } from 'playwright-core';
 
 const require = createRequire(import.meta.url);
 const CHROMIUM = process.env.KETADIR_CHROMIUM || '/usr/bin/chromium';
-const WATCHDOG_MS = 170_000;
+const WATCHDOG_MS = 270_000;
 const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 const SAFETY_WORDS = ['pregnan', 'kidney', 'liver', 'seizure', 'head', 'medical history'];
 
@@ -309,6 +315,273 @@ async function checkErrorPage(page, path, status) {
 }
 
 // ---------------------------------------------------------------------------
+// Patients' walks, in English and in Spanish.
+
+/** What each language's pages say, where the walks look for it. */
+const WORDS = {
+  en: {
+    condition: 'fibromyalgia',
+    denver: /^\d+ providers? matching “fibromyalgia” within 25 miles of Denver, CO$/,
+    bozeman: /^\d+ providers? within (25|100) miles of Bozeman, MT$/,
+    accepting: /^\s*Accepting new patients/,
+    call: /^Call\b/,
+    back: 'Back to results',
+    safety: SAFETY_WORDS,
+  },
+  es: {
+    // A Spanish speaker types the Spanish word.
+    condition: 'fibromialgia',
+    denver: /^\d+ proveedor(es)? que coinciden? con “fibromialgia” a menos de 25 millas de Denver, CO$/,
+    bozeman: /^\d+ proveedor(es)? a menos de (25|100) millas de Bozeman, MT$/,
+    accepting: /^\s*Acepta pacientes nuevos/,
+    call: /^Llamar\b/,
+    back: 'Volver a los resultados',
+    safety: ['embarazada', 'riñones', 'hígado', 'convulsiones', 'cabeza', 'historial médico'],
+  },
+};
+
+/** The page is in `lang`: <html lang> and the URL's lang (none in English). */
+async function inLanguage(page, lang) {
+  const htmlLang = await page.evaluate(() => document.documentElement.lang);
+  check(htmlLang === lang, `${page.url()} is <html lang="${htmlLang}">, expected "${lang}"`);
+  const inUrl = new URL(page.url()).searchParams.get('lang');
+  check(
+    lang === 'en' ? inUrl === null : inUrl === lang,
+    `${page.url()}: the address says lang=${inUrl}, expected ${lang === 'en' ? 'no lang' : lang}`,
+  );
+}
+
+/** A results page in `lang` whose heading reads `pattern`. */
+async function resultsIn(page, lang, pattern) {
+  await inLanguage(page, lang);
+  const result = await resultTotal(page);
+  check(pattern.test(result.h1), `the heading "${result.h1}" does not read ${pattern}`);
+  return result;
+}
+
+/** The start of a walk: the home page; in Spanish reached with the switch. */
+async function startWalk(page, lang) {
+  await goto(page, '/');
+  if (lang !== 'en') {
+    const toggle = page.locator('a.lang-switch').first();
+    check((await toggle.count()) > 0, 'no language switch (a.lang-switch) on the home page');
+    check((await toggle.getAttribute('hreflang')) === lang, `the switch leads to ${await toggle.getAttribute('hreflang')}`);
+    await Promise.all([page.waitForURL((u) => u.searchParams.get('lang') === lang), toggle.click()]);
+    await page.waitForLoadState('load');
+  }
+  await inLanguage(page, lang);
+}
+
+/** Checks the profile a walk opened: name, safety box, language. */
+async function walkProfile(page, lang, name) {
+  await inLanguage(page, lang);
+  const h1 = await textOf(page, 'h1');
+  check(h1 === name, `the profile h1 "${h1}" is not the card's name "${name}"`);
+  const safety = ((await textOf(page, 'section.safety')) || '').toLowerCase();
+  const absent = WORDS[lang].safety.filter((word) => !safety.includes(word));
+  check(absent.length === 0, `the safety box lacks ${absent.join(', ')}: "${safety.slice(0, 300)}"`);
+  const back = page.locator('p.back a').first();
+  check(((await back.textContent()) || '').includes(WORDS[lang].back), `no "${WORDS[lang].back}" link on the profile`);
+}
+
+/** Clicks the first result, screenshots the profile (`shot`), checks it
+ *  and returns the provider's name. */
+async function openResult(page, lang, shot) {
+  const link = page.locator('ol.results > li h2 a').first();
+  const name = ((await link.textContent()) || '').replace(/\s+/g, ' ').trim();
+  await Promise.all([page.waitForURL(/\/providers\/[^/?#]+/), link.click()]);
+  await page.waitForLoadState('load');
+  await shot();
+  await walkProfile(page, lang, name);
+  return name;
+}
+
+/** Walk 1: a phone in Denver looking for fibromyalgia care. */
+async function phoneWalk(lang) {
+  const words = WORDS[lang];
+  const context = await newContext({ viewport: { width: 360, height: 800 }, hasTouch: true, isMobile: true });
+  const page = await watchedPage(context);
+  // The whole page, and what the phone shows before any scrolling.
+  const shot = async (n, what) => {
+    await screenshot(page, `walk1-${lang}-${n}-${what}.png`);
+    await page.screenshot({ path: join(shotDir, `walk1-${lang}-${n}-${what}-first-screen.png`) });
+  };
+  let total;
+
+  await step(`walk 1 (${lang}). phone 360×800: home`, async () => {
+    await startWalk(page, lang);
+    const scroll = await noHorizontalScroll(page, 'home');
+    await shot(1, 'home');
+    return `${scroll}; ${await axe(page, `walk 1 ${lang} home`)}`;
+  });
+
+  await step(`walk 1 (${lang}). search "${words.condition}" near Denver, CO`, async () => {
+    await page.locator('#search input[name=q]').fill(words.condition);
+    await page.locator('#search input[name=near]').fill('Denver, CO');
+    await submitSearch(page);
+    await shot(2, 'results');
+    const result = await resultsIn(page, lang, words.denver);
+    total = result.total;
+    check(total > 0, `no providers: "${result.h1}"`);
+    const first = await page.locator('ol.results > li').first().evaluate((el) => el.getBoundingClientRect().top + window.scrollY);
+    check(first < 800, `the first result starts at ${Math.round(first)} px, below the phone's first screen`);
+    const scroll = await noHorizontalScroll(page, 'results');
+    return `"${result.h1}"; ${scroll}; ${await axe(page, `walk 1 ${lang} results`)}`;
+  });
+
+  await step(`walk 1 (${lang}). filter: accepting new patients`, async () => {
+    // On a phone the filters sit below the results; "Filters (n)" leads there.
+    await page.locator('.filters-link a').click();
+    const facet = page.locator('aside.facets a', { hasText: words.accepting }).first();
+    check((await facet.count()) > 0, `no facet link reading ${words.accepting}`);
+    await Promise.all([page.waitForURL(/[?&]accepting=true(&|$)/), facet.click()]);
+    await page.waitForLoadState('load');
+    await shot(3, 'filtered');
+    await inLanguage(page, lang);
+    const result = await resultTotal(page);
+    check(result.total > 0 && result.total <= total, `${result.total} providers after the filter (${total} before)`);
+    const chips = await page.locator('ul.chips a').allTextContents();
+    check(chips.some((c) => words.accepting.test(c)), `no chip for the filter: ${JSON.stringify(chips)}`);
+    const scroll = await noHorizontalScroll(page, 'filtered results');
+    return `"${result.h1}"; ${scroll}; ${await axe(page, `walk 1 ${lang} filtered`)}`;
+  });
+
+  await step(`walk 1 (${lang}). profile: the Call button is a tel: link on the first screen`, async () => {
+    const name = await openResult(page, lang, () => shot(4, 'profile'));
+    const call = page.locator('a.button.call').first();
+    check((await call.count()) > 0, 'no Call button (a.button.call)');
+    const href = (await call.getAttribute('href')) || '';
+    check(/^tel:\+?\d{3,}$/.test(href), `the Call button leads to ${href}, not a tel: number`);
+    const label = ((await call.textContent()) || '').trim();
+    check(words.call.test(label), `the Call button reads "${label}"`);
+    const box = await call.boundingBox();
+    check(box && box.y + box.height <= 800, `the Call button is below the first screen (${JSON.stringify(box)})`);
+    check(box.height >= 24, `the Call button is ${box.height} px high, too small to tap`);
+    const scroll = await noHorizontalScroll(page, 'profile');
+    return `"${name}": ${href}; ${scroll}; ${await axe(page, `walk 1 ${lang} profile`)}`;
+  });
+  await context.close();
+}
+
+/** Walk 2: a desktop visitor near Bozeman, MT, where providers are few. */
+async function bozemanWalk(lang) {
+  const words = WORDS[lang];
+  const context = await newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await watchedPage(context);
+  const shot = (n, what) => screenshot(page, `walk2-${lang}-${n}-${what}.png`);
+  let total;
+
+  await step(`walk 2 (${lang}). desktop: search near "Bozeman, MT"`, async () => {
+    await startWalk(page, lang);
+    await page.locator('#search input[name=near]').fill('Bozeman, MT');
+    await submitSearch(page);
+    await shot(1, 'results');
+    const result = await resultsIn(page, lang, words.bozeman);
+    total = result.total;
+    if (total === 0) {
+      const offers = await page.locator('.empty li a').count();
+      check(offers > 0, 'nothing near Bozeman and no change offered');
+    }
+    return `"${result.h1}"; ${await axe(page, `walk 2 ${lang} results`)}`;
+  });
+
+  await step(`walk 2 (${lang}). a wider area: 100 miles`, async () => {
+    await openSearchFold(page);
+    await page.locator('#search select[name=radius]').selectOption('100');
+    await submitSearch(page);
+    await shot(2, 'wider');
+    await inLanguage(page, lang);
+    const result = await resultTotal(page);
+    check(result.total >= total, `100 miles finds ${result.total}, fewer than 25 miles' ${total}`);
+    check(result.total > 0, `nobody within 100 miles of Bozeman: "${result.h1}"`);
+    return `"${result.h1}"; ${await axe(page, `walk 2 ${lang} wider`)}`;
+  });
+
+  await step(`walk 2 (${lang}). the nearest profile, with directions`, async () => {
+    const name = await openResult(page, lang, () => shot(3, 'profile'));
+    const directions = await page.locator('a[href^="https://www.openstreetmap.org/directions"]').count();
+    check(directions > 0, 'no directions link on the profile');
+    return `"${name}"; ${await axe(page, `walk 2 ${lang} profile`)}`;
+  });
+  await context.close();
+}
+
+/** Presses Tab; describes the focused element (null once focus left the
+ *  page): what it is, whether it draws a visible outline. */
+async function pressTab(page) {
+  await page.keyboard.press('Tab');
+  return page.evaluate(() => {
+    const el = document.activeElement;
+    if (!el || el === document.body) return null;
+    const style = getComputedStyle(el);
+    return {
+      id: el.id,
+      tag: el.tagName.toLowerCase(),
+      inResults: !!el.closest('ol.results'),
+      what: `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''} ${el.textContent.trim().slice(0, 30)}`,
+      outline: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2,
+    };
+  });
+}
+
+/** Presses Tab until `predicate` holds for the focused element; returns
+ *  how many stops it took, or fails after `limit`. Every stop must show
+ *  a focus outline. */
+async function tabUntil(page, predicate, what, limit = 80) {
+  for (let stops = 1; stops <= limit; stops += 1) {
+    const focus = await pressTab(page);
+    check(focus, `Tab left the page before reaching ${what}`);
+    check(focus.outline, `the focused ${focus.what} shows no outline`);
+    if (predicate(focus)) return stops;
+  }
+  throw new CheckFailed(`${what} not reached within ${limit} Tab stops`);
+}
+
+/** Walk 3: keyboard only, JavaScript off. */
+async function keyboardWalk(lang) {
+  const words = WORDS[lang];
+  const context = await newContext({ viewport: { width: 1280, height: 900 }, javaScriptEnabled: false });
+  const page = await watchedPage(context);
+  const shot = (n, what) => screenshot(page, `walk3-${lang}-${n}-${what}.png`);
+  // axe is a script, which this walk's page may not run: it checks the
+  // same address in a page that may (the server sends the same HTML).
+  const checker = await newContext({ viewport: { width: 1280, height: 900 } });
+  const checkPage = await watchedPage(checker);
+  const axeHere = async (label) => {
+    await goto(checkPage, new URL(page.url()).pathname + new URL(page.url()).search);
+    return axe(checkPage, label);
+  };
+
+  await step(`walk 3 (${lang}). keyboard, no JavaScript: Tab to the form and submit`, async () => {
+    await goto(page, lang === 'en' ? '/' : `/?lang=${lang}`);
+    await inLanguage(page, lang);
+    const toWhat = await tabUntil(page, (f) => f.id === 'q', 'the "What" box');
+    await page.keyboard.type(words.condition);
+    const toWhere = await tabUntil(page, (f) => f.id === 'near', 'the "Where" box', 5);
+    await page.keyboard.type('Denver, CO');
+    await shot(1, 'form');
+    await Promise.all([page.waitForURL((u) => u.searchParams.get('near') === 'Denver, CO'), page.keyboard.press('Enter')]);
+    await page.waitForLoadState('load');
+    const result = await resultsIn(page, lang, words.denver);
+    await shot(2, 'results');
+    return `${toWhat} Tab stops to "What", ${toWhere} more to "Where"; "${result.h1}"; ${await axeHere(`walk 3 ${lang} results`)}`;
+  });
+
+  await step(`walk 3 (${lang}). keyboard: reach the first result and open it`, async () => {
+    const stops = await tabUntil(page, (f) => f.tag === 'a' && f.inResults, 'a result', 40);
+    const name = await page.evaluate(() => document.activeElement.textContent.replace(/\s+/g, ' ').trim());
+    await shot(3, 'focused-result');
+    await Promise.all([page.waitForURL(/\/providers\/[^/?#]+/), page.keyboard.press('Enter')]);
+    await page.waitForLoadState('load');
+    await walkProfile(page, lang, name);
+    await shot(4, 'profile');
+    return `${stops} Tab stops to "${name}"; ${await axeHere(`walk 3 ${lang} profile`)}`;
+  });
+  await checker.close();
+  await context.close();
+}
+
+// ---------------------------------------------------------------------------
 // The run.
 
 async function main() {
@@ -519,16 +792,7 @@ async function main() {
     let stops = 0;
     // Tab through the page until focus leaves it (back to the browser).
     for (let i = 0; i < 40; i += 1) {
-      await zoomedPage.keyboard.press('Tab');
-      const focus = await zoomedPage.evaluate(() => {
-        const el = document.activeElement;
-        if (!el || el === document.body) return null;
-        const style = getComputedStyle(el);
-        return {
-          what: `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''} ${el.textContent.trim().slice(0, 30)}`,
-          outline: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2,
-        };
-      });
+      const focus = await pressTab(zoomedPage);
       if (!focus) break;
       stops += 1;
       if (!focus.outline) unoutlined.push(focus.what);
@@ -610,7 +874,14 @@ async function main() {
   });
   await located.close();
 
-  // j: the listeners above ran on every page of a–k (none bypassed the CSP).
+  for (const lang of ['en', 'es']) {
+    await phoneWalk(lang);
+    await bozemanWalk(lang);
+    await keyboardWalk(lang);
+  }
+
+  // j: the listeners above ran on every page of a–k and of the walks (none
+  // bypassed the CSP).
   await step('j. no CSP violation, page error or third-party request on any page', async () => 'checked on every page above');
 
   await browser.close();
