@@ -271,6 +271,8 @@ impl Default for ReachList {
 pub struct ReachEntry {
     pub doc: u32,
     pub flags: u32,
+    /// `ranks.rating_tier` of the doc (the rating order's first key).
+    pub rating_tier: u32,
     /// The provider's own state (index in `US_STATES`).
     pub state_ord: u8,
     pub unit_vector: [f64; 3],
@@ -352,6 +354,7 @@ impl SegmentColumns {
                 .map(|(doc, _)| ReachEntry {
                     doc: doc as u32,
                     flags: self.flags[doc],
+                    rating_tier: self.ranks.rating_tier[doc],
                     state_ord: self.state_ord[doc],
                     unit_vector: self.unit_vector[doc],
                     insurance_bits: self.insurance_bits[doc],

@@ -5,7 +5,7 @@
 
 use super::i18n::LANG_PARAM;
 use crate::index::Generation;
-use crate::provider::{Condition, Treatment};
+use crate::provider::{Condition, ProviderType, Treatment, US_STATES};
 use crate::search::params::Kind;
 use crate::search::params::{FormControl, PARAMS};
 use crate::search::{DEFAULT_RADIUS_MILES, SortOrder, printable};
@@ -38,6 +38,12 @@ pub struct SearchForm {
     pub radius: Vec<SelectOption>,
     pub treatments: Vec<CheckOption>,
     pub conditions: Vec<CheckOption>,
+    pub provider_types: Vec<CheckOption>,
+    /// "Also show telehealth providers licensed in Montana", beside the
+    /// place: checked, and its label (the state of the place typed, when
+    /// it names one).
+    pub include_telehealth: bool,
+    pub include_telehealth_label: String,
     pub insurance: String,
     pub telehealth: bool,
     pub accepting: bool,
@@ -53,6 +59,19 @@ pub struct SearchForm {
     pub insurers: Vec<String>,
     /// The language of the labels (the page's).
     pub lang: Lang,
+}
+
+/// The name of the state the typed place lies in ("Bozeman, MT" →
+/// "Montana"), when it names one (no I/O: the gazetteer is in the binary).
+fn place_state_name(near: &str) -> Option<&'static str> {
+    if near.is_empty() {
+        return None;
+    }
+    let code = crate::geo::places::resolve_near(near).ok()?.in_state?;
+    US_STATES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, name)| *name)
 }
 
 /// True when `value` is within the bounds the parameter table gives `name`.
@@ -153,6 +172,23 @@ impl SearchForm {
             })
             .collect();
 
+        let chosen_types: Vec<ProviderType> = values("provider_type")
+            .filter_map(|v| ProviderType::parse_lenient(&v))
+            .collect();
+        let provider_types = ProviderType::ALL
+            .iter()
+            .map(|t| CheckOption {
+                id: format!("provider-type-{}", t.slug()),
+                value: t.slug(),
+                label: lang.label("provider_type", t.slug()),
+                checked: chosen_types.contains(t),
+            })
+            .collect();
+        let include_telehealth_label = match place_state_name(&near) {
+            Some(state) => lang.f("form.include_telehealth", &[("state", state)]),
+            None => lang.t("form.include_telehealth_any").to_string(),
+        };
+
         let radius = first("radius");
         let radius = if radius.is_empty() {
             DEFAULT_RADIUS_MILES.to_string()
@@ -165,6 +201,7 @@ impl SearchForm {
         let accepting = is_true("accepting");
         let filters_open = !chosen_treatments.is_empty()
             || !chosen_conditions.is_empty()
+            || !chosen_types.is_empty()
             || !insurance.is_empty()
             || telehealth
             || accepting
@@ -183,6 +220,9 @@ impl SearchForm {
             ),
             treatments,
             conditions,
+            provider_types,
+            include_telehealth: is_true("include_telehealth"),
+            include_telehealth_label,
             insurance,
             telehealth,
             accepting,

@@ -333,7 +333,7 @@ mod tests {
     /// each slug). A new vocabulary is one line here, plus its keys in
     /// both catalogues: `<prefix>.<slug> = <label>`.
     fn vocabularies() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
-        use crate::provider::{Condition, Treatment};
+        use crate::provider::{Condition, ProviderType, Treatment};
         use crate::reports::Reason;
         vec![
             (
@@ -346,6 +346,13 @@ mod tests {
             (
                 "condition",
                 Condition::ALL
+                    .iter()
+                    .map(|v| (v.slug(), v.label()))
+                    .collect(),
+            ),
+            (
+                "provider_type",
+                ProviderType::ALL
                     .iter()
                     .map(|v| (v.slug(), v.label()))
                     .collect(),

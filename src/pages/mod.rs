@@ -228,8 +228,27 @@ pub fn count_alternatives(
         return Ok(Vec::new());
     }
     let mut counted = Vec::new();
+    // Treatments that need a clinic visit (IV, IM, SPRAVATO): telehealth
+    // cannot give them, so no search elsewhere or by video is offered;
+    // the nearest provider that gives them in person is named instead.
+    let clinic_only =
+        !request.treatments.is_empty() && request.treatments.iter().all(|t| !t.by_telehealth());
+    if clinic_only && let Some(nearest) = nearest_in_person(generation, request, lang)? {
+        counted.push(nearest);
+    }
     let mut radius_found = false;
     for alternative in empty_state_candidates(request, response, lang) {
+        let leaves_the_area = alternative.change == Change::Everywhere
+            || alternative.change == Change::WiderRadius
+            || (request.state.is_some() && alternative.request.state.is_none());
+        if clinic_only && leaves_the_area {
+            continue;
+        }
+        let mut alternative = alternative;
+        if clinic_only {
+            // In person only: no suggestion leads to providers by video.
+            alternative.request.include_telehealth = false;
+        }
         let is_radius = alternative.change == Change::WiderRadius;
         // Past the first wider radius that finds someone, the rest can wait.
         if is_radius && radius_found {
@@ -240,6 +259,50 @@ pub fn count_alternatives(
         counted.push((alternative, total));
     }
     Ok(counted)
+}
+
+/// "Nearest provider of SPRAVATO: Billings, MT, 122 mi", leading to the
+/// radius that reaches it, with that search's count.
+fn nearest_in_person(
+    generation: &Arc<Generation>,
+    request: &SearchRequest,
+    lang: Lang,
+) -> Result<Option<(Alternative, u64)>, SearchError> {
+    let Some(hit) = crate::search::nearest(generation, request)? else {
+        return Ok(None);
+    };
+    let Some(distance) = hit.distance_miles else {
+        return Ok(None);
+    };
+    let mut reaching = request.clone();
+    reaching.page = 1;
+    reaching.include_telehealth = false;
+    reaching.radius_miles = distance.ceil().clamp(1.0, 500.0);
+    let treatments: Vec<&str> = request
+        .treatments
+        .iter()
+        .map(|t| lang.label("treatment", t.slug()))
+        .collect();
+    let label = lang.f(
+        "empty.nearest",
+        &[
+            ("treatment", &treatments.join(" / ")),
+            (
+                "place",
+                &format!("{}, {}", hit.provider.city, hit.provider.state),
+            ),
+            ("distance", &format!("{distance:.0}")),
+        ],
+    );
+    let total = crate::search::count(generation, &reaching)?;
+    Ok(Some((
+        Alternative {
+            label,
+            request: reaching,
+            change: Change::Nearest,
+        },
+        total,
+    )))
 }
 
 /// When `near` names a town without its state and several states have
@@ -305,6 +368,8 @@ struct ProfilePage<'a> {
     facts: Vec<Fact>,
     treatments: Vec<&'static str>,
     conditions: Vec<&'static str>,
+    /// For a SPRAVATO site: its REMS certification, in words.
+    rems: Option<&'static str>,
     paragraphs: Vec<&'a str>,
     phone_href: Option<String>,
     website_href: Option<String>,
@@ -416,6 +481,17 @@ pub fn render_profile(
             });
         }
     };
+    fact(
+        "profile.provider_type",
+        Some(
+            provider
+                .provider_type
+                .iter()
+                .map(|t| lang.label("provider_type", t.slug()))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+    );
     fact("profile.organization", provider.organization.clone());
     fact("profile.credentials", Some(provider.credentials.join(", ")));
     fact("profile.price", price_range(provider, lang));
@@ -426,6 +502,15 @@ pub fn render_profile(
     fact(
         "profile.accepting",
         Some(yes_no(provider.accepting_new_patients, lang)),
+    );
+    // Blank means the provider's own state (docs/csv.md).
+    fact(
+        "profile.licensed_states",
+        Some(if provider.licensed_states.is_empty() {
+            provider.state.clone()
+        } else {
+            provider.licensed_states.join(", ")
+        }),
     );
     fact("profile.insurance", Some(provider.insurance.join(", ")));
     fact("profile.languages", Some(provider.languages.join(", ")));
@@ -470,6 +555,14 @@ pub fn render_profile(
         facts,
         treatments,
         conditions,
+        // SPRAVATO may only be given at certified sites: say what is known.
+        rems: provider
+            .treatments
+            .contains(&crate::provider::Treatment::EsketamineNasal)
+            .then(|| match provider.rems_certified {
+                Some(true) => lang.t("profile.rems_certified"),
+                _ => lang.t("profile.rems_not_confirmed"),
+            }),
         paragraphs: provider
             .description
             .as_deref()

@@ -5,8 +5,8 @@
 //! ([`search_href`]), then put in the page's language ([`Lang::href`]).
 
 use super::i18n::Lang;
-use crate::provider::{Condition, Provider, Treatment, list_key};
-use crate::search::{Hit, LocationInput, SearchRequest, SearchResponse, SortOrder};
+use crate::provider::{Condition, Provider, ProviderType, Treatment, list_key};
+use crate::search::{Hit, LocationInput, Reach, SearchRequest, SearchResponse, SortOrder};
 
 /// A link: what it says and where it goes.
 #[derive(Debug, Clone, PartialEq)]
@@ -147,6 +147,10 @@ pub struct Card {
     pub phone: Option<String>,
     pub phone_href: Option<String>,
     pub excerpt: Option<String>,
+    /// Found through telehealth reach only: says so plainly ("Telehealth ·
+    /// licensed in MT · 340 mi away — visits by video"), instead of the
+    /// distance alone, which would suggest a visit.
+    pub reached_by_video: Option<String>,
 }
 
 /// Longest description excerpt on a card, in characters.
@@ -181,7 +185,14 @@ pub fn care_labels(provider: &Provider, lang: Lang) -> (Vec<&'static str>, Vec<&
 impl Card {
     /// The card of `hit` in the results of `request`: its link carries the
     /// search, so the profile can lead back to it.
-    pub fn new(hit: &Hit, request: &SearchRequest, lang: Lang) -> Card {
+    /// `searcher_state` is the state a telehealth-reach search was made
+    /// from (the place's).
+    pub fn new(
+        hit: &Hit,
+        request: &SearchRequest,
+        searcher_state: Option<&str>,
+        lang: Lang,
+    ) -> Card {
         let p = &hit.provider;
         let back: String =
             form_urlencoded::byte_serialize(request.to_query_string().as_bytes()).collect();
@@ -193,6 +204,8 @@ impl Card {
             credentials: p.credentials.join(", "),
             rating: RatingView::new(p, hit.adjusted_rating, lang),
             distance: hit.distance_miles.map(|d| format!("{d:.1} mi")),
+            reached_by_video: (hit.reach == Some(Reach::Telehealth))
+                .then(|| reached_by_video(hit, searcher_state, lang)),
             place: format!("{}, {}", p.city, p.state),
             treatments,
             conditions,
@@ -203,6 +216,18 @@ impl Card {
             phone_href: p.phone.as_deref().and_then(tel_href),
             excerpt: p.description.as_deref().map(excerpt),
         }
+    }
+}
+
+/// The line of a card found through telehealth reach.
+fn reached_by_video(hit: &Hit, searcher_state: Option<&str>, lang: Lang) -> String {
+    let state = searcher_state.unwrap_or(&hit.provider.state);
+    match hit.distance_miles {
+        Some(distance) => lang.f(
+            "card.reached_by_video",
+            &[("state", state), ("distance", &format!("{distance:.0}"))],
+        ),
+        None => lang.f("card.reached_by_video_state", &[("state", state)]),
     }
 }
 
@@ -515,7 +540,10 @@ impl ResultsView {
             cards: response
                 .results
                 .iter()
-                .map(|hit| Card::new(hit, request, lang))
+                .map(|hit| {
+                    let searcher_state = response.location.as_ref().and_then(|l| l.in_state);
+                    Card::new(hit, request, searcher_state, lang)
+                })
                 .collect(),
             facets: facet_groups(request, response, lang),
             sorts: sort_links(request, lang),
@@ -655,6 +683,15 @@ fn facet_groups(request: &SearchRequest, response: &SearchResponse, lang: Lang) 
             active: request.conditions.contains(c),
         })
         .collect();
+    let provider_types = ProviderType::ALL
+        .iter()
+        .map(|t| FacetLink {
+            label: lang.label("provider_type", t.slug()).to_string(),
+            count: thousands(facets.provider_type.get(t.slug()).copied().unwrap_or(0)),
+            href: changed(request, lang, |r| toggle(&mut r.provider_types, *t)),
+            active: request.provider_types.contains(t),
+        })
+        .collect();
     let insurance = facets
         .insurance
         .iter()
@@ -693,6 +730,7 @@ fn facet_groups(request: &SearchRequest, response: &SearchResponse, lang: Lang) 
         ("facets.options", options),
         ("facets.treatments", treatments),
         ("facets.conditions", conditions),
+        ("facets.provider_types", provider_types),
         ("facets.insurance", insurance),
     ]
     .into_iter()
@@ -738,6 +776,16 @@ fn filter_removals(
     for c in &request.conditions {
         add(lang.label("condition", c.slug()).into(), &|r| {
             r.conditions.retain(|x| x != c)
+        });
+    }
+    for t in &request.provider_types {
+        add(lang.label("provider_type", t.slug()).into(), &|r| {
+            r.provider_types.retain(|x| x != t)
+        });
+    }
+    if request.include_telehealth {
+        add(lang.t("filter.include_telehealth").into(), &|r| {
+            r.include_telehealth = false
         });
     }
     for i in &request.insurance {
@@ -802,6 +850,9 @@ pub enum Change {
     Everywhere,
     /// One filter of the search removed (its label).
     Removes(String),
+    /// The radius that reaches the nearest provider offering the
+    /// requested treatments in person (they need a clinic visit).
+    Nearest,
 }
 
 /// What to try when nothing matched, before counting: every wider radius

@@ -484,11 +484,14 @@ impl SegmentSearch {
         self.keep(
             plan,
             columns,
-            doc,
-            score,
-            dot_product,
-            exact_distance,
-            by_telehealth,
+            Kept {
+                doc,
+                score,
+                dot_product,
+                exact_distance,
+                by_telehealth,
+                rating_tier: None,
+            },
         );
     }
 
@@ -548,11 +551,14 @@ impl SegmentSearch {
             self.keep(
                 plan,
                 columns,
-                entry.doc,
-                0.0,
-                dot_product,
-                exact_distance,
-                true,
+                Kept {
+                    doc: entry.doc,
+                    score: 0.0,
+                    dot_product,
+                    exact_distance,
+                    by_telehealth: true,
+                    rating_tier: Some(entry.rating_tier),
+                },
             );
         }
         if !plan.count_facets {
@@ -578,20 +584,18 @@ impl SegmentSearch {
 
     /// Offers a match to the top hits.
     #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
-    fn keep(
-        &mut self,
-        plan: &Plan,
-        columns: &SegmentColumns,
-        doc: DocId,
-        score: Score,
-        dot_product: f64,
-        mut exact_distance: Option<f64>,
-        by_telehealth: bool,
-    ) {
+    fn keep(&mut self, plan: &Plan, columns: &SegmentColumns, kept: Kept) {
         if plan.keep == 0 {
             return;
         }
+        let Kept {
+            doc,
+            score,
+            dot_product,
+            mut exact_distance,
+            by_telehealth,
+            rating_tier,
+        } = kept;
         let d = doc as usize;
         let worst = self.worst;
         let full = worst.is_some();
@@ -609,7 +613,7 @@ impl SegmentSearch {
             }
             RankBy::Relevance => (score_key(score), u64::from(ranks.rating[d]), 0),
             RankBy::RatingThenDistance => {
-                let tier = u64::from(ranks.rating_tier[d]);
+                let tier = u64::from(rating_tier.unwrap_or_else(|| ranks.rating_tier[d]));
                 if full && worst.is_some_and(|w| tier > w.key.0) {
                     return;
                 }
@@ -653,6 +657,18 @@ impl SegmentSearch {
             self.worst = self.heap.peek().copied();
         }
     }
+}
+
+/// A match offered to the top hits, with what is known of it already.
+struct Kept {
+    doc: DocId,
+    score: Score,
+    dot_product: f64,
+    exact_distance: Option<f64>,
+    by_telehealth: bool,
+    /// Its rating tier when at hand (the reach lists carry it: reading it
+    /// from the column was a cache miss per reached provider).
+    rating_tier: Option<u32>,
 }
 
 /// Where a document lies against the radius.

@@ -257,7 +257,7 @@ pub static PARAMS: &[Param] = &[
         label: "Also show telehealth providers licensed in your state",
         help: "Also list telehealth providers licensed in the state of the place near names \
                (needs near as a ZIP, a city or a state).",
-        form: FormControl::Hidden,
+        form: FormControl::Control,
         example: "true",
         read: |p| {
             if let Some(flag) = p.flag("include_telehealth") {
@@ -331,7 +331,7 @@ pub static PARAMS: &[Param] = &[
         kind: Kind::Vocabulary(ProviderType::SLUGS),
         label: "Provider type",
         help: "Repeatable: providers of any of these types (who gives the care).",
-        form: FormControl::Hidden,
+        form: FormControl::Control,
         example: "nurse_practitioner",
         read: |p| {
             for value in p.values("provider_type") {

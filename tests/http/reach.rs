@@ -269,3 +269,133 @@ fn providers_carry_the_new_columns_everywhere() {
             .any(|t| t["slug"] == "nurse_anesthetist" && t["label"] == "Nurse anesthetist (CRNA)")
     );
 }
+
+// ---------------------------------------------------------------------------
+// The patient pages.
+
+/// A page's text with askama's escaping undone.
+fn page(path: &str) -> String {
+    let reply = app().get(path);
+    assert_eq!(reply.status, 200, "{path}: {}", reply.body);
+    super::pages::unescape(&reply.body)
+}
+
+#[test]
+fn the_form_offers_telehealth_reach_beside_the_place_and_a_provider_type_filter() {
+    let body = page("/?near=Bozeman,%20MT");
+    assert!(body.contains("name=\"include_telehealth\""), "{body}");
+    assert!(
+        body.contains("Also show telehealth providers licensed in Montana"),
+        "the choice names the place's state"
+    );
+    assert!(body.contains("name=\"provider_type\" value=\"nurse_anesthetist\""));
+    assert!(body.contains("Nurse anesthetist (CRNA)"));
+    // Before a place is typed, the choice speaks of "your state".
+    assert!(page("/").contains("Also show telehealth providers licensed in your state"));
+    let spanish = page("/?near=Bozeman,%20MT&lang=es");
+    assert!(
+        spanish.contains("Mostrar también proveedores de telesalud con licencia en Montana"),
+        "{spanish}"
+    );
+    assert!(spanish.contains("Enfermero/a anestesista (CRNA)"));
+    // Checked, the choice stays checked on the results.
+    let body = page(&format!("/?{}", &BOZEMAN_50["/api/v1/search?".len()..]));
+    assert!(
+        body.contains(
+            "id=\"include_telehealth\" name=\"include_telehealth\" value=\"true\" checked"
+        )
+    );
+}
+
+#[test]
+fn cards_found_through_telehealth_say_so_plainly() {
+    let body = page(&format!("/?{}", &BOZEMAN_50["/api/v1/search?".len()..]));
+    assert_eq!(
+        body.matches("— visits by video").count(),
+        3,
+        "the three reached by video, not the clinic in town"
+    );
+    // Billings is about 123 miles from Bozeman.
+    let line = &body[body
+        .find("Telehealth · licensed in MT · ")
+        .expect("the reach line")..];
+    let line = &line[..line.find('<').expect("its end")];
+    assert!(line.ends_with(" mi away — visits by video"), "{line}");
+    let miles: u32 = line["Telehealth · licensed in MT · ".len()..]
+        .split(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("whole miles");
+    assert!((120..=126).contains(&miles), "{line}");
+    assert!(body.contains("Example Bozeman Infusions"));
+    let spanish = page(&format!(
+        "/?{}&lang=es",
+        &BOZEMAN_50["/api/v1/search?".len()..]
+    ));
+    assert_eq!(
+        spanish.matches("consultas por video").count(),
+        3,
+        "{spanish}"
+    );
+    // Provider type is a filter of the page too.
+    let clinics = page("/?provider_type=clinic");
+    assert!(clinics.contains("Example Pittsburgh Spravato"));
+    assert!(!clinics.contains("Clinician Denver Both"));
+}
+
+#[test]
+fn the_profile_says_who_gives_the_care_where_they_are_licensed_and_rems() {
+    let body = page("/providers/co-licensed-mt");
+    assert!(body.contains("Nurse practitioner"), "{body}");
+    assert!(body.contains("Licensed to treat patients in"));
+    assert!(body.contains("CO, MT"));
+    // Blank licensed states: the provider's own state.
+    let body = page("/providers/mt-video");
+    let licensed = &body[body
+        .find("Licensed to treat patients in")
+        .expect("licensed")..];
+    assert!(licensed[..200].contains("MT"), "{licensed}");
+    assert!(page("/providers/pa-spravato").contains("REMS-certified site"));
+    assert!(page("/providers/mt-spravato").contains("REMS certification not confirmed"));
+    assert!(
+        !page("/providers/mt-clinic").contains("REMS"),
+        "no SPRAVATO, no REMS line"
+    );
+    assert!(page("/providers/mt-spravato?lang=es").contains("Certificación REMS no confirmada"));
+}
+
+#[test]
+fn an_empty_clinic_only_search_names_the_nearest_provider_and_nothing_out_of_state() {
+    let body =
+        page("/?near=Bozeman,%20MT&radius=25&treatment=esketamine_nasal&include_telehealth=true");
+    assert!(body.contains("No providers match this search"), "{body}");
+    let empty = &body[body.find("class=\"empty\"").expect("the empty state")..];
+    let empty = &empty[..empty.find("</div>").expect("its end")];
+    assert!(
+        empty.contains("Nearest provider of Esketamine nasal spray (Spravato): Missoula, MT, "),
+        "{empty}"
+    );
+    assert!(
+        !empty.contains("everywhere"),
+        "no search everywhere: {empty}"
+    );
+    assert!(!empty.contains("video"), "no telehealth route: {empty}");
+    let links: Vec<&str> = empty
+        .split("href=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|href| href.starts_with("/?"))
+        .collect();
+    assert!(!links.is_empty(), "{empty}");
+    for href in links {
+        let found = app().get_json(&format!("/api/v1/search{}", &href[1..]));
+        assert!(found["total"].as_u64().is_some_and(|n| n > 0), "{href}");
+        // None of them reaches SPRAVATO by video.
+        for hit in found["results"].as_array().expect("results") {
+            assert_ne!(hit["reach"], "telehealth", "{href}");
+        }
+    }
+    // Other treatments still may suggest searching everywhere.
+    let body = page("/?near=Bozeman,%20MT&radius=25&treatment=oral_sublingual");
+    assert!(!body.contains("Nearest provider of"));
+}
