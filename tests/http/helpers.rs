@@ -250,3 +250,18 @@ fn spawn_at(root: TempDir, index: &Path, settings: HttpSettings) -> TestApp {
         agent,
     }
 }
+
+/// The empty-state box of a results page with no results.
+pub fn empty_state(body: &str) -> &str {
+    let empty = &body[body.find("class=\"empty\"").expect("the empty state")..];
+    &empty[..empty.find("</div>").expect("its end")]
+}
+
+/// The links of a piece of page that lead to another search (`/?…`).
+pub fn search_links(html: &str) -> Vec<&str> {
+    html.split("href=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|href| href.starts_with("/?"))
+        .collect()
+}

@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use super::helpers::{TestApp, spawn_app};
+use super::helpers::{TestApp, empty_state, search_links, spawn_app};
 
 const CSV: &str = "\
 id,name,city,state,zip,latitude,longitude,treatments,conditions,telehealth,provider_type,licensed_states,rems_certified
@@ -369,8 +369,7 @@ fn an_empty_clinic_only_search_names_the_nearest_provider_and_nothing_out_of_sta
     let body =
         page("/?near=Bozeman,%20MT&radius=25&treatment=esketamine_nasal&include_telehealth=true");
     assert!(body.contains("No providers match this search"), "{body}");
-    let empty = &body[body.find("class=\"empty\"").expect("the empty state")..];
-    let empty = &empty[..empty.find("</div>").expect("its end")];
+    let empty = empty_state(&body);
     assert!(
         empty.contains("Nearest provider of Esketamine nasal spray (Spravato): Missoula, MT, "),
         "{empty}"
@@ -380,12 +379,7 @@ fn an_empty_clinic_only_search_names_the_nearest_provider_and_nothing_out_of_sta
         "no search everywhere: {empty}"
     );
     assert!(!empty.contains("video"), "no telehealth route: {empty}");
-    let links: Vec<&str> = empty
-        .split("href=\"")
-        .skip(1)
-        .filter_map(|rest| rest.split('"').next())
-        .filter(|href| href.starts_with("/?"))
-        .collect();
+    let links = search_links(empty);
     assert!(!links.is_empty(), "{empty}");
     for href in links {
         let found = app().get_json(&format!("/api/v1/search{}", &href[1..]));

@@ -3,7 +3,7 @@
 //! place typed among the words becomes the location, and a sentence whose
 //! words match nothing together still leads somewhere.
 
-use super::helpers::{sample_csv, spawn_app};
+use super::helpers::{empty_state, sample_csv, search_links, spawn_app};
 
 #[test]
 fn the_page_says_what_it_searched_for_and_where() {
@@ -152,14 +152,8 @@ fn no_results_pages_lead_only_to_results() {
         "{}",
         page.body
     );
-    let empty = &page.body[page.body.find("class=\"empty\"").expect("the empty state")..];
-    let empty = &empty[..empty.find("</div>").expect("its end")];
-    let links: Vec<&str> = empty
-        .split("href=\"")
-        .skip(1)
-        .filter_map(|rest| rest.split('"').next())
-        .filter(|href| href.starts_with("/?"))
-        .collect();
+    let empty = empty_state(&page.body);
+    let links = search_links(empty);
     assert!(!links.is_empty(), "{empty}");
     assert!(empty.contains(" — "), "counts beside the changes: {empty}");
     for href in links {
