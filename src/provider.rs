@@ -109,6 +109,9 @@ pub fn normalize_slug(value: &str) -> String {
 }
 
 /// Defines a closed vocabulary enum with slug, label and synonyms per value.
+/// Synonyms include the Spanish words patients type on the Spanish pages
+/// ("fibromialgia", "ansiedad", "migraña"; accents are folded when
+/// matching), so the "what" box understands them too.
 macro_rules! vocabulary {
     (
         $(#[$meta:meta])*
@@ -185,40 +188,42 @@ vocabulary! {
     /// How ketamine is given.
     Treatment {
         IvInfusion => "iv_infusion", "IV ketamine infusion",
-            ["iv", "intravenous", "infusion", "infusions", "drip"];
+            ["iv", "intravenous", "infusion", "infusions", "drip", "infusión", "intravenosa"];
         ImInjection => "im_injection", "Intramuscular ketamine injection",
-            ["im", "intramuscular", "injection", "injections", "shot"];
+            ["im", "intramuscular", "injection", "injections", "shot", "inyección", "inyecciones"];
         EsketamineNasal => "esketamine_nasal", "Esketamine nasal spray (Spravato)",
-            ["spravato", "esketamine", "nasal spray", "nasal", "rems"];
+            ["spravato", "esketamine", "nasal spray", "nasal", "rems", "esketamina", "aerosol nasal"];
         OralSublingual => "oral_sublingual", "Oral or sublingual ketamine (lozenges, troches)",
-            ["oral", "sublingual", "lozenge", "lozenges", "troche", "troches", "tablet"];
+            ["oral", "sublingual", "lozenge", "lozenges", "troche", "troches", "tablet", "pastillas"];
         KetamineAssistedPsychotherapy => "ketamine_assisted_psychotherapy",
             "Ketamine-assisted psychotherapy (KAP)",
-            ["kap", "psychotherapy", "therapy", "counseling", "counselling"];
+            ["kap", "psychotherapy", "therapy", "counseling", "counselling", "psicoterapia", "terapia"];
     }
 }
 
 vocabulary! {
     /// What a provider treats with ketamine.
     Condition {
-        ChronicPain => "chronic_pain", "Chronic pain", ["pain", "persistent pain"];
+        ChronicPain => "chronic_pain", "Chronic pain",
+            ["pain", "persistent pain", "dolor", "dolor crónico"];
         Crps => "crps", "Complex regional pain syndrome (CRPS)",
-            ["crps", "rsd", "reflex sympathetic dystrophy"];
-        Fibromyalgia => "fibromyalgia", "Fibromyalgia", ["fibro", "fms"];
+            ["crps", "rsd", "reflex sympathetic dystrophy", "sdrc"];
+        Fibromyalgia => "fibromyalgia", "Fibromyalgia", ["fibro", "fms", "fibromialgia"];
         NeuropathicPain => "neuropathic_pain", "Neuropathic pain",
-            ["nerve pain", "neuropathy", "neuralgia"];
-        Migraine => "migraine", "Migraine", ["migraines", "headache", "headaches"];
+            ["nerve pain", "neuropathy", "neuralgia", "neuropatía", "dolor neuropático"];
+        Migraine => "migraine", "Migraine", ["migraines", "headache", "headaches", "migraña", "migrañas"];
         Depression => "depression", "Depression",
-            ["major depressive disorder", "mdd", "depressed"];
+            ["major depressive disorder", "mdd", "depressed", "depresión"];
         TreatmentResistantDepression => "treatment_resistant_depression",
-            "Treatment-resistant depression (TRD)", ["trd", "resistant depression"];
+            "Treatment-resistant depression (TRD)",
+            ["trd", "resistant depression", "depresión resistente"];
         Ptsd => "ptsd", "Post-traumatic stress disorder (PTSD)",
-            ["ptsd", "trauma", "post traumatic stress"];
-        Anxiety => "anxiety", "Anxiety", ["anxiety disorder", "gad", "panic"];
-        Ocd => "ocd", "Obsessive-compulsive disorder (OCD)", ["ocd", "obsessive compulsive"];
-        BipolarDepression => "bipolar_depression", "Bipolar depression", ["bipolar"];
+            ["ptsd", "trauma", "post traumatic stress", "tept", "estrés postraumático"];
+        Anxiety => "anxiety", "Anxiety", ["anxiety disorder", "gad", "panic", "ansiedad", "pánico"];
+        Ocd => "ocd", "Obsessive-compulsive disorder (OCD)", ["ocd", "obsessive compulsive", "toc"];
+        BipolarDepression => "bipolar_depression", "Bipolar depression", ["bipolar", "depresión bipolar"];
         SuicidalIdeation => "suicidal_ideation", "Suicidal ideation",
-            ["suicidal thoughts", "suicide"];
+            ["suicidal thoughts", "suicide", "ideación suicida", "suicidio"];
     }
 }
 

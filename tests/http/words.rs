@@ -268,3 +268,35 @@ fn a_profile_leads_back_to_its_search_and_puts_the_call_first() {
         assert!(!page.body.contains("Back to results"), "{hostile}");
     }
 }
+
+#[test]
+fn spanish_words_find_what_the_english_ones_find() {
+    let app = spawn_app(&sample_csv());
+    for (spanish, condition) in [
+        ("ansiedad", "anxiety"),
+        ("migraña", "migraine"),
+        ("fibromialgia", "fibromyalgia"),
+        ("depresión", "depression"),
+    ] {
+        let word: String = form_urlencoded::byte_serialize(spanish.as_bytes()).collect();
+        let by_word = app.get_json(&format!("/api/v1/search?q={word}&facets=false"));
+        let by_filter = app.get_json(&format!(
+            "/api/v1/search?condition={condition}&facets=false"
+        ));
+        assert!(
+            by_word["total"].as_u64().is_some_and(|n| n > 0),
+            "{spanish}"
+        );
+        // At least those (a typo-tolerant word may find more: "depresion"
+        // is one letter from "depression", in three conditions' labels).
+        assert!(
+            by_word["total"].as_u64() >= by_filter["total"].as_u64(),
+            "{spanish}: {} < {}",
+            by_word["total"],
+            by_filter["total"]
+        );
+    }
+    // The crisis box answers Spanish words too.
+    let page = app.get("/?q=depresi%C3%B3n&lang=es");
+    assert!(page.body.contains("class=\"crisis-box\""), "{}", page.body);
+}
