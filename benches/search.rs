@@ -22,7 +22,8 @@
 //! For iterating on query speed: `KETADIR_BENCH_INDEX=DIR` keeps the index
 //! in DIR and reuses it when it already holds a generation (no import), and
 //! `KETADIR_BENCH_KINDS=0,3` runs only some query kinds;
-//! `KETADIR_BENCH_REACH_ONLY=1` runs only the telehealth-reach pairs.
+//! `KETADIR_BENCH_REACH_ONLY=1` runs only the telehealth-reach pairs
+//! (`KETADIR_BENCH_REACH_WORST=1` also lists the slowest of them).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -396,6 +397,21 @@ fn time_reach(generation: &Arc<Generation>, cities: &[City]) {
         reach_times.push(reach_time);
         plain_matches += plain_total;
         reach_matches += reach_total;
+    }
+    if std::env::var_os("KETADIR_BENCH_REACH_WORST").is_some() {
+        let mut worst: Vec<(Duration, Duration, String)> = pairs
+            .iter()
+            .zip(reach_times.iter().zip(&plain_times))
+            .map(|((plain, _), (r, p))| (*r, *p, plain.to_query_string()))
+            .collect();
+        worst.sort_by(|a, b| b.0.cmp(&a.0));
+        for (r, p, q) in worst.iter().take(12) {
+            println!(
+                "{:.3} ms with, {:.3} ms without: {q}",
+                r.as_secs_f64() * 1e3,
+                p.as_secs_f64() * 1e3
+            );
+        }
     }
     print_header("telehealth reach (town, 10–100 mi, 0–1 filter)");
     let queries = pairs.len().max(1) as f64;

@@ -241,8 +241,8 @@ pub struct SegmentColumns {
     reach_lists: Vec<OnceLock<ReachList>>,
 }
 
-/// The telehealth providers of a segment that reach one state, and their
-/// facet counts all together: a search that excludes few of them counts
+/// The telehealth providers of a segment that reach one state (best rated
+/// first), and their facet counts all together: a search that excludes few of them counts
 /// those few and subtracts.
 #[derive(Debug)]
 pub struct ReachList {
@@ -273,6 +273,12 @@ pub struct ReachEntry {
     pub flags: u32,
     /// `ranks.rating_tier` of the doc (the rating order's first key).
     pub rating_tier: u32,
+    /// `ranks.rating` of the doc: lists are in this order.
+    pub rating_rank: u32,
+    /// The columns the rating, price and date filters read.
+    pub rating: f64,
+    pub price_min: u32,
+    pub verified_day: u32,
     /// The provider's own state (index in `US_STATES`).
     pub state_ord: u8,
     pub unit_vector: [f64; 3],
@@ -355,11 +361,19 @@ impl SegmentColumns {
                     doc: doc as u32,
                     flags: self.flags[doc],
                     rating_tier: self.ranks.rating_tier[doc],
+                    rating_rank: self.ranks.rating[doc],
+                    rating: self.rating[doc],
+                    price_min: self.price_min[doc],
+                    verified_day: self.verified_day[doc],
                     state_ord: self.state_ord[doc],
                     unit_vector: self.unit_vector[doc],
                     insurance_bits: self.insurance_bits[doc],
                 })
                 .collect();
+            // Best rated first: a search ordered by rating stops reading
+            // once the rest cannot enter its page.
+            let mut entries = entries;
+            entries.sort_unstable_by_key(|entry| entry.rating_rank);
             let mut list = ReachList {
                 entries,
                 ..ReachList::default()

@@ -19,7 +19,7 @@ pub use build::{
 };
 pub use generation::{
     Generation, GenerationIdentity, GenerationMeta, INSURANCE_FACET_SETS, INSURANCE_OVERFLOW_BIT,
-    RankArray, ReachEntry, SegmentColumns, check_format, format_of,
+    RankArray, ReachEntry, ReachList, SegmentColumns, check_format, format_of,
 };
 pub use generations::{History, ImportLock, ImportLogEntry, IndexDir};
 pub use served::{IndexStatus, PICKUP_INTERVAL, ServedIndex};

@@ -17,7 +17,7 @@ use tantivy::{DocId, Score, Searcher, SegmentOrdinal, SegmentReader, Term};
 use crate::geo::{EARTH_RADIUS_MILES, LatLon, distance_miles};
 use crate::index::INSURANCE_OVERFLOW_BIT;
 use crate::index::schema::flag;
-use crate::index::{Generation, INSURANCE_FACET_SETS, ReachEntry, SegmentColumns};
+use crate::index::{Generation, INSURANCE_FACET_SETS, ReachEntry, ReachList, SegmentColumns};
 
 /// Half-width of the band around the circle where the cheap dot-product
 /// test defers to the exact haversine distance (a few millionths of a mile).
@@ -60,6 +60,12 @@ pub struct ReachFilter {
     /// list (the query then admits only the area), rather than through the
     /// query (when words or term filters narrow them: those need postings).
     pub separate_pass: bool,
+    /// The separate pass may sum instead of reading the whole list: no
+    /// filter but the area, an order by rating (`summed_reach_pass`).
+    pub summed: bool,
+    /// The requested insurers as bits of the insurance column (0: no
+    /// insurance filter); the separate pass tests them.
+    pub insurance_mask: u64,
     /// For a whole-state search (no radius), the state as a `state_ord`:
     /// the area is the providers of that state.
     pub whole_state: Option<u8>,
@@ -189,6 +195,8 @@ impl Collector for SearchCollector {
             segment: segment_ord,
             matched: Vec::new(),
             by_telehealth: Vec::new(),
+            reached: 0,
+            in_area_reachable: Vec::new(),
             heap: BinaryHeap::new(),
             worst: None,
         })
@@ -379,8 +387,14 @@ pub struct SegmentSearch {
     /// Every match in the search area, in doc order; facets are counted
     /// from it at the end.
     matched: Vec<DocId>,
-    /// The matches found through telehealth reach only, in doc order.
+    /// The matches found through telehealth reach only (unless they were
+    /// only counted, see `reach_pass`).
     by_telehealth: Vec<DocId>,
+    /// How many matches telehealth reach alone found.
+    reached: u64,
+    /// Matches in the area that are also in the searcher's state's reach
+    /// list (kept for a summed reach pass only).
+    in_area_reachable: Vec<DocId>,
     /// Max-heap of the best hits so far; its top is the worst kept one.
     heap: BinaryHeap<Candidate>,
     /// The heap's top once the heap is full: a candidate must beat it.
@@ -407,31 +421,11 @@ impl SegmentSearch {
     /// The filters that read per-document columns beyond the flags.
     #[inline(always)]
     fn passes_columns(plan: &Plan, columns: &SegmentColumns, d: usize) -> bool {
-        // Unrated providers hold NaN, which is never >= anything.
-        if let Some(min) = plan.min_rating
-            && columns.rating[d]
-                .partial_cmp(&min)
-                .is_none_or(|o| o.is_lt())
-        {
-            return false;
-        }
-        if let Some(max) = plan.max_price
-            && columns.price_min[d] > max
-        {
-            return false;
-        }
-        // Unknown dates are 0, below any day a search can ask for.
-        if let Some(since) = plan.verified_since_day
-            && columns.verified_day[d] < since.max(1)
-        {
-            return false;
-        }
-        if let Some(until) = plan.verified_until_day
-            && (columns.verified_day[d] == 0 || columns.verified_day[d] > until)
-        {
-            return false;
-        }
-        true
+        plan.passes_values(
+            columns.rating[d],
+            columns.price_min[d],
+            columns.verified_day[d],
+        )
     }
 
     #[inline(always)]
@@ -478,8 +472,15 @@ impl SegmentSearch {
         // segment.
         if by_telehealth {
             self.by_telehealth.push(doc);
+            self.reached += 1;
         } else {
             self.matched.push(doc);
+            if let Some(reach) = plan.reach
+                && reach.summed
+                && columns.reach_states[d] & reach.state_bit != 0
+            {
+                self.in_area_reachable.push(doc);
+            }
         }
         self.keep(
             plan,
@@ -513,6 +514,13 @@ impl SegmentSearch {
         reach: &ReachFilter,
     ) -> Option<Counts> {
         let list = columns.reach_list(reach.state)?;
+        // Asked only for treatments that need a clinic visit: nobody.
+        if plan.treatment_mask != 0 && reach.treatment_mask == 0 {
+            return None;
+        }
+        if reach.summed {
+            return self.summed_reach_pass(plan, columns, list, reach);
+        }
         let mut left_out: Vec<&ReachEntry> = Vec::new();
         let mut reached: Vec<&ReachEntry> = Vec::new();
         for entry in &list.entries {
@@ -542,12 +550,16 @@ impl SegmentSearch {
                 }
                 None => reach.whole_state == Some(entry.state_ord),
             };
-            if in_area || !Self::passes_columns(plan, columns, entry.doc as usize) {
+            if in_area
+                || !plan.passes_values(entry.rating, entry.price_min, entry.verified_day)
+                || (reach.insurance_mask != 0 && entry.insurance_bits & reach.insurance_mask == 0)
+            {
                 left_out.push(entry);
                 continue;
             }
             reached.push(entry);
             self.by_telehealth.push(entry.doc);
+            self.reached += 1;
             self.keep(
                 plan,
                 columns,
@@ -580,6 +592,83 @@ impl SegmentSearch {
             entry.count_into(columns, &mut flags, &mut insurers, &mut overflow, sign);
         }
         Some((flags, insurers, overflow))
+    }
+
+    /// The reach pass of a search with no filter but the area, ordered by
+    /// rating: every provider of the list outside the area is reached, so
+    /// the count and the facets are the list's minus those of the area's
+    /// matches that are on the list (the area's pass noted them), and the
+    /// page's candidates are read best rated first until no later one can
+    /// enter the page. Cost: the page and the area, not the whole state.
+    fn summed_reach_pass(
+        &mut self,
+        plan: &Plan,
+        columns: &SegmentColumns,
+        list: &ReachList,
+        reach: &ReachFilter,
+    ) -> Option<Counts> {
+        self.reached = (list.entries.len() - self.in_area_reachable.len()) as u64;
+        for entry in &list.entries {
+            if let Some(worst) = self.worst {
+                let rank = match plan.rank_by {
+                    RankBy::RatingThenDistance => entry.rating_tier,
+                    _ => entry.rating_rank,
+                };
+                // Rating order: tiers (or ranks) only grow along the list.
+                if u64::from(rank) > worst.key.0 {
+                    break;
+                }
+            }
+            let mut dot_product = 0.0;
+            // In the area, the query saw it.
+            match &plan.radius {
+                Some(radius) => {
+                    dot_product = dot(entry.unit_vector, radius.center_unit);
+                    let d = entry.doc as usize;
+                    if !matches!(
+                        radius.contains(dot_product, || position(columns, d)),
+                        Inside::No
+                    ) {
+                        continue;
+                    }
+                }
+                None if reach.whole_state == Some(entry.state_ord) => continue,
+                None => {}
+            }
+            self.keep(
+                plan,
+                columns,
+                Kept {
+                    doc: entry.doc,
+                    score: 0.0,
+                    dot_product,
+                    exact_distance: None,
+                    by_telehealth: true,
+                    rating_tier: Some(entry.rating_tier),
+                },
+            );
+        }
+        if !plan.count_facets {
+            return None;
+        }
+        let (flags, insurers, overflow) = count_each_match(columns, &self.in_area_reachable);
+        let mut counts = (
+            list.flag_counts,
+            list.insurance_bit_counts,
+            list.overflow_counts.clone(),
+        );
+        for (sum, count) in counts.0.iter_mut().zip(flags) {
+            *sum -= count;
+        }
+        for (sum, count) in counts.1.iter_mut().zip(insurers) {
+            *sum -= count;
+        }
+        for (ord, count) in overflow {
+            if let Some(sum) = counts.2.get_mut(&ord) {
+                *sum -= count;
+            }
+        }
+        Some(counts)
     }
 
     /// Offers a match to the top hits.
@@ -700,6 +789,34 @@ impl RadiusFilter {
 }
 
 impl Plan {
+    /// The rating, price and date filters, on a document's values.
+    #[inline(always)]
+    fn passes_values(&self, rating: f64, price_min: u32, verified_day: u32) -> bool {
+        // Unrated providers hold NaN, which is never >= anything.
+        if let Some(min) = self.min_rating
+            && rating.partial_cmp(&min).is_none_or(|o| o.is_lt())
+        {
+            return false;
+        }
+        if let Some(max) = self.max_price
+            && price_min > max
+        {
+            return false;
+        }
+        // Unknown dates are 0, below any day a search can ask for.
+        if let Some(since) = self.verified_since_day
+            && verified_day < since.max(1)
+        {
+            return false;
+        }
+        if let Some(until) = self.verified_until_day
+            && (verified_day == 0 || verified_day > until)
+        {
+            return false;
+        }
+        true
+    }
+
     /// The flag filters: conditions, provider types, required and excluded
     /// flags (treatments depend on how a provider is reached).
     #[inline(always)]
@@ -751,7 +868,7 @@ impl SegmentCollector for SegmentSearch {
             } else {
                 ([0; 32], [0; 63], HashMap::new())
             };
-        if self.plan.count_facets && !self.by_telehealth.is_empty() {
+        if self.plan.count_facets && self.reached > 0 {
             let (mut flags, insurers, overflow) =
                 reached_counts.unwrap_or_else(|| facet_counts(columns, &self.by_telehealth));
             // A provider reached by telehealth only does not offer its
@@ -771,11 +888,11 @@ impl SegmentCollector for SegmentSearch {
                 *overflow_counts.entry(ord).or_default() += count;
             }
         }
-        let by_telehealth = self.plan.reach.map(|_| self.by_telehealth.len() as u64);
+        let by_telehealth = self.plan.reach.map(|_| self.reached);
         Fruit {
             tally: tally(
                 generation,
-                (self.matched.len() + self.by_telehealth.len()) as u64,
+                self.matched.len() as u64 + self.reached,
                 flag_counts,
                 insurance_bit_counts,
                 overflow_counts,

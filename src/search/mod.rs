@@ -84,6 +84,35 @@ fn filter(query: impl Query) -> (Occur, Box<dyn Query>) {
     )
 }
 
+/// The insurers of an `insurance` filter as a mask of the generation's
+/// insurance bits: `Some(0)` without the filter, `None` when one of them
+/// has no bit (an insurer the generation does not know matches nobody and
+/// adds no bit; when none is known, `None` too).
+fn insurance_bits(generation: &Generation, insurers: &[String]) -> Option<u64> {
+    let meta = &generation.meta;
+    let mut mask = 0u64;
+    for key in insurers {
+        let Some(ord) = meta
+            .insurance_names
+            .iter()
+            .position(|name| crate::provider::list_key(name) == *key)
+        else {
+            continue;
+        };
+        mask |= 1u64
+            << generation
+                .insurance_bit_of_ord
+                .get(ord)
+                .copied()
+                .flatten()?;
+    }
+    // Only insurers nobody takes: the query's terms answer that.
+    if mask == 0 && !insurers.is_empty() {
+        return None;
+    }
+    Some(mask)
+}
+
 /// True when no word of `q` must match.
 fn required_words_are_none(understood: &Understood) -> bool {
     understood.request.text.is_none() || understood.words.as_ref().is_none_or(Vec::is_empty)
@@ -411,6 +440,9 @@ fn collect(
     let center = location.as_ref().and_then(ResolvedLocation::center);
     let area_state = location.as_ref().and_then(|location| location.state);
     let fields = &generation.fields;
+    // The insurers asked for as bits of the insurance column, when each
+    // has one (the most common do): the reach pass can then test them.
+    let insurance_mask = insurance_bits(generation, &request.insurance);
     let reach = if request.include_telehealth {
         let searcher_state = location
             .as_ref()
@@ -431,10 +463,12 @@ fn collect(
                 // Words and term filters need postings: the query finds
                 // the reached providers then (see the area clause below).
                 separate_pass: required_words_are_none(understood)
-                    && request.insurance.is_empty()
+                    && insurance_mask.is_some()
                     && request.languages.is_empty()
                     && request.ids.is_empty()
                     && request.zip_prefix.is_none(),
+                summed: false, // decided with the order, below
+                insurance_mask: insurance_mask.unwrap_or(0),
                 whole_state: area_state.and_then(state_index).map(|i| i as u8),
                 treatment_mask: request
                     .treatments
@@ -537,6 +571,29 @@ fn collect(
     } else {
         0
     };
+    // With no filter but the area and an order by rating, the reach pass
+    // can sum instead of reading the state's whole list.
+    let filter_free = request.treatments.is_empty()
+        && request.insurance.is_empty()
+        && request.conditions.is_empty()
+        && request.provider_types.is_empty()
+        && request.excluded_provider_types.is_empty()
+        && !request.telehealth
+        && !request.accepting
+        && request.min_rating.is_none()
+        && request.max_price.is_none()
+        && request.verified_within_days.is_none()
+        && request.verified_from_day.is_none()
+        && request.verified_to_day.is_none()
+        && request.state.is_none();
+    let by_rating = matches!(
+        rank_by,
+        RankBy::RatingThenDistance | RankBy::Rank(RankArray::Rating)
+    );
+    let reach = reach.map(|(state, mut filter)| {
+        filter.summed = filter.separate_pass && filter_free && by_rating;
+        (state, filter)
+    });
     let plan = Arc::new(Plan {
         generation: Arc::clone(generation),
         treatment_mask: request.treatments.iter().map(|t| flag::treatment(*t)).sum(),
