@@ -404,7 +404,7 @@ fn time_reach(generation: &Arc<Generation>, cities: &[City]) {
             .zip(reach_times.iter().zip(&plain_times))
             .map(|((plain, _), (r, p))| (*r, *p, plain.to_query_string()))
             .collect();
-        worst.sort_by(|a, b| b.0.cmp(&a.0));
+        worst.sort_by_key(|w| std::cmp::Reverse(w.0));
         for (r, p, q) in worst.iter().take(12) {
             println!(
                 "{:.3} ms with, {:.3} ms without: {q}",
