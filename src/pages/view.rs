@@ -567,8 +567,25 @@ impl ResultsView {
 
 /// "64 providers matching “knee pain” within 25 miles of Chicago, IL": its
 /// parts, each a message of its own, joined by spaces.
+/// The name of the state a search's place lies in ("Montana").
+fn searcher_state_name(response: &SearchResponse) -> Option<&'static str> {
+    let code = response.location.as_ref()?.in_state?;
+    crate::provider::US_STATES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, name)| *name)
+}
+
 fn heading(request: &SearchRequest, response: &SearchResponse, lang: Lang) -> String {
-    let mut parts = vec![lang.count("count.providers", response.total)];
+    // With telehealth reach the place's count is the in-person one, and
+    // those reached by video are counted apart: they are not "within" it.
+    let reach = response
+        .facets
+        .as_ref()
+        .and_then(|f| f.reach)
+        .filter(|reach| reach.telehealth > 0);
+    let in_area = reach.map_or(response.total, |reach| reach.in_person);
+    let mut parts = vec![lang.count("count.providers", in_area)];
     if let Some(text) = &request.text {
         parts.push(lang.count_with("results.matching", response.total, &[("text", text)]));
     }
@@ -592,6 +609,14 @@ fn heading(request: &SearchRequest, response: &SearchResponse, lang: Lang) -> St
             ),
             None => lang.f("results.in", &[("place", &place)]),
         });
+    }
+    if let Some(reach) = reach {
+        let state = searcher_state_name(response).unwrap_or_default();
+        parts.push(lang.count_with(
+            "results.and_by_video",
+            reach.telehealth,
+            &[("state", state)],
+        ));
     }
     if request.location.is_none() && response.location.is_some() {
         parts.push(lang.t("results.from_words").to_string());
@@ -784,9 +809,11 @@ fn filter_removals(
         });
     }
     if request.include_telehealth {
-        add(lang.t("filter.include_telehealth").into(), &|r| {
-            r.include_telehealth = false
-        });
+        let label = match searcher_state_name(response) {
+            Some(state) => lang.f("filter.include_telehealth_in", &[("state", state)]),
+            None => lang.t("filter.include_telehealth").into(),
+        };
+        add(label, &|r| r.include_telehealth = false);
     }
     for i in &request.insurance {
         add(insurer_label(response, i), &|r| {

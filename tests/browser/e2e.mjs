@@ -494,11 +494,36 @@ async function bozemanWalk(lang) {
     const result = await resultTotal(page);
     check(result.total >= total, `100 miles finds ${result.total}, fewer than 25 miles' ${total}`);
     check(result.total > 0, `nobody within 100 miles of Bozeman: "${result.h1}"`);
+    total = result.total;
     return `"${result.h1}"; ${await axe(page, `walk 2 ${lang} wider`)}`;
   });
 
+  await step(`walk 2 (${lang}). also telehealth providers licensed in Montana`, async () => {
+    await openSearchFold(page);
+    const choice = page.locator('#search input[name=include_telehealth]');
+    check((await choice.count()) === 1, 'no "Also show telehealth providers licensed in…" choice');
+    const label = await textOf(page, 'label[for=include_telehealth]');
+    check(/Montana/.test(label), `the choice does not name Montana: "${label}"`);
+    await choice.check();
+    await submitSearch(page);
+    await shot(3, 'telehealth');
+    await inLanguage(page, lang);
+    const result = await resultTotal(page);
+    // "1 provider within 100 miles of Bozeman, MT and 2 telehealth
+    // providers licensed in Montana": those by video are not "within".
+    check(/Montana/.test(result.h1), `the heading does not count those by video apart: "${result.h1}"`);
+    check(result.total === total, `the heading's in-person count changed: "${result.h1}"`);
+    // Every provider reached by video says so, and is licensed in Montana.
+    const lines = await page.locator('.reach-video').allTextContents();
+    check(lines.length > 0, 'no card says it is reached by video');
+    for (const line of lines) {
+      check(/\bMT\b/.test(line), `a telehealth card is not licensed in MT: "${line}"`);
+    }
+    return `"${result.h1}", ${lines.length} by video; ${await axe(page, `walk 2 ${lang} telehealth`)}`;
+  });
+
   await step(`walk 2 (${lang}). the nearest profile, with directions`, async () => {
-    const name = await openResult(page, lang, () => shot(3, 'profile'));
+    const name = await openResult(page, lang, () => shot(4, 'profile'));
     const directions = await page.locator('a[href^="https://www.openstreetmap.org/directions"]').count();
     check(directions > 0, 'no directions link on the profile');
     return `"${name}"; ${await axe(page, `walk 2 ${lang} profile`)}`;

@@ -315,6 +315,14 @@ fn cards_found_through_telehealth_say_so_plainly() {
         3,
         "the three reached by video, not the clinic in town"
     );
+    // Those reached by video are counted apart, not "within 50 miles".
+    assert!(
+        body.contains(
+            "1 provider within 50 miles of Bozeman, MT and 3 telehealth providers licensed in Montana"
+        ),
+        "{body}"
+    );
+    assert!(body.contains("<bdi>Telehealth providers licensed in Montana</bdi>"));
     // Billings is about 123 miles from Bozeman.
     let line = &body[body
         .find("Telehealth · licensed in MT · ")
