@@ -435,26 +435,13 @@ impl SegmentSearch {
         if !plan.passes_flags(flags) || !Self::passes_columns(plan, columns, d) {
             return;
         }
-        let mut dot_product = 0.0;
-        let mut exact_distance = None;
-        let in_area = match &plan.radius {
-            Some(radius) => {
-                dot_product = dot(columns.unit_vector[d], radius.center_unit);
-                match radius.contains(dot_product, || position(columns, d)) {
-                    Inside::No => false,
-                    Inside::Yes => true,
-                    Inside::Measured(distance) => {
-                        exact_distance = Some(distance);
-                        true
-                    }
-                }
-            }
-            // Without reach the query admits only the area's documents.
-            None => plan
-                .reach
-                .and_then(|reach| reach.whole_state)
-                .is_none_or(|state| columns.state_ord[d] == state),
-        };
+        let Placement {
+            in_area,
+            dot_product,
+            exact_distance,
+        } = plan.place(columns.unit_vector[d], columns.state_ord[d], || {
+            position(columns, d)
+        });
         let in_person = in_area && (plan.treatment_mask == 0 || flags & plan.treatment_mask != 0);
         // With a separate pass the query admits only the area's documents,
         // and the pass finds the reached ones (`reach_pass`).
@@ -519,7 +506,7 @@ impl SegmentSearch {
             return None;
         }
         if reach.summed {
-            return self.summed_reach_pass(plan, columns, list, reach);
+            return self.summed_reach_pass(plan, columns, list);
         }
         let mut left_out: Vec<&ReachEntry> = Vec::new();
         let mut reached: Vec<&ReachEntry> = Vec::new();
@@ -533,23 +520,13 @@ impl SegmentSearch {
                 left_out.push(entry);
                 continue;
             }
-            let mut dot_product = 0.0;
-            let mut exact_distance = None;
-            let in_area = match &plan.radius {
-                Some(radius) => {
-                    dot_product = dot(entry.unit_vector, radius.center_unit);
-                    let d = entry.doc as usize;
-                    match radius.contains(dot_product, || position(columns, d)) {
-                        Inside::No => false,
-                        Inside::Yes => true,
-                        Inside::Measured(distance) => {
-                            exact_distance = Some(distance);
-                            true
-                        }
-                    }
-                }
-                None => reach.whole_state == Some(entry.state_ord),
-            };
+            let Placement {
+                in_area,
+                dot_product,
+                exact_distance,
+            } = plan.place(entry.unit_vector, entry.state_ord, || {
+                position(columns, entry.doc as usize)
+            });
             if in_area
                 || !plan.passes_values(entry.rating, entry.price_min, entry.verified_day)
                 || (reach.insurance_mask != 0 && entry.insurance_bits & reach.insurance_mask == 0)
@@ -605,7 +582,6 @@ impl SegmentSearch {
         plan: &Plan,
         columns: &SegmentColumns,
         list: &ReachList,
-        reach: &ReachFilter,
     ) -> Option<Counts> {
         self.reached = (list.entries.len() - self.in_area_reachable.len()) as u64;
         for entry in &list.entries {
@@ -619,21 +595,11 @@ impl SegmentSearch {
                     break;
                 }
             }
-            let mut dot_product = 0.0;
-            // In the area, the query saw it.
-            match &plan.radius {
-                Some(radius) => {
-                    dot_product = dot(entry.unit_vector, radius.center_unit);
-                    let d = entry.doc as usize;
-                    if !matches!(
-                        radius.contains(dot_product, || position(columns, d)),
-                        Inside::No
-                    ) {
-                        continue;
-                    }
-                }
-                None if reach.whole_state == Some(entry.state_ord) => continue,
-                None => {}
+            let placed = plan.place(entry.unit_vector, entry.state_ord, || {
+                position(columns, entry.doc as usize)
+            });
+            if placed.in_area {
+                continue; // the query saw it
             }
             self.keep(
                 plan,
@@ -641,7 +607,7 @@ impl SegmentSearch {
                 Kept {
                     doc: entry.doc,
                     score: 0.0,
-                    dot_product,
+                    dot_product: placed.dot_product,
                     exact_distance: None,
                     by_telehealth: true,
                     rating_tier: Some(entry.rating_tier),
@@ -788,7 +754,50 @@ impl RadiusFilter {
     }
 }
 
+/// Where a document lies against the search area.
+struct Placement {
+    in_area: bool,
+    /// With the centre (0 without a radius): the distance sort's cheap key.
+    dot_product: f64,
+    /// Measured only within a hair of the circle, where the dot product
+    /// cannot tell.
+    exact_distance: Option<f64>,
+}
+
 impl Plan {
+    /// Whether a document (its unit vector, its own state) lies in the
+    /// search area: inside the radius, or in the state a whole-state search
+    /// names (with reach; without it the query admits only that state).
+    #[inline(always)]
+    fn place(
+        &self,
+        unit_vector: [f64; 3],
+        state_ord: u8,
+        position: impl FnOnce() -> LatLon,
+    ) -> Placement {
+        let Some(radius) = &self.radius else {
+            return Placement {
+                in_area: self
+                    .reach
+                    .and_then(|reach| reach.whole_state)
+                    .is_none_or(|state| state_ord == state),
+                dot_product: 0.0,
+                exact_distance: None,
+            };
+        };
+        let dot_product = dot(unit_vector, radius.center_unit);
+        let (in_area, exact_distance) = match radius.contains(dot_product, position) {
+            Inside::No => (false, None),
+            Inside::Yes => (true, None),
+            Inside::Measured(distance) => (true, Some(distance)),
+        };
+        Placement {
+            in_area,
+            dot_product,
+            exact_distance,
+        }
+    }
+
     /// The rating, price and date filters, on a document's values.
     #[inline(always)]
     fn passes_values(&self, rating: f64, price_min: u32, verified_day: u32) -> bool {
