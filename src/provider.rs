@@ -108,6 +108,21 @@ pub fn normalize_slug(value: &str) -> String {
         .collect()
 }
 
+/// A closed vocabulary (treatments, conditions, provider types) as code
+/// that serves them all sees it: the API's lists, the form's checkboxes,
+/// the facets' links.
+pub trait Vocabulary: Copy + PartialEq + 'static {
+    /// Every value, in the order pages and facets list them.
+    const ALL: &'static [Self];
+    /// Its name as a search parameter and as the prefix of its labels in
+    /// the pages' catalogues (`treatment.iv_infusion`).
+    const KEY: &'static str;
+    fn slug(self) -> &'static str;
+    fn label(self) -> &'static str;
+    fn synonyms(self) -> &'static [&'static str];
+    fn parse_lenient(value: &str) -> Option<Self>;
+}
+
 /// Defines a closed vocabulary enum with slug, label and synonyms per value.
 /// Synonyms include the Spanish words patients type on the Spanish pages
 /// ("fibromialgia", "ansiedad", "migraña"; accents are folded when
@@ -115,7 +130,7 @@ pub fn normalize_slug(value: &str) -> String {
 macro_rules! vocabulary {
     (
         $(#[$meta:meta])*
-        $name:ident {
+        $name:ident ($key:literal) {
             $($variant:ident => $slug:literal, $label:literal, [$($synonym:literal),* $(,)?];)+
         }
     ) => {
@@ -181,12 +196,33 @@ macro_rules! vocabulary {
                 Self::ALL.iter().map(|v| v.slug()).collect::<Vec<_>>().join(", ")
             }
         }
+
+        impl Vocabulary for $name {
+            const ALL: &'static [$name] = $name::ALL;
+            const KEY: &'static str = $key;
+
+            fn slug(self) -> &'static str {
+                $name::slug(self)
+            }
+
+            fn label(self) -> &'static str {
+                $name::label(self)
+            }
+
+            fn synonyms(self) -> &'static [&'static str] {
+                $name::synonyms(self)
+            }
+
+            fn parse_lenient(value: &str) -> Option<Self> {
+                $name::parse_lenient(value)
+            }
+        }
     };
 }
 
 vocabulary! {
     /// How ketamine is given.
-    Treatment {
+    Treatment ("treatment") {
         IvInfusion => "iv_infusion", "IV ketamine infusion",
             ["iv", "intravenous", "infusion", "infusions", "drip", "infusión", "intravenosa"];
         ImInjection => "im_injection", "Intramuscular ketamine injection",
@@ -203,7 +239,7 @@ vocabulary! {
 
 vocabulary! {
     /// What a provider treats with ketamine.
-    Condition {
+    Condition ("condition") {
         ChronicPain => "chronic_pain", "Chronic pain",
             ["pain", "persistent pain", "dolor", "dolor crónico"];
         Crps => "crps", "Complex regional pain syndrome (CRPS)",
@@ -229,7 +265,7 @@ vocabulary! {
 
 vocabulary! {
     /// Who gives the care.
-    ProviderType {
+    ProviderType ("provider_type") {
         Physician => "physician", "Physician (MD/DO)", ["md", "do", "physician"];
         NursePractitioner => "nurse_practitioner", "Nurse practitioner", ["np", "aprn"];
         PhysicianAssistant => "physician_assistant", "Physician assistant", ["pa", "pa-c"];

@@ -5,7 +5,7 @@
 
 use super::i18n::LANG_PARAM;
 use crate::index::Generation;
-use crate::provider::{Condition, ProviderType, Treatment, US_STATES};
+use crate::provider::{Condition, ProviderType, Treatment, US_STATES, Vocabulary};
 use crate::search::params::Kind;
 use crate::search::params::{FormControl, PARAMS};
 use crate::search::{DEFAULT_RADIUS_MILES, SortOrder, printable};
@@ -59,6 +59,25 @@ pub struct SearchForm {
     pub insurers: Vec<String>,
     /// The language of the labels (the page's).
     pub lang: Lang,
+}
+
+/// A vocabulary's checkboxes (ids `<id_prefix>-<slug>`), ticked for the
+/// values given (slugs or synonyms).
+fn check_options<V: Vocabulary>(
+    id_prefix: &str,
+    given: impl Iterator<Item = String>,
+    lang: Lang,
+) -> Vec<CheckOption> {
+    let chosen: Vec<V> = given.filter_map(|v| V::parse_lenient(&v)).collect();
+    V::ALL
+        .iter()
+        .map(|value| CheckOption {
+            id: format!("{id_prefix}-{}", value.slug()),
+            value: value.slug(),
+            label: lang.label(V::KEY, value.slug()),
+            checked: chosen.contains(value),
+        })
+        .collect()
 }
 
 /// The name of the state the typed place lies in ("Bozeman, MT" →
@@ -147,43 +166,10 @@ impl SearchForm {
         let insurance = insurers.next().unwrap_or_default();
         hidden.extend(insurers.map(|v| ("insurance", v)));
 
-        let chosen_treatments: Vec<Treatment> = values("treatment")
-            .filter_map(|v| Treatment::parse_lenient(&v))
-            .collect();
-        let chosen_conditions: Vec<Condition> = values("condition")
-            .filter_map(|v| Condition::parse_lenient(&v))
-            .collect();
-        let treatments = Treatment::ALL
-            .iter()
-            .map(|t| CheckOption {
-                id: format!("treatment-{}", t.slug()),
-                value: t.slug(),
-                label: lang.label("treatment", t.slug()),
-                checked: chosen_treatments.contains(t),
-            })
-            .collect();
-        let conditions = Condition::ALL
-            .iter()
-            .map(|c| CheckOption {
-                id: format!("condition-{}", c.slug()),
-                value: c.slug(),
-                label: lang.label("condition", c.slug()),
-                checked: chosen_conditions.contains(c),
-            })
-            .collect();
-
-        let chosen_types: Vec<ProviderType> = values("provider_type")
-            .filter_map(|v| ProviderType::parse_lenient(&v))
-            .collect();
-        let provider_types = ProviderType::ALL
-            .iter()
-            .map(|t| CheckOption {
-                id: format!("provider-type-{}", t.slug()),
-                value: t.slug(),
-                label: lang.label("provider_type", t.slug()),
-                checked: chosen_types.contains(t),
-            })
-            .collect();
+        let treatments = check_options::<Treatment>("treatment", values("treatment"), lang);
+        let conditions = check_options::<Condition>("condition", values("condition"), lang);
+        let provider_types =
+            check_options::<ProviderType>("provider-type", values("provider_type"), lang);
         let include_telehealth_label = match place_state_name(&near) {
             Some(state) => lang.f("form.include_telehealth", &[("state", state)]),
             None => lang.t("form.include_telehealth_any").to_string(),
@@ -199,9 +185,10 @@ impl SearchForm {
         let sort = first("sort").to_ascii_lowercase();
         let telehealth = is_true("telehealth");
         let accepting = is_true("accepting");
-        let filters_open = !chosen_treatments.is_empty()
-            || !chosen_conditions.is_empty()
-            || !chosen_types.is_empty()
+        let ticked = |options: &[CheckOption]| options.iter().any(|o| o.checked);
+        let filters_open = ticked(&treatments)
+            || ticked(&conditions)
+            || ticked(&provider_types)
             || !insurance.is_empty()
             || telehealth
             || accepting

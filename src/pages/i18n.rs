@@ -333,30 +333,18 @@ mod tests {
     /// each slug). A new vocabulary is one line here, plus its keys in
     /// both catalogues: `<prefix>.<slug> = <label>`.
     fn vocabularies() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
-        use crate::provider::{Condition, ProviderType, Treatment};
+        use crate::provider::{Condition, ProviderType, Treatment, Vocabulary};
         use crate::reports::Reason;
+        fn labels<V: Vocabulary>() -> (&'static str, Vec<(&'static str, &'static str)>) {
+            (
+                V::KEY,
+                V::ALL.iter().map(|v| (v.slug(), v.label())).collect(),
+            )
+        }
         vec![
-            (
-                "treatment",
-                Treatment::ALL
-                    .iter()
-                    .map(|v| (v.slug(), v.label()))
-                    .collect(),
-            ),
-            (
-                "condition",
-                Condition::ALL
-                    .iter()
-                    .map(|v| (v.slug(), v.label()))
-                    .collect(),
-            ),
-            (
-                "provider_type",
-                ProviderType::ALL
-                    .iter()
-                    .map(|v| (v.slug(), v.label()))
-                    .collect(),
-            ),
+            labels::<Treatment>(),
+            labels::<Condition>(),
+            labels::<ProviderType>(),
             (
                 "report_reason",
                 Reason::ALL.iter().map(|v| (v.slug(), v.label())).collect(),

@@ -4,8 +4,10 @@
 //! markup. Every link to a search is the request changed and written back
 //! ([`search_href`]), then put in the page's language ([`Lang::href`]).
 
+use indexmap::IndexMap;
+
 use super::i18n::Lang;
-use crate::provider::{Condition, Provider, ProviderType, Treatment, list_key};
+use crate::provider::{Condition, Provider, Vocabulary, list_key};
 use crate::search::{Hit, LocationInput, Reach, SearchRequest, SearchResponse, SortOrder};
 
 /// A link: what it says and where it goes.
@@ -685,38 +687,53 @@ fn page_links(request: &SearchRequest, lang: Lang, last_page: u32) -> Vec<PageLi
         .collect()
 }
 
+/// A vocabulary's facet: each value with its count, linking to the search
+/// with it toggled in the request's list of them (`active`, which
+/// `chosen` reaches in a copy of the request).
+fn vocabulary_links<V: Vocabulary>(
+    request: &SearchRequest,
+    lang: Lang,
+    counts: &IndexMap<&'static str, u64>,
+    active: &[V],
+    chosen: fn(&mut SearchRequest) -> &mut Vec<V>,
+) -> Vec<FacetLink> {
+    V::ALL
+        .iter()
+        .map(|value| FacetLink {
+            label: lang.label(V::KEY, value.slug()).to_string(),
+            count: thousands(counts.get(value.slug()).copied().unwrap_or(0)),
+            href: changed(request, lang, |r| toggle(chosen(r), *value)),
+            active: active.contains(value),
+        })
+        .collect()
+}
+
 fn facet_groups(request: &SearchRequest, response: &SearchResponse, lang: Lang) -> Vec<FacetGroup> {
     // Pages always ask for facets; an answer without them shows none.
     let Some(facets) = &response.facets else {
         return Vec::new();
     };
-    let treatments = Treatment::ALL
-        .iter()
-        .map(|t| FacetLink {
-            label: lang.label("treatment", t.slug()).to_string(),
-            count: thousands(facets.treatments.get(t.slug()).copied().unwrap_or(0)),
-            href: changed(request, lang, |r| toggle(&mut r.treatments, *t)),
-            active: request.treatments.contains(t),
-        })
-        .collect();
-    let conditions = Condition::ALL
-        .iter()
-        .map(|c| FacetLink {
-            label: lang.label("condition", c.slug()).to_string(),
-            count: thousands(facets.conditions.get(c.slug()).copied().unwrap_or(0)),
-            href: changed(request, lang, |r| toggle(&mut r.conditions, *c)),
-            active: request.conditions.contains(c),
-        })
-        .collect();
-    let provider_types = ProviderType::ALL
-        .iter()
-        .map(|t| FacetLink {
-            label: lang.label("provider_type", t.slug()).to_string(),
-            count: thousands(facets.provider_type.get(t.slug()).copied().unwrap_or(0)),
-            href: changed(request, lang, |r| toggle(&mut r.provider_types, *t)),
-            active: request.provider_types.contains(t),
-        })
-        .collect();
+    let treatments = vocabulary_links(
+        request,
+        lang,
+        &facets.treatments,
+        &request.treatments,
+        |r| &mut r.treatments,
+    );
+    let conditions = vocabulary_links(
+        request,
+        lang,
+        &facets.conditions,
+        &request.conditions,
+        |r| &mut r.conditions,
+    );
+    let provider_types = vocabulary_links(
+        request,
+        lang,
+        &facets.provider_type,
+        &request.provider_types,
+        |r| &mut r.provider_types,
+    );
     let insurance = facets
         .insurance
         .iter()

@@ -13,7 +13,7 @@ use super::caching::{self, CachePolicy};
 use super::errors::ApiError;
 use crate::geo::places::{self, MAX_PREFIX_CHARS, MAX_SUGGESTION_LIMIT, PlaceSuggestion};
 use crate::index::ServedIndex;
-use crate::provider::{Condition, ProviderType, Treatment};
+use crate::provider::{self, Condition, ProviderType, Treatment};
 use crate::search::{self, ExportRequest, InvalidParam, SearchRequest};
 
 /// The tag of an answer computed from `generation`.
@@ -172,26 +172,24 @@ struct Vocabulary {
     provider_types: Vec<VocabularyEntry>,
 }
 
-/// Every value of a vocabulary enum (they share methods, not a trait).
-macro_rules! entries {
-    ($vocabulary:ty) => {
-        <$vocabulary>::ALL
-            .iter()
-            .map(|value| VocabularyEntry {
-                slug: value.slug(),
-                label: value.label(),
-                synonyms: value.synonyms(),
-            })
-            .collect()
-    };
+/// Every value of a vocabulary.
+fn entries<V: provider::Vocabulary>() -> Vec<VocabularyEntry> {
+    V::ALL
+        .iter()
+        .map(|value| VocabularyEntry {
+            slug: value.slug(),
+            label: value.label(),
+            synonyms: value.synonyms(),
+        })
+        .collect()
 }
 
 impl Vocabulary {
     fn get() -> Vocabulary {
         Vocabulary {
-            treatments: entries!(Treatment),
-            conditions: entries!(Condition),
-            provider_types: entries!(ProviderType),
+            treatments: entries::<Treatment>(),
+            conditions: entries::<Condition>(),
+            provider_types: entries::<ProviderType>(),
         }
     }
 }
