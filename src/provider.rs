@@ -352,6 +352,15 @@ pub const US_STATES: &[(&str, &str)] = &[
     ("MP", "Northern Mariana Islands"),
 ];
 
+/// The name of a state given by its upper-case USPS code ("MT" →
+/// "Montana").
+pub fn state_name(code: &str) -> Option<&'static str> {
+    US_STATES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, name)| *name)
+}
+
 /// Position of a USPS code in [`US_STATES`] (a bit index in the index's
 /// licensed-states column).
 pub fn state_index(code: &str) -> Option<usize> {

@@ -5,7 +5,7 @@
 
 use super::i18n::LANG_PARAM;
 use crate::index::Generation;
-use crate::provider::{Condition, ProviderType, Treatment, US_STATES, Vocabulary};
+use crate::provider::{Condition, ProviderType, Treatment, Vocabulary, state_name};
 use crate::search::params::Kind;
 use crate::search::params::{FormControl, PARAMS};
 use crate::search::{DEFAULT_RADIUS_MILES, SortOrder, printable};
@@ -86,11 +86,7 @@ fn place_state_name(near: &str) -> Option<&'static str> {
     if near.is_empty() {
         return None;
     }
-    let code = crate::geo::places::resolve_near(near).ok()?.in_state?;
-    US_STATES
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map(|(_, name)| *name)
+    state_name(crate::geo::places::resolve_near(near).ok()?.in_state?)
 }
 
 /// True when `value` is within the bounds the parameter table gives `name`.

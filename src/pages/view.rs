@@ -571,11 +571,7 @@ impl ResultsView {
 /// parts, each a message of its own, joined by spaces.
 /// The name of the state a search's place lies in ("Montana").
 fn searcher_state_name(response: &SearchResponse) -> Option<&'static str> {
-    let code = response.location.as_ref()?.in_state?;
-    crate::provider::US_STATES
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map(|(_, name)| *name)
+    crate::provider::state_name(response.location.as_ref()?.in_state?)
 }
 
 fn heading(request: &SearchRequest, response: &SearchResponse, lang: Lang) -> String {
