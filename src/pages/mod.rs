@@ -237,14 +237,13 @@ pub fn count_alternatives(
         counted.push(nearest);
     }
     let mut radius_found = false;
-    for alternative in empty_state_candidates(request, response, lang) {
+    for mut alternative in empty_state_candidates(request, response, lang) {
         let leaves_the_area = alternative.change == Change::Everywhere
             || alternative.change == Change::WiderRadius
             || (request.state.is_some() && alternative.request.state.is_none());
         if clinic_only && leaves_the_area {
             continue;
         }
-        let mut alternative = alternative;
         if clinic_only {
             // In person only: no suggestion leads to providers by video.
             alternative.request.include_telehealth = false;

@@ -536,16 +536,14 @@ impl ResultsView {
         };
         let (searching_for, near_me, relaxed) = words_notices(request, response, lang);
         let fold_summary = fold_summary(request, response, lang);
+        let searcher_state = response.location.as_ref().and_then(|l| l.in_state);
         ResultsView {
             heading,
             subheading,
             cards: response
                 .results
                 .iter()
-                .map(|hit| {
-                    let searcher_state = response.location.as_ref().and_then(|l| l.in_state);
-                    Card::new(hit, request, searcher_state, lang)
-                })
+                .map(|hit| Card::new(hit, request, searcher_state, lang))
                 .collect(),
             facets: facet_groups(request, response, lang),
             sorts: sort_links(request, lang),

@@ -387,8 +387,8 @@ pub struct SegmentSearch {
     /// Every match in the search area, in doc order; facets are counted
     /// from it at the end.
     matched: Vec<DocId>,
-    /// The matches found through telehealth reach only (unless they were
-    /// only counted, see `reach_pass`).
+    /// The matches found through telehealth reach only, when the query
+    /// found them (a reach pass counts its own facets).
     by_telehealth: Vec<DocId>,
     /// How many matches telehealth reach alone found.
     reached: u64,
@@ -535,7 +535,6 @@ impl SegmentSearch {
                 continue;
             }
             reached.push(entry);
-            self.by_telehealth.push(entry.doc);
             self.reached += 1;
             self.keep(
                 plan,
