@@ -15,11 +15,11 @@ use std::sync::{Mutex, OnceLock, PoisonError};
 use ketadir::facades::fhir::{
     CONDITION_SYSTEM, LOCATION_DISTANCE, NPI_SYSTEM, TREATMENT_SYSTEM, fhir_id,
 };
-use ketadir::routes::rate_limit::RateLimitSettings;
-use ketadir::startup::HttpSettings;
 use serde_json::Value;
 
-use super::helpers::{Reply, TestApp, denver_csv, sample_csv, spawn_app, spawn_app_with};
+use super::helpers::{
+    Reply, TestApp, denver_csv, limited_to, sample_csv, spawn_app, spawn_app_with,
+};
 
 /// Plan-Net's provider roles, the system of `PractitionerRole.code`.
 const PROVIDER_ROLE_SYSTEM: &str =
@@ -1039,17 +1039,7 @@ fn caching_cors_and_the_rate_limit_apply_as_for_the_api() {
     );
     assert_eq!(preflight.status, 200, "{}", preflight.body);
 
-    let limited = spawn_app_with(
-        &denver_csv("r", 3),
-        HttpSettings {
-            rate_limits: RateLimitSettings {
-                per_ip_per_minute: 2,
-                limit_loopback: true,
-                ..RateLimitSettings::default()
-            },
-            ..HttpSettings::default()
-        },
-    );
+    let limited = spawn_app_with(&denver_csv("r", 3), limited_to(2));
     let statuses: Vec<u16> = (0..3)
         .map(|_| fhir_get(&limited, "/fhir/Location").status)
         .collect();

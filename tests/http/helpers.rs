@@ -265,3 +265,16 @@ pub fn search_links(html: &str) -> Vec<&str> {
         .filter(|href| href.starts_with("/?"))
         .collect()
 }
+
+/// Server settings whose rate limit is `per_minute` requests a minute for
+/// every client, this test's loopback included.
+pub fn limited_to(per_minute: u32) -> HttpSettings {
+    HttpSettings {
+        rate_limits: ketadir::routes::rate_limit::RateLimitSettings {
+            per_ip_per_minute: per_minute,
+            limit_loopback: true,
+            ..Default::default()
+        },
+        ..HttpSettings::default()
+    }
+}

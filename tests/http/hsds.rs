@@ -20,11 +20,11 @@ use jsonschema::{Draft, Registry, Validator};
 use ketadir::facades::hsds::{Record, Taxonomy, Term};
 use ketadir::geo::{LatLon, distance_miles};
 use ketadir::provider::{Condition, Treatment};
-use ketadir::routes::rate_limit::RateLimitSettings;
-use ketadir::startup::HttpSettings;
 use serde_json::{Value, json};
 
-use super::helpers::{Reply, TestApp, denver_csv, sample_csv, spawn_app, spawn_app_with};
+use super::helpers::{
+    Reply, TestApp, denver_csv, limited_to, sample_csv, spawn_app, spawn_app_with,
+};
 
 fn app() -> &'static TestApp {
     static APP: OnceLock<TestApp> = OnceLock::new();
@@ -782,17 +782,7 @@ fn caching_cors_and_the_rate_limit_apply_as_for_the_api() {
         let again = hsds_request(app(), "GET", path, &[("If-None-Match", &tag)]);
         assert_eq!(again.status, 304, "{path}");
     }
-    let limited = spawn_app_with(
-        &denver_csv("h", 3),
-        HttpSettings {
-            rate_limits: RateLimitSettings {
-                per_ip_per_minute: 2,
-                limit_loopback: true,
-                ..RateLimitSettings::default()
-            },
-            ..HttpSettings::default()
-        },
-    );
+    let limited = spawn_app_with(&denver_csv("h", 3), limited_to(2));
     let statuses: Vec<u16> = (0..3)
         .map(|_| hsds_get(&limited, "/hsds/services").status)
         .collect();

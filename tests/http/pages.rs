@@ -10,11 +10,8 @@ use std::sync::OnceLock;
 
 use ketadir::clock::{format_utc, unix_now};
 
-use ketadir::routes::rate_limit::RateLimitSettings;
-use ketadir::startup::HttpSettings;
-
 use super::helpers::{
-    CSV_COLUMNS, Reply, TestApp, denver_csv, sample_csv, spawn_app, spawn_app_with,
+    CSV_COLUMNS, Reply, TestApp, denver_csv, limited_to, sample_csv, spawn_app, spawn_app_with,
 };
 
 // ---------------------------------------------------------------------------
@@ -1811,15 +1808,7 @@ fn every_kind_of_page(app: &TestApp, provider: &str) -> Vec<(String, Reply)> {
 
 /// A server on another page limit: its 429 page, in both languages.
 fn limited_pages(csv: &str) -> Vec<(String, Reply)> {
-    let settings = HttpSettings {
-        rate_limits: RateLimitSettings {
-            per_ip_per_minute: 1,
-            limit_loopback: true,
-            ..RateLimitSettings::default()
-        },
-        ..HttpSettings::default()
-    };
-    let app = spawn_app_with(csv, settings);
+    let app = spawn_app_with(csv, limited_to(1));
     assert_eq!(app.get("/how-we-rank").status, 200);
     ["/how-we-rank", "/how-we-rank?lang=es"]
         .into_iter()

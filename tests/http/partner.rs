@@ -9,7 +9,9 @@ use ketadir::routes::client_ip::TrustedProxies;
 use ketadir::routes::rate_limit::RateLimitSettings;
 use ketadir::startup::HttpSettings;
 
-use super::helpers::{TestApp, denver_csv, import, sample_csv, spawn_app, spawn_app_with};
+use super::helpers::{
+    TestApp, denver_csv, import, limited_to, sample_csv, spawn_app, spawn_app_with,
+};
 
 fn app() -> &'static TestApp {
     static APP: OnceLock<TestApp> = OnceLock::new();
@@ -284,15 +286,7 @@ fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_bucket() {
 /// gets a 429 page, not JSON; assets are never counted.
 #[test]
 fn pages_share_the_api_budget_and_answer_429_as_a_page() {
-    let settings = HttpSettings {
-        rate_limits: RateLimitSettings {
-            per_ip_per_minute: 3,
-            keys: HashMap::new(),
-            limit_loopback: true,
-        },
-        ..HttpSettings::default()
-    };
-    let app = spawn_app_with(&denver_csv("r", 10), settings);
+    let app = spawn_app_with(&denver_csv("r", 10), limited_to(3));
     assert_eq!(app.get("/?near=80202&per_page=100").status, 200);
     assert_eq!(app.get("/providers/r-1").status, 200);
     assert_eq!(app.get("/api/v1/search?near=80202").status, 200);
