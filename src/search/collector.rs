@@ -19,6 +19,8 @@ use crate::index::INSURANCE_OVERFLOW_BIT;
 use crate::index::schema::flag;
 use crate::index::{Generation, INSURANCE_FACET_SETS, ReachEntry, ReachList, SegmentColumns};
 
+use super::relevance::{RelevanceTerms, SegmentRelevance, score_key};
+
 /// Half-width of the band around the circle where the cheap dot-product
 /// test defers to the exact haversine distance (a few millionths of a mile).
 const DOT_MARGIN: f64 = 1e-12;
@@ -104,7 +106,13 @@ impl Plan {
             || self.provider_type_mask != 0
             || self.excluded_flags != 0
             || self.reach.is_some()
-            || !matches!(self.rank_by, RankBy::Rank(_))
+            || !(matches!(self.rank_by, RankBy::Rank(_)) || self.ranks_after_matching())
+    }
+
+    /// True when the top hits by relevance are found after the matches
+    /// (`relevance`), rather than by scoring each match as it comes.
+    pub fn ranks_after_matching(&self) -> bool {
+        self.rank_by == RankBy::Relevance && self.relevance.is_some()
     }
 }
 
@@ -130,6 +138,9 @@ pub struct Plan {
     /// Telehealth reach (`include_telehealth`): the union's second part.
     pub reach: Option<ReachFilter>,
     pub rank_by: RankBy,
+    /// For an order by relevance where every word must match: the words
+    /// that score, to find the top hits once the matches are known.
+    pub relevance: Option<RelevanceTerms>,
     /// How many top hits to keep (offset + page size).
     pub keep: usize,
 }
@@ -188,9 +199,14 @@ impl Collector for SearchCollector {
     fn for_segment(
         &self,
         segment_ord: SegmentOrdinal,
-        _reader: &SegmentReader,
+        reader: &SegmentReader,
     ) -> tantivy::Result<SegmentSearch> {
+        let relevance = match &self.plan.relevance {
+            Some(terms) if self.plan.ranks_after_matching() => Some(terms.open(reader)?),
+            _ => None,
+        };
         Ok(SegmentSearch {
+            relevance,
             plan: Arc::clone(&self.plan),
             segment: segment_ord,
             matched: Vec::new(),
@@ -203,7 +219,7 @@ impl Collector for SearchCollector {
     }
 
     fn requires_scoring(&self) -> bool {
-        self.plan.rank_by == RankBy::Relevance
+        self.plan.rank_by == RankBy::Relevance && !self.plan.ranks_after_matching()
     }
 
     fn merge_fruits(&self, fruits: Vec<Fruit>) -> tantivy::Result<Fruit> {
@@ -258,17 +274,37 @@ impl SearchCollector {
                 }
             }
             let matches = matches.unwrap_or_else(|| every_doc(reader.max_doc()));
-            fruits.push(self.fruit_of_bitset(segment_ord as SegmentOrdinal, &matches));
+            fruits.push(self.fruit_of_bitset(segment_ord as SegmentOrdinal, reader, &matches)?);
         }
         merge(fruits, self.plan.keep)
     }
 
-    fn fruit_of_bitset(&self, segment_ord: SegmentOrdinal, matches: &[u64]) -> Fruit {
+    fn fruit_of_bitset(
+        &self,
+        segment_ord: SegmentOrdinal,
+        reader: &SegmentReader,
+        matches: &[u64],
+    ) -> tantivy::Result<Fruit> {
         let plan = &self.plan;
         let columns = &plan.generation.segments[segment_ord as usize];
         let total: u64 = matches.iter().map(|w| u64::from(w.count_ones())).sum();
         let mut hits = Vec::with_capacity(plan.keep.min(total as usize));
-        if let RankBy::Rank(array) = plan.rank_by
+        if let Some(terms) = plan
+            .relevance
+            .as_ref()
+            .filter(|_| plan.ranks_after_matching())
+            && total > 0
+        {
+            let mut relevance = terms.open(reader)?;
+            hits = relevance_hits(
+                columns,
+                &mut relevance,
+                segment_ord,
+                matches,
+                &[],
+                plan.keep,
+            );
+        } else if let RankBy::Rank(array) = plan.rank_by
             && total > 0
         {
             for &doc in columns.rank_order(array) {
@@ -293,7 +329,7 @@ impl SearchCollector {
         } else {
             ([0; 32], [0; 63], HashMap::new())
         };
-        Fruit {
+        Ok(Fruit {
             tally: tally(
                 &plan.generation,
                 total,
@@ -303,8 +339,38 @@ impl SearchCollector {
                 None,
             ),
             hits,
-        }
+        })
     }
+}
+
+/// The best `keep` of a segment's matches (`matches`, a bitset) by
+/// relevance, as hits; `by_telehealth` lists, in doc order, the matches
+/// found through telehealth reach only.
+fn relevance_hits(
+    columns: &SegmentColumns,
+    relevance: &mut SegmentRelevance,
+    segment: SegmentOrdinal,
+    matches: &[u64],
+    by_telehealth: &[DocId],
+    keep: usize,
+) -> Vec<Candidate> {
+    let rating_rank = &columns.ranks.rating;
+    relevance
+        .best(
+            matches,
+            keep,
+            rating_rank,
+            columns.rank_order(RankArray::Rating),
+        )
+        .into_iter()
+        .map(|(doc, score)| Candidate {
+            key: (score_key(score), u64::from(rating_rank[doc as usize]), 0),
+            segment,
+            doc,
+            dot: 0.0,
+            by_telehealth: by_telehealth.binary_search(&doc).is_ok(),
+        })
+        .collect()
 }
 
 /// A required clause of the bitset path.
@@ -384,6 +450,9 @@ fn merge(fruits: Vec<Fruit>, keep: usize) -> tantivy::Result<Fruit> {
 pub struct SegmentSearch {
     plan: Arc<Plan>,
     segment: u32,
+    /// The scoring words' postings, when the top hits by relevance are
+    /// found once the matches are known.
+    relevance: Option<SegmentRelevance>,
     /// Every match in the search area, in doc order; facets are counted
     /// from it at the end.
     matched: Vec<DocId>,
@@ -410,11 +479,6 @@ fn position(columns: &SegmentColumns, doc: usize) -> LatLon {
         lat: columns.latitude[doc],
         lon: columns.longitude[doc],
     }
-}
-
-/// Scores are non-negative; a higher score must give a smaller key.
-fn score_key(score: Score) -> u64 {
-    u64::from(u32::MAX - score.max(0.0).to_bits())
 }
 
 impl SegmentSearch {
@@ -639,7 +703,7 @@ impl SegmentSearch {
     /// Offers a match to the top hits.
     #[inline(always)]
     fn keep(&mut self, plan: &Plan, columns: &SegmentColumns, kept: Kept) {
-        if plan.keep == 0 {
+        if plan.keep == 0 || self.relevance.is_some() {
             return;
         }
         let Kept {
@@ -895,6 +959,20 @@ impl SegmentCollector for SegmentSearch {
             for (ord, count) in overflow {
                 *overflow_counts.entry(ord).or_default() += count;
             }
+        }
+        if let Some(mut relevance) = self.relevance.take() {
+            let mut matches = vec![0u64; columns.flags.len().div_ceil(64)];
+            set_bits(&mut matches, &self.matched);
+            set_bits(&mut matches, &self.by_telehealth);
+            let hits = relevance_hits(
+                columns,
+                &mut relevance,
+                self.segment,
+                &matches,
+                &self.by_telehealth,
+                plan.keep,
+            );
+            self.heap.extend(hits);
         }
         let by_telehealth = self.plan.reach.map(|_| self.reached);
         Fruit {

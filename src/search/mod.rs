@@ -8,6 +8,7 @@ mod export;
 mod freshness;
 mod geo_query;
 pub mod params;
+mod relevance;
 mod request;
 mod response;
 pub mod text;
@@ -30,6 +31,7 @@ use collector::{
 pub use export::{EXPORT_CHUNK_BYTES, ExportRequest, NdjsonChunks, export};
 pub use freshness::{Freshness, freshness};
 use geo_query::GeoRangesQuery;
+use relevance::RelevanceTerms;
 pub use request::{
     DEFAULT_RADIUS_MILES, DISTANCE_NEEDS_A_PLACE, InvalidParam, LocationInput, MAX_PAGE,
     MAX_VERIFIED_WITHIN_DAYS, RELEVANCE_NEEDS_WORDS, SearchRequest, SortOrder, decode_query,
@@ -594,6 +596,18 @@ fn collect(
         filter.summed = filter.separate_pass && filter_free && by_rating;
         (state, filter)
     });
+    // Every word must match: the matches are found unscored, and the top
+    // hits by relevance among them afterwards (`relevance`). (The page's
+    // fallback, where matching more words ranks higher, scores each.)
+    let relevance = if rank_by == RankBy::Relevance && word_match == WordMatch::All {
+        Some(RelevanceTerms::new(
+            &generation.searcher,
+            fields.text,
+            &words,
+        )?)
+    } else {
+        None
+    };
     let plan = Arc::new(Plan {
         generation: Arc::clone(generation),
         treatment_mask: request.treatments.iter().map(|t| flag::treatment(*t)).sum(),
@@ -620,13 +634,14 @@ fn collect(
         count_facets: request.facets,
         radius: center.map(|c| RadiusFilter::new(c, request.radius_miles)),
         rank_by,
+        relevance,
         keep,
     });
     let collector = SearchCollector {
         plan: Arc::clone(&plan),
     };
     let fruit = if plan.needs_each_match() || word_match != WordMatch::All {
-        let scored = request.sort == SortOrder::Relevance;
+        let scored = plan.rank_by == RankBy::Relevance && !plan.ranks_after_matching();
         match word_match {
             WordMatch::All => {
                 for word in &words {
