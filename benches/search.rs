@@ -21,6 +21,20 @@
 //! `Location?near=…` and HSDS's `services?postcode=…&proximity=…`, each
 //! from its query string to the bytes it sends.
 //!
+//! Then the same mix from 2 threads at once (each thread runs it from its
+//! own starting point), in queries per second, with facets and with
+//! `facets=false`.
+//!
+//! Last, the SQLite peer (`benches/sqlite_peer/`): the same searches on
+//! SQLite FTS5 + R*Tree over the same CSV (its database is built once and
+//! cached in `target/bench-data/peer-v1-{rows}.sqlite`), timed over the
+//! mix's first 400 timed queries after 40 warm-up ones (the same class
+//! proportions), then from 2 threads with a connection each; each peer
+//! total is compared with ketadir's, and the ratios peer / ketadir are
+//! printed. `KETADIR_BENCH_PEER=0` skips the peer, `KETADIR_BENCH_PEER=only`
+//! runs the mix, the 2-thread figures and the peer and nothing else;
+//! `KETADIR_BENCH_PEER_QUERIES=N` times N queries instead of 400.
+//!
 //! For iterating on query speed: `KETADIR_BENCH_INDEX=DIR` keeps the index
 //! in DIR and reuses it when it already holds a generation (no import), and
 //! `KETADIR_BENCH_KINDS=0,3` runs only some query kinds;
@@ -37,6 +51,9 @@ use ketadir::index::{Generation, ImportOptions, IndexDir, import_csv};
 use ketadir::pages::{SearchForm, render_results};
 use ketadir::search::{SearchRequest, search};
 
+#[path = "sqlite_peer/mod.rs"]
+mod sqlite_peer;
+
 const QUERIES: usize = 4000;
 const WARMUP: usize = 400;
 
@@ -52,7 +69,7 @@ fn main() {
     let cities = load_cities(&root.join("data/us_cities.csv"));
     for rows in sizes {
         let csv = ensure_csv(&root, &data_dir, rows);
-        run_size(rows, &csv, &cities);
+        run_size(&root, rows, &csv, &cities);
     }
 }
 
@@ -277,7 +294,7 @@ fn time_one_query(generation: &Arc<Generation>, query: &str) {
     );
 }
 
-fn run_size(rows: usize, csv: &Path, cities: &[City]) {
+fn run_size(root: &Path, rows: usize, csv: &Path, cities: &[City]) {
     let temporary = tempfile::tempdir().expect("temp dir");
     let dir = match std::env::var("KETADIR_BENCH_INDEX") {
         Ok(kept) => IndexDir::new(format!("{kept}-{rows}")),
@@ -339,6 +356,7 @@ fn run_size(rows: usize, csv: &Path, cities: &[City]) {
     }
     // The mix as pages and partners send it (facets counted), then again
     // with `facets=false`, as partners that show no counts may send it.
+    let mut without_facets = MixTimes::default();
     for facets in [true, false] {
         let mut by_kind: Vec<Vec<Duration>> = vec![Vec::new(); KINDS.len()];
         let mut all = Vec::with_capacity(mix.len());
@@ -369,10 +387,228 @@ fn run_size(rows: usize, csv: &Path, cities: &[City]) {
             matched as f64 / all.len() as f64,
             peak_rss_mib()
         );
+        if !facets {
+            without_facets = MixTimes { by_kind, all };
+        }
     }
-    time_reach(&generation, cities);
-    time_pages(&generation, &mix, &requests);
-    time_facades(&generation, cities);
+    let timed = &requests[WARMUP.min(requests.len() / 10)..];
+    println!("\n| 2 threads, each over the mix | queries/s |\n|---|---|");
+    let mut two_threads = [0.0; 2];
+    for (facets, rate) in [true, false].into_iter().zip(&mut two_threads) {
+        let requests: Vec<SearchRequest> = timed
+            .iter()
+            .map(|(_, request)| SearchRequest {
+                facets,
+                ..request.clone()
+            })
+            .collect();
+        *rate = two_threads_rate(
+            requests.len(),
+            || (),
+            |_, i| {
+                search(&generation, &requests[i]).expect("search");
+            },
+        );
+        let name = if facets {
+            "with facets"
+        } else {
+            "`facets=false`"
+        };
+        println!("| ketadir, {name} | {rate:.0} |");
+    }
+    let peer = std::env::var("KETADIR_BENCH_PEER").unwrap_or_default();
+    if peer != "only" {
+        time_reach(&generation, cities);
+        time_pages(&generation, &mix, &requests);
+        time_facades(&generation, cities);
+    }
+    if peer != "0" {
+        let ketadir = Ketadir {
+            generation: &generation,
+            mix: without_facets,
+            two_threads,
+        };
+        time_peer(root, rows, csv, &requests, &ketadir);
+    }
+}
+
+/// One pass's latencies (sorted), per class and overall.
+#[derive(Default)]
+struct MixTimes {
+    by_kind: Vec<Vec<Duration>>,
+    all: Vec<Duration>,
+}
+
+/// What the peer is compared with, from the same run.
+struct Ketadir<'a> {
+    generation: &'a Arc<Generation>,
+    /// The mix with `facets=false`.
+    mix: MixTimes,
+    /// Queries/s from 2 threads: with facets, with `facets=false`.
+    two_threads: [f64; 2],
+}
+
+/// Queries per second of 2 threads, each making its state with `open`
+/// (before the clock starts) and calling `run` for every index below
+/// `count`, the second thread starting half-way.
+fn two_threads_rate<S>(
+    count: usize,
+    open: impl Fn() -> S + Sync,
+    run: impl Fn(&mut S, usize) + Sync,
+) -> f64 {
+    let ready = std::sync::Barrier::new(2);
+    let elapsed = std::thread::scope(|scope| {
+        let threads: Vec<_> = (0..2)
+            .map(|thread| {
+                let (open, run, ready) = (&open, &run, &ready);
+                scope.spawn(move || {
+                    let mut state = open();
+                    ready.wait();
+                    let started = Instant::now();
+                    for i in 0..count {
+                        run(&mut state, (i + thread * count / 2) % count);
+                    }
+                    started.elapsed()
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .map(|t| t.join().expect("a bench thread"))
+            .max()
+            .unwrap_or_default()
+    });
+    (2 * count) as f64 / elapsed.as_secs_f64()
+}
+
+/// The peer's warm-up and timed queries.
+const PEER_WARMUP: usize = 40;
+const PEER_QUERIES: usize = 400;
+
+/// The SQLite peer on the same mix: latencies per class, totals against
+/// ketadir's, 2-thread queries/s, and the ratios peer / ketadir.
+fn time_peer(
+    root: &Path,
+    rows: usize,
+    csv: &Path,
+    requests: &[(usize, SearchRequest)],
+    ketadir: &Ketadir,
+) {
+    let db = sqlite_peer::ensure_db(root, csv, rows);
+    let peer = sqlite_peer::Peer::open(&db);
+    let count = std::env::var("KETADIR_BENCH_PEER_QUERIES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(PEER_QUERIES);
+    let warmup = PEER_WARMUP.min(requests.len() / 10);
+    let measured = &requests[warmup..(warmup + count).min(requests.len())];
+    for (_, request) in &requests[..warmup] {
+        peer.search(request);
+    }
+    let mut by_kind: Vec<Vec<Duration>> = vec![Vec::new(); KINDS.len()];
+    let mut all = Vec::with_capacity(measured.len());
+    let mut ketadir_all = Vec::with_capacity(measured.len());
+    // Per class: queries, equal totals, largest relative difference of
+    // the totals, equal pages; and the sums of both totals.
+    let mut agreement = vec![(0usize, 0usize, 0.0f64, 0usize, 0u64, 0u64); KINDS.len()];
+    for (kind, request) in measured {
+        let started = Instant::now();
+        let answer = peer.search(request);
+        let elapsed = started.elapsed();
+        by_kind[*kind].push(elapsed);
+        all.push(elapsed);
+        let request = SearchRequest {
+            facets: false,
+            ..request.clone()
+        };
+        let started = Instant::now();
+        let response = search(ketadir.generation, &request).expect("search");
+        ketadir_all.push(started.elapsed());
+        let ids: Vec<&str> = response
+            .results
+            .iter()
+            .map(|h| h.provider.id.as_str())
+            .collect();
+        let row = &mut agreement[*kind];
+        row.0 += 1;
+        row.1 += usize::from(answer.total == response.total);
+        let difference = answer.total.abs_diff(response.total) as f64;
+        row.2 = row.2.max(difference / response.total.max(1) as f64);
+        row.3 += usize::from(answer.ids == ids);
+        row.4 += answer.total;
+        row.5 += response.total;
+        // Place, filters and state classes match the same providers; the
+        // words classes are compared, not asserted (see the module's doc).
+        if *kind != 2 && *kind != 3 {
+            assert!(
+                difference <= (response.total as f64 * 0.01).max(1.0),
+                "the peer's total {} differs from ketadir's {} for {}",
+                answer.total,
+                response.total,
+                request.to_query_string()
+            );
+        }
+    }
+    print_header("SQLite peer, query kind");
+    for (kind, name) in KINDS.iter().enumerate() {
+        print_row(name, &mut by_kind[kind]);
+    }
+    print_row("**all**", &mut all);
+    print_row("ketadir, same queries, `facets=false`", &mut ketadir_all);
+    println!(
+        "\n| totals, peer vs ketadir | queries | equal totals | largest difference | \
+         mean total peer / ketadir | equal pages |\n|---|---|---|---|---|---|"
+    );
+    for (name, (n, equal, largest, pages, peer_sum, ketadir_sum)) in KINDS.iter().zip(&agreement) {
+        println!(
+            "| {name} | {n} | {equal} | {:.2} % | {:.0} / {:.0} | {pages} |",
+            largest * 100.0,
+            *peer_sum as f64 / (*n).max(1) as f64,
+            *ketadir_sum as f64 / (*n).max(1) as f64
+        );
+    }
+    let peer_rate = two_threads_rate(
+        measured.len(),
+        || sqlite_peer::Peer::open(&db),
+        |peer, i| {
+            peer.search(&measured[i].1);
+        },
+    );
+    println!("\nSQLite peer, 2 threads (a connection each): {peer_rate:.0} queries/s");
+    let p = |times: &[Duration], q: f64| percentile(times, q);
+    let words = 3;
+    println!(
+        "\n| {rows} providers | ketadir (`facets=false`) | SQLite peer | peer / ketadir |\n|---|---|---|---|"
+    );
+    let ratio_rows = [
+        ("p50 ms, all", p(&ketadir.mix.all, 0.5), p(&all, 0.5)),
+        ("p99 ms, all", p(&ketadir.mix.all, 0.99), p(&all, 0.99)),
+        (
+            "p50 ms, words alone by relevance",
+            p(&ketadir.mix.by_kind[words], 0.5),
+            p(&by_kind[words], 0.5),
+        ),
+        (
+            "p99 ms, words alone by relevance",
+            p(&ketadir.mix.by_kind[words], 0.99),
+            p(&by_kind[words], 0.99),
+        ),
+    ];
+    for (name, ours, theirs) in ratio_rows {
+        println!(
+            "| {name} | {ours:.3} | {theirs:.3} | {:.1} |",
+            theirs / ours
+        );
+    }
+    for (name, ours) in [
+        ("`facets=false`", ketadir.two_threads[1]),
+        ("with facets", ketadir.two_threads[0]),
+    ] {
+        let times = ours / peer_rate;
+        println!(
+            "| queries/s, 2 threads (ketadir {name}) | {ours:.0} | {peer_rate:.1} | 1 / {times:.1} (ketadir {times:.1}×) |"
+        );
+    }
 }
 
 /// Telehealth reach (`include_telehealth`) against the same search
