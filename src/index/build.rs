@@ -1,7 +1,6 @@
 //! One import: CSV → validated records → a new generation, published only
 //! when every rule of docs/generations.md lets it through.
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -16,9 +15,12 @@ use super::generation::GenerationMeta;
 use super::generations::{ImportLock, ImportLogEntry, IndexDir};
 use super::ranks::{self, RankInput};
 use super::records::RecordWriter;
-use super::schema::{self, GEO_ORDER_FIELD, TEXT_TOKENIZER, build_schema, text_analyzer};
+use super::schema::{
+    DocumentBuilder, GEO_ORDER_FIELD, TEXT_TOKENIZER, build_schema, text_analyzer,
+};
 use super::{FORMAT_VERSION, IndexError};
 use crate::clock::{format_utc, unix_now};
+use crate::geo::gazetteer::FastMap;
 use crate::ingest::{self, Report};
 use crate::provider::{Provider, list_key};
 
@@ -193,9 +195,12 @@ impl<R: Read> Read for TeeReader<R> {
 /// Numbers insurers (case-insensitively) in order of first appearance.
 #[derive(Default)]
 struct InsuranceDictionary {
-    ords: HashMap<String, u32>,
+    ords: FastMap<Box<str>, u32>,
     display: Vec<String>,
     counts: Vec<u64>,
+    /// The key being looked up, reused from row to row: an insurer seen
+    /// before (nearly all of them) costs no allocation.
+    key: String,
 }
 
 impl InsuranceDictionary {
@@ -204,12 +209,24 @@ impl InsuranceDictionary {
             .insurance
             .iter()
             .map(|name| {
-                let next = self.display.len() as u32;
-                let ord = *self.ords.entry(list_key(name)).or_insert(next);
-                if ord == next {
-                    self.display.push(name.clone());
-                    self.counts.push(0);
+                // `list_key`, without allocating for ASCII names.
+                self.key.clear();
+                if name.is_ascii() {
+                    self.key.push_str(name.trim());
+                    self.key.make_ascii_lowercase();
+                } else {
+                    self.key.push_str(&list_key(name));
                 }
+                let ord = match self.ords.get(self.key.as_str()) {
+                    Some(&ord) => ord,
+                    None => {
+                        let ord = self.display.len() as u32;
+                        self.ords.insert(self.key.as_str().into(), ord);
+                        self.display.push(name.clone());
+                        self.counts.push(0);
+                        ord
+                    }
+                };
                 self.counts[ord as usize] += 1;
                 ord
             })
@@ -361,6 +378,7 @@ fn build_into(
         index.writer_with_num_threads(threads, threads * WRITER_BUDGET_PER_THREAD)?;
 
     let mut records = RecordWriter::create(building)?;
+    let mut documents = DocumentBuilder::new(fields);
     let mut rank_inputs: Vec<RankInput> = Vec::new();
     let mut insurance = InsuranceDictionary::default();
     let mut indexing_error: Option<IndexError> = None;
@@ -372,6 +390,7 @@ fn build_into(
         digest: Sha256::new(),
     };
     let mut keep_indexing = true;
+    let started = Instant::now();
     let read = ingest::read_providers_with(&mut counting, |provider, report| {
         // Once a row is invalid and invalid rows are not skipped, the import
         // is rejected: keep reading for the report, stop building.
@@ -384,7 +403,7 @@ fn build_into(
         let seq = rank_inputs.len() as u64;
         let ords = insurance.ords_of(&provider);
         let added = records.append(&provider).and_then(|()| {
-            let doc = schema::document(&fields, &provider, seq, &ords);
+            let doc = documents.document(&provider, seq, &ords);
             writer.add_document(doc).map_err(IndexError::from)
         });
         match added {
@@ -408,6 +427,7 @@ fn build_into(
         return Ok(BuildResult::Rejected(report, rejection));
     }
 
+    let read_seconds = started.elapsed().as_secs_f64();
     let (mean_rating, rated_providers) = ranks::mean_rating(&rank_inputs);
     // Ranking sorts run while tantivy commits and merges its segments.
     let (ranks, committed) = std::thread::scope(|scope| {
@@ -417,9 +437,16 @@ fn build_into(
     });
     committed?;
     let ranks = ranks.map_err(|_| IndexError::Corrupt("ranking the providers failed".into()))?;
+    let commit_seconds = started.elapsed().as_secs_f64() - read_seconds;
 
     records.finish()?;
     counting.inner.finish()?;
+    tracing::debug!(
+        read_seconds,
+        commit_seconds,
+        sync_seconds = started.elapsed().as_secs_f64() - read_seconds - commit_seconds,
+        "import phases"
+    );
     let ranks_path = building.join("ranks.bin");
     let write_ranks = || -> std::io::Result<()> {
         let file = File::create(&ranks_path)?;

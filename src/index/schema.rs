@@ -23,7 +23,7 @@ use tantivy::tokenizer::{
 
 use crate::clock::day_number;
 use crate::geo::{LatLon, zorder};
-use crate::provider::{Condition, Provider, Treatment, list_key, state_index};
+use crate::provider::{Condition, Provider, Treatment, state_index};
 
 /// Name under which [`text_analyzer`] is registered on every opened index.
 pub const TEXT_TOKENIZER: &str = "ketadir_text";
@@ -166,35 +166,67 @@ impl Fields {
     }
 }
 
-/// The lower-cased words of each vocabulary value's label and synonyms.
+/// The lower-cased words of every vocabulary value's label and synonyms,
+/// sorted and each once, and for each treatment and condition the set of
+/// its words as a bitset over that list. A provider's words are then the
+/// union of a few bitsets, written in list order: the same words in the
+/// same order as sorting and deduplicating them per provider, without the
+/// per-row sort (it was a visible part of an import's profile).
 struct VocabularyWords {
-    treatments: Vec<Vec<String>>,
-    conditions: Vec<Vec<String>>,
+    words: Vec<String>,
+    treatments: Vec<Vec<u64>>,
+    conditions: Vec<Vec<u64>>,
+}
+
+impl VocabularyWords {
+    fn blocks(&self) -> usize {
+        self.words.len().div_ceil(64)
+    }
 }
 
 fn vocabulary_words() -> &'static VocabularyWords {
     static WORDS: OnceLock<VocabularyWords> = OnceLock::new();
     WORDS.get_or_init(|| {
         let words_of = |label: &str, synonyms: &[&str]| -> Vec<String> {
-            let mut words: Vec<String> = std::iter::once(label)
+            std::iter::once(label)
                 .chain(synonyms.iter().copied())
                 .flat_map(|text| text.split(|c: char| !c.is_alphanumeric()))
                 .filter(|word| !word.is_empty())
                 .map(str::to_lowercase)
-                .collect();
-            words.sort_unstable();
-            words.dedup();
-            words
+                .collect()
         };
+        let treatments: Vec<Vec<String>> = Treatment::ALL
+            .iter()
+            .map(|t| words_of(t.label(), t.synonyms()))
+            .collect();
+        let conditions: Vec<Vec<String>> = Condition::ALL
+            .iter()
+            .map(|c| words_of(c.label(), c.synonyms()))
+            .collect();
+        let mut words: Vec<String> = treatments
+            .iter()
+            .chain(&conditions)
+            .flatten()
+            .cloned()
+            .collect();
+        words.sort_unstable();
+        words.dedup();
+        let blocks = words.len().div_ceil(64);
+        let bitset = |own: &Vec<String>| -> Vec<u64> {
+            let mut bits = vec![0u64; blocks];
+            for word in own {
+                if let Ok(i) = words.binary_search(word) {
+                    bits[i / 64] |= 1 << (i % 64);
+                }
+            }
+            bits
+        };
+        let treatments = treatments.iter().map(bitset).collect();
+        let conditions = conditions.iter().map(bitset).collect();
         VocabularyWords {
-            treatments: Treatment::ALL
-                .iter()
-                .map(|t| words_of(t.label(), t.synonyms()))
-                .collect(),
-            conditions: Condition::ALL
-                .iter()
-                .map(|c| words_of(c.label(), c.synonyms()))
-                .collect(),
+            words,
+            treatments,
+            conditions,
         }
     })
 }
@@ -202,8 +234,16 @@ fn vocabulary_words() -> &'static VocabularyWords {
 /// The words `q` can find a provider by: docs/search.md's fields, plus each word of
 /// the labels and synonyms of its treatments and conditions, once.
 pub fn searchable_text(provider: &Provider) -> String {
-    let description = provider.description.as_deref().map_or(0, str::len);
-    let mut text = String::with_capacity(description + 512);
+    let mut text = String::new();
+    let mut scratch = Vec::new();
+    write_searchable_text(provider, &mut text, &mut scratch);
+    text
+}
+
+/// [`searchable_text`] into `text` (cleared first); `scratch` holds the
+/// word bitset. Both are reused from row to row by [`DocumentBuilder`].
+fn write_searchable_text(provider: &Provider, text: &mut String, scratch: &mut Vec<u64>) {
+    text.clear();
     let mut push = |part: &str| {
         text.push_str(part);
         text.push('\n');
@@ -216,25 +256,47 @@ pub fn searchable_text(provider: &Provider) -> String {
         push(credential);
     }
     let words = vocabulary_words();
-    let mut vocabulary: Vec<&str> = provider
+    scratch.clear();
+    scratch.resize(words.blocks(), 0);
+    let own = provider
         .treatments
         .iter()
-        .flat_map(|t| &words.treatments[t.index()])
+        .map(|t| &words.treatments[t.index()])
         .chain(
             provider
                 .conditions
                 .iter()
-                .flat_map(|c| &words.conditions[c.index()]),
-        )
-        .map(String::as_str)
-        .collect();
-    vocabulary.sort_unstable();
-    vocabulary.dedup();
-    for word in vocabulary {
-        text.push_str(word);
-        text.push(' ');
+                .map(|c| &words.conditions[c.index()]),
+        );
+    for bits in own {
+        for (union, block) in scratch.iter_mut().zip(bits) {
+            *union |= block;
+        }
     }
-    text
+    for (block_index, &block) in scratch.iter().enumerate() {
+        let mut block = block;
+        while block != 0 {
+            let word = &words.words[block_index * 64 + block.trailing_zeros() as usize];
+            text.push_str(word);
+            text.push(' ');
+            block &= block - 1;
+        }
+    }
+}
+
+/// [`crate::provider::list_key`] (trimmed, lower case) into a reused buffer: list values are
+/// nearly always ASCII, and this runs for every insurer and language of
+/// every row.
+fn list_key_into<'b>(value: &str, buffer: &'b mut String) -> &'b str {
+    let value = value.trim();
+    buffer.clear();
+    if value.is_ascii() {
+        buffer.push_str(value);
+        buffer.make_ascii_lowercase();
+    } else {
+        buffer.push_str(&value.to_lowercase());
+    }
+    buffer
 }
 
 pub fn flags_of(provider: &Provider) -> u32 {
@@ -289,59 +351,83 @@ pub fn reach_mask(provider: &Provider) -> u64 {
         .fold(0, |mask, i| mask | 1 << i)
 }
 
-/// Builds the document of one provider; `insurance_ords` are the provider's
-/// insurers numbered in the generation's insurance dictionary.
-pub fn document(
-    fields: &Fields,
-    provider: &Provider,
-    seq: u64,
-    insurance_ords: &[u32],
-) -> TantivyDocument {
-    let mut doc = TantivyDocument::new();
-    doc.add_text(fields.id, &provider.id);
-    doc.add_u64(fields.key, crate::ids::lookup_key(&provider.id));
-    if let Some(zip) = &provider.zip {
-        doc.add_text(fields.zip, zip);
+/// Builds providers' documents, reusing its buffers from one to the next
+/// (an import builds a million of them).
+pub struct DocumentBuilder {
+    fields: Fields,
+    text: String,
+    key: String,
+    scratch: Vec<u64>,
+}
+
+impl DocumentBuilder {
+    pub fn new(fields: Fields) -> DocumentBuilder {
+        DocumentBuilder {
+            fields,
+            text: String::new(),
+            key: String::new(),
+            scratch: Vec::new(),
+        }
     }
-    doc.add_text(fields.text, searchable_text(provider));
-    let position = LatLon {
-        lat: provider.latitude,
-        lon: provider.longitude,
-    };
-    doc.add_text(fields.state, &provider.state);
-    for state in reach_states_of(provider) {
-        doc.add_text(fields.reach_state, state);
+
+    /// The document of one provider; `insurance_ords` are the provider's
+    /// insurers numbered in the generation's insurance dictionary.
+    pub fn document(
+        &mut self,
+        provider: &Provider,
+        seq: u64,
+        insurance_ords: &[u32],
+    ) -> TantivyDocument {
+        let fields = &self.fields;
+        write_searchable_text(provider, &mut self.text, &mut self.scratch);
+        // Room for the text and the short values, so the document's buffer
+        // is allocated once.
+        let mut doc = TantivyDocument::with_capacity(self.text.len() + 512);
+        doc.add_text(fields.id, &provider.id);
+        doc.add_u64(fields.key, crate::ids::lookup_key(&provider.id));
+        if let Some(zip) = &provider.zip {
+            doc.add_text(fields.zip, zip);
+        }
+        doc.add_text(fields.text, &self.text);
+        let position = LatLon {
+            lat: provider.latitude,
+            lon: provider.longitude,
+        };
+        doc.add_text(fields.state, &provider.state);
+        for state in reach_states_of(provider) {
+            doc.add_text(fields.reach_state, state);
+        }
+        doc.add_u64(fields.reach_states, reach_mask(provider));
+        doc.add_u64(
+            fields.state_ord,
+            state_index(&provider.state).map_or(u64::MAX, |i| i as u64),
+        );
+        for insurer in &provider.insurance {
+            doc.add_text(fields.insurance, list_key_into(insurer, &mut self.key));
+        }
+        for language in &provider.languages {
+            doc.add_text(fields.language, list_key_into(language, &mut self.key));
+        }
+        doc.add_u64(fields.seq, seq);
+        doc.add_f64(fields.lat, provider.latitude);
+        doc.add_f64(fields.lon, provider.longitude);
+        doc.add_u64(fields.flags, u64::from(flags_of(provider)));
+        for ord in insurance_ords {
+            doc.add_u64(fields.insurance_ord, u64::from(*ord));
+        }
+        if let Some(rating) = provider.rating {
+            doc.add_f64(fields.rating, rating);
+        }
+        if let Some(price) = provider.price_min {
+            doc.add_u64(fields.price_min, u64::from(price));
+        }
+        doc.add_u64(fields.review_count, u64::from(provider.review_count));
+        if let Some(day) = provider.last_verified.as_deref().and_then(day_number) {
+            doc.add_u64(fields.verified_day, u64::from(day));
+        }
+        doc.add_u64(fields.geo_order, zorder::key(position));
+        doc
     }
-    doc.add_u64(fields.reach_states, reach_mask(provider));
-    doc.add_u64(
-        fields.state_ord,
-        state_index(&provider.state).map_or(u64::MAX, |i| i as u64),
-    );
-    for insurer in &provider.insurance {
-        doc.add_text(fields.insurance, list_key(insurer));
-    }
-    for language in &provider.languages {
-        doc.add_text(fields.language, list_key(language));
-    }
-    doc.add_u64(fields.seq, seq);
-    doc.add_f64(fields.lat, provider.latitude);
-    doc.add_f64(fields.lon, provider.longitude);
-    doc.add_u64(fields.flags, u64::from(flags_of(provider)));
-    for ord in insurance_ords {
-        doc.add_u64(fields.insurance_ord, u64::from(*ord));
-    }
-    if let Some(rating) = provider.rating {
-        doc.add_f64(fields.rating, rating);
-    }
-    if let Some(price) = provider.price_min {
-        doc.add_u64(fields.price_min, u64::from(price));
-    }
-    doc.add_u64(fields.review_count, u64::from(provider.review_count));
-    if let Some(day) = provider.last_verified.as_deref().and_then(day_number) {
-        doc.add_u64(fields.verified_day, u64::from(day));
-    }
-    doc.add_u64(fields.geo_order, zorder::key(position));
-    doc
 }
 
 #[cfg(test)]
@@ -361,6 +447,73 @@ mod tests {
         for bit in all {
             assert_eq!(seen & bit, 0);
             seen |= bit;
+        }
+    }
+
+    /// The vocabulary words as they were computed per row before the
+    /// bitsets: every word of the labels and synonyms, sorted, each once.
+    fn reference_vocabulary(treatments: &[Treatment], conditions: &[Condition]) -> String {
+        let mut words: Vec<String> = treatments
+            .iter()
+            .flat_map(|t| std::iter::once(t.label()).chain(t.synonyms().iter().copied()))
+            .chain(
+                conditions
+                    .iter()
+                    .flat_map(|c| std::iter::once(c.label()).chain(c.synonyms().iter().copied())),
+            )
+            .flat_map(|text| text.split(|c: char| !c.is_alphanumeric()))
+            .filter(|word| !word.is_empty())
+            .map(str::to_lowercase)
+            .collect();
+        words.sort_unstable();
+        words.dedup();
+        words.iter().map(|w| format!("{w} ")).collect()
+    }
+
+    #[test]
+    fn vocabulary_words_are_the_sorted_union_of_each_value_s_words() {
+        let csv = "id,name,city,state,latitude,longitude\np,N,C,CO,0,0\n";
+        let mut providers = Vec::new();
+        crate::ingest::read_providers(csv.as_bytes(), |p| providers.push(p)).expect("read");
+        let mut provider = providers.pop().expect("one provider");
+        let own_text = "N\n\n\nC\n";
+        // Every single value, then growing sets of both vocabularies.
+        let mut cases: Vec<(Vec<Treatment>, Vec<Condition>)> = vec![(vec![], vec![])];
+        cases.extend(Treatment::ALL.iter().map(|t| (vec![*t], vec![])));
+        cases.extend(Condition::ALL.iter().map(|c| (vec![], vec![*c])));
+        for n in 1..=Condition::ALL.len() {
+            let treatments = Treatment::ALL[..n.min(Treatment::ALL.len())].to_vec();
+            cases.push((
+                treatments,
+                Condition::ALL[Condition::ALL.len() - n..].to_vec(),
+            ));
+        }
+        for (treatments, conditions) in cases {
+            let expected = format!(
+                "{own_text}{}",
+                reference_vocabulary(&treatments, &conditions)
+            );
+            provider.treatments = treatments;
+            provider.conditions = conditions;
+            assert_eq!(searchable_text(&provider), expected);
+        }
+    }
+
+    #[test]
+    fn list_keys_into_a_buffer_match_list_key() {
+        let mut buffer = String::from("left over");
+        for value in [
+            "Aetna",
+            " BLUE Cross ",
+            "Ünited",
+            "self-pay",
+            "İstanbul",
+            "",
+        ] {
+            assert_eq!(
+                list_key_into(value, &mut buffer),
+                crate::provider::list_key(value)
+            );
         }
     }
 }

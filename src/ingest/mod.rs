@@ -14,6 +14,7 @@ mod records;
 mod report;
 
 use std::collections::HashSet;
+use std::hash::BuildHasherDefault;
 use std::io::Read;
 
 pub use records::MAX_RECORD_BYTES;
@@ -22,7 +23,7 @@ pub use report::{NO_ROWS, Problem, Report};
 use records::{Oversize, QuoteProblemKind, Record, RecordReader};
 
 use crate::geo::LatLon;
-use crate::geo::gazetteer::Gazetteer;
+use crate::geo::gazetteer::{FxHasher, Gazetteer};
 use crate::provider::{MAX_PRICE, MAX_REVIEW_COUNT, Provider, Treatment};
 
 /// [`MAX_RECORD_BYTES`] in words, for messages.
@@ -302,7 +303,7 @@ pub fn read_providers_with<R: Read>(
     let Some(header) = Header::read(&mut reader, &mut record, &mut report)? else {
         return Ok(report);
     };
-    let mut seen_ids: HashSet<Box<str>> = HashSet::new();
+    let mut seen_ids: HashSet<Box<str>, BuildHasherDefault<FxHasher>> = HashSet::default();
     while reader.read(&mut record)? {
         report.rows_read += 1;
         let mut row = RowCheck {
@@ -390,7 +391,7 @@ impl RowCheck<'_> {
         header: &Header,
         record: &Record,
         gazetteer: &Gazetteer,
-        seen_ids: &mut HashSet<Box<str>>,
+        seen_ids: &mut HashSet<Box<str>, BuildHasherDefault<FxHasher>>,
     ) -> Option<Provider> {
         if let Some(oversize) = record.oversize() {
             self.failed = true;
