@@ -6,7 +6,7 @@
 //! position; at query time a sort compares small integers. The file is
 //! `ranks.bin` in the generation directory, indexed by the `seq` fast field.
 
-use std::cmp::Ordering;
+use std::cmp::{Ordering, Reverse};
 use std::io::{Read, Write};
 
 use crate::provider::adjusted_rating;
@@ -75,6 +75,25 @@ fn tiers(order: &[u32], same: impl Fn(u32, u32) -> bool) -> Vec<u32> {
     tier
 }
 
+/// `value` as a key whose ascending order is the descending order of
+/// `f64::total_cmp`.
+fn descending(value: f64) -> u64 {
+    let bits = value.to_bits();
+    let ascending = if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | 1 << 63
+    };
+    !ascending
+}
+
+/// The seqs `0..count` in the order of their keys.
+fn sort_by_key<K: Ord>(count: usize, key: impl Fn(usize) -> K) -> Vec<u32> {
+    let mut keyed: Vec<(K, u32)> = (0..count).map(|seq| (key(seq), seq as u32)).collect();
+    keyed.sort_unstable();
+    keyed.into_iter().map(|(_, seq)| seq).collect()
+}
+
 /// The seqs of `inputs` ordered byte-wise by `text`, then by `tie`.
 ///
 /// Comparing strings through the seqs reads two random places of memory
@@ -115,12 +134,10 @@ fn sort_by_text(
 }
 
 pub fn compute(inputs: &[RankInput], mean: f64) -> Ranks {
-    let count = inputs.len() as u32;
     let adjusted: Vec<f64> = inputs
         .iter()
         .map(|p| adjusted_rating(p.rating, p.review_count, mean))
         .collect();
-    let all = || (0..count).collect::<Vec<u32>>();
     let by_adjusted_desc = |a: u32, b: u32| adjusted[b as usize].total_cmp(&adjusted[a as usize]);
     let reviews = |seq: u32| inputs[seq as usize].review_count;
 
@@ -134,33 +151,36 @@ pub fn compute(inputs: &[RankInput], mean: f64) -> Ranks {
     );
     let name = positions(&by_name);
 
-    let mut by_rating = all();
-    by_rating.sort_unstable_by(|&a, &b| {
-        by_adjusted_desc(a, b)
-            .then_with(|| reviews(b).cmp(&reviews(a)))
-            .then_with(|| name[a as usize].cmp(&name[b as usize]))
+    // Each numeric ordering sorts (key, seq) pairs, the key a tuple that
+    // ends in a unique rank: no comparison reads another array (these
+    // sorts were half the ranking's time when they compared through seqs).
+    let count = inputs.len();
+    let by_rating = sort_by_key(count, |seq| {
+        (
+            descending(adjusted[seq]),
+            Reverse(inputs[seq].review_count),
+            name[seq],
+        )
     });
     let rating_tier = tiers(&by_rating, |a, b| {
         by_adjusted_desc(a, b) == Ordering::Equal && reviews(a) == reviews(b)
     });
     let adjusted_tier = tiers(&by_rating, |a, b| by_adjusted_desc(a, b) == Ordering::Equal);
-
-    let mut by_reviews = all();
-    by_reviews.sort_unstable_by(|&a, &b| {
-        reviews(b)
-            .cmp(&reviews(a))
-            .then_with(|| by_adjusted_desc(a, b))
-            .then_with(|| id[a as usize].cmp(&id[b as usize]))
+    let by_reviews = sort_by_key(count, |seq| {
+        (
+            Reverse(inputs[seq].review_count),
+            descending(adjusted[seq]),
+            id[seq],
+        )
     });
-    let mut by_price = all();
-    let price = |seq: u32| inputs[seq as usize].price_min.unwrap_or(u32::MAX);
-    by_price.sort_unstable_by(|&a, &b| {
-        let missing = |seq: u32| inputs[seq as usize].price_min.is_none();
-        missing(a)
-            .cmp(&missing(b))
-            .then_with(|| price(a).cmp(&price(b)))
-            .then_with(|| by_adjusted_desc(a, b))
-            .then_with(|| id[a as usize].cmp(&id[b as usize]))
+    let by_price = sort_by_key(count, |seq| {
+        let price = inputs[seq].price_min;
+        (
+            price.is_none(),
+            price.unwrap_or(u32::MAX),
+            descending(adjusted[seq]),
+            id[seq],
+        )
     });
 
     Ranks {
@@ -306,6 +326,20 @@ mod tests {
         // No shared prefix at all, and a single provider.
         let one = compute(&[input("a", "", None, 0, None)], 0.0);
         assert_eq!(one.name, vec![0]);
+    }
+
+    #[test]
+    fn descending_keys_reverse_total_cmp() {
+        let values = [-1.5, -0.0, 0.0, 1e-300, 2.5, 4.9, 5.0, f64::INFINITY];
+        for a in values {
+            for b in values {
+                assert_eq!(
+                    descending(a).cmp(&descending(b)),
+                    b.total_cmp(&a),
+                    "{a} {b}"
+                );
+            }
+        }
     }
 
     #[test]
