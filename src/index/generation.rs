@@ -207,6 +207,9 @@ pub const INSURANCE_OVERFLOW_BIT: u64 = 1 << 63;
 /// What the collector reads per document of one segment.
 #[derive(Debug, Default)]
 pub struct SegmentColumns {
+    /// Each doc's Z-order key (`geo_order`), ascending: the docs of a key
+    /// range are a doc range.
+    pub geo_keys: Vec<u64>,
     pub latitude: Vec<f64>,
     pub longitude: Vec<f64>,
     pub unit_vector: Vec<[f64; 3]>,
@@ -532,12 +535,14 @@ fn load_columns(
     let state_ord = fast.u64("state_ord")?;
     let geo_order = fast.u64(GEO_ORDER_FIELD)?;
     let docs = segment.max_doc();
-    // Radius queries binary-search this column (search::geo_query).
-    let sorted = (1..docs).all(|doc| geo_order.first(doc - 1) <= geo_order.first(doc));
-    if !sorted {
+    let mut columns = SegmentColumns::default();
+    // Radius queries binary-search these keys (search::geo_query).
+    columns.geo_keys = (0..docs)
+        .map(|doc| geo_order.first(doc).unwrap_or(u64::MAX))
+        .collect();
+    if !columns.geo_keys.is_sorted() {
         return Err(corrupt("a segment is not sorted by geo_order"));
     }
-    let mut columns = SegmentColumns::default();
     let capacity = docs as usize;
     columns.latitude.reserve(capacity);
     columns.longitude.reserve(capacity);

@@ -485,6 +485,10 @@ impl SegmentSearch {
     /// The filters that read per-document columns beyond the flags.
     #[inline(always)]
     fn passes_columns(plan: &Plan, columns: &SegmentColumns, d: usize) -> bool {
+        // Most searches filter on none of them: no column is read then.
+        if !plan.filters_values() {
+            return true;
+        }
         plan.passes_values(
             columns.rating[d],
             columns.price_min[d],
@@ -503,9 +507,11 @@ impl SegmentSearch {
             in_area,
             dot_product,
             exact_distance,
-        } = plan.place(columns.unit_vector[d], columns.state_ord[d], || {
-            position(columns, d)
-        });
+        } = plan.place(
+            columns.unit_vector[d],
+            || columns.state_ord[d],
+            || position(columns, d),
+        );
         let in_person = in_area && (plan.treatment_mask == 0 || flags & plan.treatment_mask != 0);
         // With a separate pass the query admits only the area's documents,
         // and the pass finds the reached ones (`reach_pass`).
@@ -588,9 +594,11 @@ impl SegmentSearch {
                 in_area,
                 dot_product,
                 exact_distance,
-            } = plan.place(entry.unit_vector, entry.state_ord, || {
-                position(columns, entry.doc as usize)
-            });
+            } = plan.place(
+                entry.unit_vector,
+                || entry.state_ord,
+                || position(columns, entry.doc as usize),
+            );
             if in_area
                 || !plan.passes_values(entry.rating, entry.price_min, entry.verified_day)
                 || (reach.insurance_mask != 0 && entry.insurance_bits & reach.insurance_mask == 0)
@@ -658,9 +666,11 @@ impl SegmentSearch {
                     break;
                 }
             }
-            let placed = plan.place(entry.unit_vector, entry.state_ord, || {
-                position(columns, entry.doc as usize)
-            });
+            let placed = plan.place(
+                entry.unit_vector,
+                || entry.state_ord,
+                || position(columns, entry.doc as usize),
+            );
             if placed.in_area {
                 continue; // the query saw it
             }
@@ -835,7 +845,7 @@ impl Plan {
     fn place(
         &self,
         unit_vector: [f64; 3],
-        state_ord: u8,
+        state_ord: impl FnOnce() -> u8,
         position: impl FnOnce() -> LatLon,
     ) -> Placement {
         let Some(radius) = &self.radius else {
@@ -843,7 +853,7 @@ impl Plan {
                 in_area: self
                     .reach
                     .and_then(|reach| reach.whole_state)
-                    .is_none_or(|state| state_ord == state),
+                    .is_none_or(|state| state_ord() == state),
                 dot_product: 0.0,
                 exact_distance: None,
             };
@@ -859,6 +869,15 @@ impl Plan {
             dot_product,
             exact_distance,
         }
+    }
+
+    /// Whether a rating, price or verification date bound is set.
+    #[inline(always)]
+    fn filters_values(&self) -> bool {
+        self.min_rating.is_some()
+            || self.max_price.is_some()
+            || self.verified_since_day.is_some()
+            || self.verified_until_day.is_some()
     }
 
     /// The rating, price and date filters, on a document's values.
@@ -1071,15 +1090,30 @@ fn count_with_bitsets(columns: &SegmentColumns, matched: &[DocId]) -> Counts {
 /// `first_word` of the segment.
 fn count_bitset(columns: &SegmentColumns, matches: &[u64], first_word: usize) -> Counts {
     let last_word = first_word + matches.len() - 1;
+    // An area's matches are a few dense runs in a long span: visit only the
+    // words that hold some (each of ~95 facet sets is read at them).
+    let occupied_words = matches.iter().filter(|m| **m != 0).count();
+    let dense = occupied_words * 2 > matches.len();
+    let span = first_word..=last_word;
+    let occupied: Vec<(usize, u64)> = if dense {
+        Vec::new()
+    } else {
+        matches
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| **m != 0)
+            .map(|(i, m)| (first_word + i, *m))
+            .collect()
+    };
     let count = |set: &Vec<u64>| -> u64 {
         if set.is_empty() {
             return 0;
         }
-        matches
-            .iter()
-            .zip(&set[first_word..=last_word])
-            .map(|(m, s)| u64::from((m & s).count_ones()))
-            .sum()
+        if dense {
+            popcount::and(matches, &set[span.clone()])
+        } else {
+            popcount::and_at(&occupied, set)
+        }
     };
     let sets = &columns.facet_sets;
     let flag_counts = std::array::from_fn(|bit| count(&sets[bit]));
@@ -1095,4 +1129,63 @@ fn count_bitset(columns: &SegmentColumns, matches: &[u64], first_word: usize) ->
         }
     }
     (flag_counts, insurance_bit_counts, overflow_counts)
+}
+
+/// Counting the bits of `a & b` over bitsets: the facets' inner loop.
+///
+/// The build targets baseline x86-64, which has no `popcnt` instruction;
+/// its bit-twiddling replacement made facet counting a third of a
+/// common-word search at 1M. The loops are compiled a second time with
+/// `popcnt` and chosen at run time when the CPU has it.
+mod popcount {
+    /// Bits set in both, word by word (`a` and `b` of equal length).
+    pub fn and(a: &[u64], b: &[u64]) -> u64 {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("popcnt") {
+            // SAFETY: the CPU has the `popcnt` instruction (checked above).
+            return unsafe { and_popcnt(a, b) };
+        }
+        and_portable(a, b)
+    }
+
+    /// Bits set in both, at the words of `b` that `a` lists with its own
+    /// word there.
+    pub fn and_at(a: &[(usize, u64)], b: &[u64]) -> u64 {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("popcnt") {
+            // SAFETY: as in `and`.
+            return unsafe { and_at_popcnt(a, b) };
+        }
+        and_at_portable(a, b)
+    }
+
+    #[inline(always)]
+    fn and_portable(a: &[u64], b: &[u64]) -> u64 {
+        a.iter()
+            .zip(b)
+            .map(|(a, b)| u64::from((a & b).count_ones()))
+            .sum()
+    }
+
+    #[inline(always)]
+    fn and_at_portable(a: &[(usize, u64)], b: &[u64]) -> u64 {
+        a.iter()
+            .map(|&(word, bits)| {
+                b.get(word)
+                    .map_or(0, |w| u64::from((bits & w).count_ones()))
+            })
+            .sum()
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "popcnt")]
+    fn and_popcnt(a: &[u64], b: &[u64]) -> u64 {
+        and_portable(a, b)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "popcnt")]
+    fn and_at_popcnt(a: &[(usize, u64)], b: &[u64]) -> u64 {
+        and_at_portable(a, b)
+    }
 }

@@ -3,20 +3,32 @@
 //!
 //! Documents are sorted by their Z-order key (`geo_order`), so the key
 //! ranges covering the box (`geo::zorder::ranges_covering`) map to doc-id
-//! ranges by binary search in each segment's `geo_order` column. The query
-//! is a superset of the circle; the collector does the exact distance test.
+//! ranges by binary search in each segment's keys (`geo_order`, held in
+//! memory as `SegmentColumns::geo_keys`). The query is a superset of the
+//! circle; the collector does the exact distance test.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
 use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED};
 
-use crate::index::schema::GEO_ORDER_FIELD;
+use crate::index::Generation;
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct GeoRangesQuery {
     /// Sorted, disjoint Z-order key ranges.
     pub key_ranges: Vec<Range<u64>>,
+    /// Whose segments' keys are searched.
+    pub generation: Arc<Generation>,
+}
+
+impl std::fmt::Debug for GeoRangesQuery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GeoRangesQuery")
+            .field("key_ranges", &self.key_ranges)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Query for GeoRangesQuery {
@@ -27,22 +39,19 @@ impl Query for GeoRangesQuery {
 
 impl Weight for GeoRangesQuery {
     fn scorer(&self, reader: &SegmentReader, _boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
-        let column = reader.fast_fields().u64(GEO_ORDER_FIELD)?;
-        let max_doc = reader.max_doc();
-        let key_of = |doc: DocId| column.first(doc).unwrap_or(u64::MAX);
-        // First doc whose key is >= `key` (the column is sorted).
-        let lower_bound = |key: u64| -> DocId {
-            let (mut low, mut high) = (0, max_doc);
-            while low < high {
-                let mid = low + (high - low) / 2;
-                if key_of(mid) < key {
-                    low = mid + 1;
-                } else {
-                    high = mid;
-                }
-            }
-            low
-        };
+        let segment = self
+            .generation
+            .searcher
+            .segment_readers()
+            .iter()
+            .position(|r| r.segment_id() == reader.segment_id())
+            .and_then(|ord| self.generation.segments.get(ord))
+            .ok_or_else(|| {
+                tantivy::TantivyError::InvalidArgument("a segment of another generation".into())
+            })?;
+        let keys = &segment.geo_keys;
+        // First doc whose key is >= `key` (the keys are sorted).
+        let lower_bound = |key: u64| -> DocId { keys.partition_point(|&k| k < key) as DocId };
         let mut doc_ranges: Vec<Range<DocId>> = Vec::with_capacity(self.key_ranges.len());
         for keys in &self.key_ranges {
             let docs = lower_bound(keys.start)..lower_bound(keys.end);

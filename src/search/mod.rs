@@ -495,6 +495,7 @@ fn collect(
     let area: Option<Box<dyn Query>> = match (center, area_state) {
         (Some(center), _) => Some(Box::new(GeoRangesQuery {
             key_ranges: zorder::ranges_covering(center, request.radius_miles),
+            generation: Arc::clone(generation),
         })),
         (None, Some(state)) => Some(Box::new(TermQuery::new(
             Term::from_field_text(fields.state, state),
