@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufReader, Write};
 use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 use tantivy::{Index, IndexReader, ReloadPolicy, Searcher, SegmentReader};
@@ -412,6 +412,9 @@ pub struct Generation {
     pub segments: Vec<SegmentColumns>,
     /// Bit position (0..63) of each insurer ord, if it has one.
     pub insurance_bit_of_ord: Vec<Option<u8>>,
+    /// What the search has learnt of this generation's terms (a word's
+    /// fuzzy variants); the terms never change, so neither does an entry.
+    pub term_cache: TermCache,
     records: RecordStore,
     _reader: IndexReader,
 }
@@ -422,6 +425,33 @@ impl std::fmt::Debug for Generation {
             .field("generation", &self.meta.generation)
             .field("documents", &self.meta.documents)
             .finish()
+    }
+}
+
+/// A bounded map from a typed word to the generation's terms it matches
+/// (search::text::expand). Patients type the same common words again and
+/// again; walking four term dictionaries with a Levenshtein automaton cost
+/// a tenth of a words + place search at 1M.
+#[derive(Debug, Default)]
+pub struct TermCache {
+    words: std::sync::Mutex<HashMap<String, Arc<[Vec<u8>]>>>,
+}
+
+impl TermCache {
+    /// Beyond this many words the cache starts again (a few MB at most).
+    const CAPACITY: usize = 4096;
+
+    pub fn get(&self, word: &str) -> Option<Arc<[Vec<u8>]>> {
+        self.words.lock().ok()?.get(word).cloned()
+    }
+
+    pub fn insert(&self, word: &str, terms: Arc<[Vec<u8>]>) {
+        if let Ok(mut words) = self.words.lock() {
+            if words.len() >= Self::CAPACITY {
+                words.clear();
+            }
+            words.insert(word.to_owned(), terms);
+        }
     }
 }
 
@@ -510,6 +540,7 @@ impl Generation {
             searcher,
             segments,
             insurance_bit_of_ord,
+            term_cache: TermCache::default(),
             records,
             _reader: reader,
         })

@@ -123,7 +123,13 @@ impl DocSet for DocRanges {
         if self.doc >= target {
             return self.doc;
         }
-        let skip = self.ranges[self.current..].partition_point(|r| r.end <= target);
+        // Words intersected with an area seek here once per candidate:
+        // mostly within the current range or a few ranges on.
+        let rest = &self.ranges[self.current..];
+        let skip = match rest.iter().take(4).position(|r| r.end > target) {
+            Some(near) => near,
+            None => rest.partition_point(|r| r.end <= target),
+        };
         self.current += skip;
         self.doc = match self.ranges.get(self.current) {
             Some(range) => target.max(range.start),

@@ -8,6 +8,7 @@
 //! words are extracted, never parsed as query syntax.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use tantivy::Term;
 use tantivy::query::{
@@ -68,19 +69,27 @@ pub fn expand(generation: &Generation, words: &[String]) -> tantivy::Result<Vec<
                     exact,
                 });
             }
-            let automaton = FuzzyTermQuery::new(exact.clone(), 1, true).automaton()?;
-            let mut found: BTreeSet<Vec<u8>> = BTreeSet::new();
-            for reader in generation.searcher.segment_readers() {
-                let inverted = reader.inverted_index(field)?;
-                let mut stream = inverted.terms().search(&automaton).into_stream()?;
-                while stream.advance() {
-                    found.insert(stream.key().to_vec());
+            let variants = match generation.term_cache.get(word) {
+                Some(variants) => variants,
+                None => {
+                    let automaton = FuzzyTermQuery::new(exact.clone(), 1, true).automaton()?;
+                    let mut found: BTreeSet<Vec<u8>> = BTreeSet::new();
+                    for reader in generation.searcher.segment_readers() {
+                        let inverted = reader.inverted_index(field)?;
+                        let mut stream = inverted.terms().search(&automaton).into_stream()?;
+                        while stream.advance() {
+                            found.insert(stream.key().to_vec());
+                        }
+                    }
+                    let variants: Arc<[Vec<u8>]> = found.into_iter().collect();
+                    generation.term_cache.insert(word, Arc::clone(&variants));
+                    variants
                 }
-            }
-            let terms = found
-                .into_iter()
-                .filter_map(|bytes| String::from_utf8(bytes).ok())
-                .map(|text| Term::from_field_text(field, &text))
+            };
+            let terms = variants
+                .iter()
+                .filter_map(|bytes| std::str::from_utf8(bytes).ok())
+                .map(|text| Term::from_field_text(field, text))
                 .collect();
             Ok(WordTerms { exact, terms })
         })
