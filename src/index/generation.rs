@@ -566,14 +566,17 @@ fn load_columns(
     let state_ord = fast.u64("state_ord")?;
     let geo_order = fast.u64(GEO_ORDER_FIELD)?;
     let docs = segment.max_doc();
-    let mut columns = SegmentColumns::default();
     // Radius queries binary-search these keys (search::geo_query).
-    columns.geo_keys = (0..docs)
+    let geo_keys: Vec<u64> = (0..docs)
         .map(|doc| geo_order.first(doc).unwrap_or(u64::MAX))
         .collect();
-    if !columns.geo_keys.is_sorted() {
+    if !geo_keys.is_sorted() {
         return Err(corrupt("a segment is not sorted by geo_order"));
     }
+    let mut columns = SegmentColumns {
+        geo_keys,
+        ..SegmentColumns::default()
+    };
     let capacity = docs as usize;
     columns.latitude.reserve(capacity);
     columns.longitude.reserve(capacity);
