@@ -1,7 +1,7 @@
 //! Parsers for single CSV cells: each turns trimmed, non-blank text into a
 //! typed value or a message that says what is allowed.
 
-use crate::provider::{Condition, ProviderType, Treatment, list_key, parse_state_code};
+use crate::provider::{Condition, ProviderType, Treatment, Vocabulary, list_key, parse_state_code};
 use crate::values;
 
 pub type FieldResult<T> = Result<T, String>;
@@ -239,16 +239,31 @@ fn vocabulary_list<T: PartialEq + Copy>(
     Ok(values)
 }
 
+/// `parse`, after a look for the value written exactly as a slug (as
+/// nearly every file writes them): `parse` normalises into a new string
+/// first, and a slug is its own normal form, so the answer is the same.
+fn slug_or<T: Vocabulary>(value: &str, parse: impl Fn(&str) -> Option<T>) -> Option<T> {
+    T::ALL
+        .iter()
+        .copied()
+        .find(|v| v.slug() == value)
+        .or_else(|| parse(value))
+}
+
 pub fn treatments(value: &str) -> FieldResult<Vec<Treatment>> {
-    vocabulary_list(value, Treatment::parse, Treatment::allowed)
+    vocabulary_list(value, |v| slug_or(v, Treatment::parse), Treatment::allowed)
 }
 
 pub fn conditions(value: &str) -> FieldResult<Vec<Condition>> {
-    vocabulary_list(value, Condition::parse, Condition::allowed)
+    vocabulary_list(value, |v| slug_or(v, Condition::parse), Condition::allowed)
 }
 
 pub fn provider_types(value: &str) -> FieldResult<Vec<ProviderType>> {
-    vocabulary_list(value, ProviderType::parse, ProviderType::allowed)
+    vocabulary_list(
+        value,
+        |v| slug_or(v, ProviderType::parse),
+        ProviderType::allowed,
+    )
 }
 
 /// `licensed_states`: USPS codes (any case), each once, stored upper-case.
