@@ -49,20 +49,7 @@ impl Weight for GeoRangesQuery {
             .ok_or_else(|| {
                 tantivy::TantivyError::InvalidArgument("a segment of another generation".into())
             })?;
-        let keys = &segment.geo_keys;
-        // First doc whose key is >= `key` (the keys are sorted).
-        let lower_bound = |key: u64| -> DocId { keys.partition_point(|&k| k < key) as DocId };
-        let mut doc_ranges: Vec<Range<DocId>> = Vec::with_capacity(self.key_ranges.len());
-        for keys in &self.key_ranges {
-            let docs = lower_bound(keys.start)..lower_bound(keys.end);
-            if docs.is_empty() {
-                continue;
-            }
-            match doc_ranges.last_mut() {
-                Some(last) if last.end >= docs.start => last.end = last.end.max(docs.end),
-                _ => doc_ranges.push(docs),
-            }
-        }
+        let doc_ranges = doc_ranges(&segment.geo_keys, &self.key_ranges);
         Ok(Box::new(DocRanges::new(doc_ranges)))
     }
 
@@ -79,6 +66,40 @@ impl Weight for GeoRangesQuery {
             )))
         }
     }
+}
+
+/// The doc ranges of sorted, disjoint key ranges in a segment whose docs
+/// have the sorted Z-order keys `keys`.
+pub fn doc_ranges(keys: &[u64], key_ranges: &[Range<u64>]) -> Vec<Range<DocId>> {
+    // First doc at or after `from` whose key is >= `key`: galloping, since
+    // the key ranges ascend and one range's docs usually start a little
+    // after the previous range's end.
+    let lower_bound = |from: usize, key: u64| -> usize {
+        let (mut low, mut step) = (from, 1);
+        while low + step < keys.len() && keys[low + step] < key {
+            low += step;
+            step *= 2;
+        }
+        let high = (low + step + 1).min(keys.len());
+        let low = low.min(high);
+        low + keys[low..high].partition_point(|&k| k < key)
+    };
+    let mut doc_ranges: Vec<Range<DocId>> = Vec::with_capacity(key_ranges.len());
+    let mut from = 0;
+    for range in key_ranges {
+        let start = lower_bound(from, range.start);
+        let end = lower_bound(start, range.end);
+        from = end;
+        let docs = start as DocId..end as DocId;
+        if docs.is_empty() {
+            continue;
+        }
+        match doc_ranges.last_mut() {
+            Some(last) if last.end >= docs.start => last.end = last.end.max(docs.end),
+            _ => doc_ranges.push(docs),
+        }
+    }
+    doc_ranges
 }
 
 /// The docs of sorted, disjoint ranges, as a tantivy doc set.
