@@ -1231,4 +1231,50 @@ mod popcount {
     fn and_at_popcnt(a: &[(usize, u64)], b: &[u64]) -> u64 {
         and_at_portable(a, b)
     }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        /// Every compiled variant this CPU can run counts as the portable
+        /// loop does, on lengths that end inside and outside a vector.
+        #[test]
+        fn every_variant_counts_alike() {
+            let mut state = 0x9E37_79B9_7F4A_7C15u64;
+            let mut next = move || {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state
+            };
+            for len in [0, 1, 7, 8, 9, 63, 64, 65, 1000] {
+                let a: Vec<u64> = (0..len).map(|_| next()).collect();
+                let b: Vec<u64> = (0..len).map(|_| next() & next()).collect();
+                let want = and_portable(&a, &b);
+                assert_eq!(and(&a, &b), want);
+                #[cfg(target_arch = "x86_64")]
+                {
+                    use std::arch::is_x86_feature_detected as has;
+                    // SAFETY: each variant runs only where the CPU has it.
+                    unsafe {
+                        if has!("popcnt") {
+                            assert_eq!(and_popcnt(&a, &b), want);
+                        }
+                        if has!("avx2") && has!("popcnt") {
+                            assert_eq!(and_avx2(&a, &b), want);
+                        }
+                        if has!("avx512f") && has!("avx512vpopcntdq") {
+                            assert_eq!(and_avx512(&a, &b), want);
+                        }
+                    }
+                }
+                let at: Vec<(usize, u64)> = a.iter().copied().enumerate().step_by(3).collect();
+                let sparse: u64 = at
+                    .iter()
+                    .map(|&(i, w)| u64::from((w & b[i]).count_ones()))
+                    .sum();
+                assert_eq!(and_at(&at, &b), sparse);
+            }
+        }
+    }
 }
