@@ -112,7 +112,7 @@ impl Plan {
     /// True when the top hits by relevance are found after the matches
     /// (`relevance`), rather than by scoring each match as it comes.
     pub fn ranks_after_matching(&self) -> bool {
-        self.rank_by == RankBy::Relevance && self.relevance.is_some()
+        self.relevance.is_some()
     }
 }
 
@@ -138,8 +138,9 @@ pub struct Plan {
     /// Telehealth reach (`include_telehealth`): the union's second part.
     pub reach: Option<ReachFilter>,
     pub rank_by: RankBy,
-    /// For an order by relevance where every word must match: the words
-    /// that score, to find the top hits once the matches are known.
+    /// For an order by relevance where every word must match (and only
+    /// then): the words that score, to find the top hits once the matches
+    /// are known.
     pub relevance: Option<RelevanceTerms>,
     /// How many top hits to keep (offset + page size).
     pub keep: usize,
@@ -201,10 +202,12 @@ impl Collector for SearchCollector {
         segment_ord: SegmentOrdinal,
         reader: &SegmentReader,
     ) -> tantivy::Result<SegmentSearch> {
-        let relevance = match &self.plan.relevance {
-            Some(terms) if self.plan.ranks_after_matching() => Some(terms.open(reader)?),
-            _ => None,
-        };
+        let relevance = self
+            .plan
+            .relevance
+            .as_ref()
+            .map(|terms| terms.open(reader))
+            .transpose()?;
         Ok(SegmentSearch {
             relevance,
             plan: Arc::clone(&self.plan),
@@ -289,10 +292,7 @@ impl SearchCollector {
         let columns = &plan.generation.segments[segment_ord as usize];
         let total: u64 = matches.iter().map(|w| u64::from(w.count_ones())).sum();
         let mut hits = Vec::with_capacity(plan.keep.min(total as usize));
-        if let Some(terms) = plan
-            .relevance
-            .as_ref()
-            .filter(|_| plan.ranks_after_matching())
+        if let Some(terms) = &plan.relevance
             && total > 0
         {
             let mut relevance = terms.open(reader)?;
@@ -605,16 +605,12 @@ impl SegmentSearch {
                 left_out.push(entry);
                 continue;
             }
-            let Placement {
-                in_area,
-                dot_product,
-                exact_distance,
-            } = plan.place(
+            let placed = plan.place(
                 entry.unit_vector,
                 || entry.state_ord,
                 || position(columns, entry.doc as usize),
             );
-            if in_area
+            if placed.in_area
                 || !plan.passes_values(entry.rating, entry.price_min, entry.verified_day)
                 || (reach.insurance_mask != 0 && entry.insurance_bits & reach.insurance_mask == 0)
             {
@@ -623,18 +619,7 @@ impl SegmentSearch {
             }
             reached.push(entry);
             self.reached += 1;
-            self.keep(
-                plan,
-                columns,
-                Kept {
-                    doc: entry.doc,
-                    score: 0.0,
-                    dot_product,
-                    exact_distance,
-                    by_telehealth: true,
-                    rating_tier: Some(entry.rating_tier),
-                },
-            );
+            self.keep(plan, columns, Kept::reached(entry, placed));
         }
         if !plan.count_facets {
             return None;
@@ -689,18 +674,7 @@ impl SegmentSearch {
             if placed.in_area {
                 continue; // the query saw it
             }
-            self.keep(
-                plan,
-                columns,
-                Kept {
-                    doc: entry.doc,
-                    score: 0.0,
-                    dot_product: placed.dot_product,
-                    exact_distance: None,
-                    by_telehealth: true,
-                    rating_tier: Some(entry.rating_tier),
-                },
-            );
+            self.keep(plan, columns, Kept::reached(entry, placed));
         }
         if !plan.count_facets {
             return None;
@@ -812,6 +786,20 @@ struct Kept {
     /// Its rating tier when at hand (the reach lists carry it: reading it
     /// from the column was a cache miss per reached provider).
     rating_tier: Option<u32>,
+}
+
+impl Kept {
+    /// A provider of a reach list, found outside the search area.
+    fn reached(entry: &ReachEntry, placed: Placement) -> Kept {
+        Kept {
+            doc: entry.doc,
+            score: 0.0,
+            dot_product: placed.dot_product,
+            exact_distance: placed.exact_distance,
+            by_telehealth: true,
+            rating_tier: Some(entry.rating_tier),
+        }
+    }
 }
 
 /// Where a document lies against the radius.
@@ -1150,8 +1138,9 @@ fn count_bitset(columns: &SegmentColumns, matches: &[u64], first_word: usize) ->
 ///
 /// The build targets baseline x86-64, which has no `popcnt` instruction;
 /// its bit-twiddling replacement made facet counting a third of a
-/// common-word search at 1M. The loops are compiled a second time with
-/// `popcnt` and chosen at run time when the CPU has it.
+/// common-word search at 1M. The loops are compiled again with `popcnt`,
+/// AVX2 and AVX-512's VPOPCNTDQ, and the best the CPU has is chosen at run
+/// time.
 mod popcount {
     /// Bits set in both, word by word (`a` and `b` of equal length).
     pub fn and(a: &[u64], b: &[u64]) -> u64 {
